@@ -1,0 +1,141 @@
+// What happened during one probe, phase by phase. The engine only records; diagnose() interprets.
+// Plain data: no OpenSSL types, so diagnosis and printers are testable without sockets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mtls_probe {
+
+enum class Phase { setup, identity, dns, connect, tls, http, done };
+const char* phase_name(Phase p);  // "setup", "identity", "dns", "connect", "tls", "http", "done"
+
+enum class Side { server, client };
+
+// One TLS alert seen on the wire (or generated locally and sent).
+struct AlertRecord {
+  int code = 0;
+  std::string name;       // alert_name(code)
+  Side from = Side::server;
+  bool fatal = false;
+  bool after_client_certificate = false;  // our Certificate message had already gone out
+  bool after_handshake = false;           // the handshake had completed when the alert was seen
+};
+
+// A certificate reduced to what a report needs.
+struct CertificateSummary {
+  std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
+  std::string issuer;      // RFC 4514 DN
+  std::string not_before;  // ISO 8601 UTC, "2026-11-23T10:00:00Z"
+  std::string not_after;
+  std::string serial_hex;
+  std::vector<std::string> subject_alt_names;  // "DNS:localhost", "IP:127.0.0.1"
+  long days_left = 0;  // until not_after, negative when expired (relative to the probe's clock)
+  bool expired = false;
+  bool not_yet_valid = false;
+  std::optional<bool> has_client_auth_eku;  // nullopt: no EKU extension at all (any use allowed)
+};
+
+// Failure of the local client identity (exit 2), classified so the hint can name the exact problem.
+enum class IdentityProblem {
+  file_missing,
+  file_unreadable,
+  not_recognised,      // neither PKCS#12 nor PEM, or corrupt
+  wrong_password,      // PKCS#12 MAC check failed, or encrypted PEM key did not decrypt
+  password_needed,     // encrypted and no password given
+  legacy_unavailable,  // legacy algorithms (RC2-40 / 3DES) and OpenSSL's legacy provider could not load
+  unsupported_algorithm,
+  no_private_key,
+  no_certificate,
+  key_mismatch,
+  password_source,     // --p12-password-env / -file could not be read
+};
+const char* identity_problem_name(IdentityProblem p);  // "wrong-password", ...
+
+struct IdentityFailure {
+  IdentityProblem problem = IdentityProblem::not_recognised;
+  std::string message;         // names the file and the exact problem
+  std::string openssl_detail;  // error queue text (never contains secrets)
+};
+
+struct ProbeFacts {
+  // ---- setup
+  std::string url;
+  std::optional<std::string> usage_error;  // set: verdict usage-error, nothing else ran
+  bool insecure = false;                   // -k: server verification failures do not abort
+  bool identity_configured = false;        // a client identity was given
+  bool no_cert = false;                    // --no-cert: deliberately present none
+  std::optional<IdentityFailure> identity_error;
+  std::optional<CertificateSummary> client_cert;  // the identity's leaf (when it loaded)
+  std::vector<std::string> client_chain_subjects;  // chain certificates carried with the leaf
+  bool legacy_pkcs12 = false;                      // needed OpenSSL's legacy provider
+  std::vector<std::string> warnings;               // e.g. "--pass is visible in the process list"
+
+  // ---- dns
+  std::string host;       // as in the URL (brackets removed for IPv6)
+  uint16_t port = 443;
+  std::string path = "/";
+  bool dns_attempted = false;
+  bool resolved_by_override = false;  // --resolve, or host was an IP literal
+  std::vector<std::string> addresses;  // numeric
+  std::optional<std::string> dns_error;
+
+  // ---- connect
+  bool connect_attempted = false;
+  std::optional<std::string> connected_address;  // "127.0.0.1:8443" / "[::1]:8443"
+  std::optional<std::string> connect_error;      // strerror of the last attempt
+  int connect_errno = 0;
+
+  // ---- the deadline
+  std::optional<Phase> timed_out_in;  // set: a --connect-timeout / --max-time limit was hit here
+  std::string timeout_limit;          // "--connect-timeout 10s" / "--max-time 30s"
+
+  // ---- tls
+  bool tls_attempted = false;
+  bool handshake_completed = false;
+  std::string sni;  // "" when none was sent (IP literal)
+  std::optional<std::string> tls_version;  // "TLSv1.3"
+  std::optional<std::string> cipher;
+  std::optional<std::string> alpn;
+  bool client_cert_requested = false;            // CertificateRequest seen (any time)
+  bool cert_request_in_handshake = false;        // in the initial handshake
+  bool cert_request_post_handshake = false;      // TLS 1.3 post-handshake authentication
+  bool renegotiation_requested = false;          // TLS 1.2 HelloRequest from the server
+  bool renegotiation_cert_request = false;       // CertificateRequest during a renegotiation
+  std::vector<std::string> acceptable_ca_names;  // RFC 4514 DNs the server listed
+  bool client_cert_sent = false;                 // a non-empty Certificate went out
+  bool empty_certificate_sent = false;           // asked, and answered with an empty Certificate
+  std::optional<bool> issuer_in_acceptable_ca_names;  // nullopt: no list, or no cert
+  std::vector<AlertRecord> alerts;               // every alert, in order
+  std::optional<AlertRecord> fatal_alert;        // the fatal one that ended the connection
+  std::optional<CertificateSummary> server_cert;
+  std::vector<CertificateSummary> server_chain;  // as sent, leaf first
+  std::optional<std::string> verify_error;       // OpenSSL's text, nullopt when verified
+  long verify_code = 0;                          // X509_V_OK or X509_V_ERR_*
+  int verify_error_depth = -1;
+  bool hostname_mismatch = false;
+  std::string tls_error;        // OpenSSL error queue / reason on failure ("" when none)
+  bool peer_not_tls = false;    // the bytes that came back were not TLS (e.g. "wrong version number")
+  bool peer_closed_during_handshake = false;  // EOF / reset before the handshake finished
+
+  // ---- http
+  bool request_sent = false;
+  std::string request_line;  // "GET /path HTTP/1.1"
+  std::optional<int> http_status;
+  std::string http_reason;
+  std::vector<std::pair<std::string, std::string>> response_headers;
+  std::string body_excerpt;  // first bytes of the body (bounded)
+  uint64_t body_bytes = 0;
+  bool body_truncated = false;  // stopped reading at the body cap
+  std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
+  bool closed_before_response = false;    // peer closed (or reset) before any response byte
+  bool reset_after_request = false;       // ECONNRESET after the request went out
+
+  // ---- timing (milliseconds since the start of the phase; nullopt: not reached)
+  std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
+};
+
+}  // namespace mtls_probe

@@ -1,0 +1,36 @@
+// The engine: one probe, phase by phase, recording facts. Diagnosis is separate (diagnosis.h).
+#pragma once
+
+#include <memory>
+
+#include "mtls_probe/facts.h"
+#include "mtls_probe/identity.h"
+#include "mtls_probe/options.h"
+#include "mtls_probe/result.h"
+
+namespace mtls_probe {
+
+// Built once per process (identity + trust + versions), shared by every probe, so that a batch of
+// hundreds of probes re-uses one SSL_CTX. Holds the loaded identity; immutable after creation.
+class ClientTlsContext {
+ public:
+  static Expected<std::shared_ptr<ClientTlsContext>> create(const TlsOptions& tls,
+                                                            std::shared_ptr<const ClientIdentity> identity,
+                                                            bool no_cert);
+  SSL_CTX* ctx() const { return ctx_.get(); }
+  const ClientIdentity* identity() const { return identity_.get(); }
+  bool no_cert() const { return no_cert_; }
+  const TlsOptions& options() const { return tls_; }
+
+ private:
+  UniqueSslCtx ctx_;
+  std::shared_ptr<const ClientIdentity> identity_;
+  bool no_cert_ = false;
+  TlsOptions tls_;
+};
+
+// Runs DNS -> TCP -> TLS -> HTTP for opts.url within opts' time limits and returns what happened.
+// Never throws for network or peer behaviour; every phase is bounded in time and memory.
+ProbeFacts run_probe(const ProbeOptions& opts, const ClientTlsContext& tls);
+
+}  // namespace mtls_probe

@@ -1,0 +1,31 @@
+// Parsing of outside input on the command line: the URL, --resolve and -H.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "mtls_probe/options.h"
+#include "mtls_probe/result.h"
+
+namespace mtls_probe {
+
+struct Url {
+  std::string host;  // lower-cased name, or the IPv6 literal without brackets, or IPv4 literal
+  uint16_t port = 443;
+  std::string target = "/";   // path + "?query", never empty, no fragment; sent as the request target
+  bool host_is_ip = false;    // IPv4 or IPv6 literal: no SNI, IP name check
+  bool host_is_ipv6 = false;
+  std::string authority() const;  // Host header value: "host", "host:8443", "[::1]:8443"
+};
+
+// Only https:// is probed (scheme case-insensitive); userinfo is refused; port 1-65535; default 443.
+Expected<Url> parse_url(const std::string& text);
+
+// --resolve HOST:PORT:ADDR[,ADDR...] as curl (ADDR may be [v6]); refuses a bad port or address.
+Expected<ResolveOverride> parse_resolve(const std::string& text);
+
+// -H 'Name: value': a valid token name, no CR/LF anywhere. Returns {name, value} with value trimmed.
+Expected<std::pair<std::string, std::string>> parse_header_option(const std::string& text);
+
+}  // namespace mtls_probe
