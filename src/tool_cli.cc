@@ -1,7 +1,146 @@
 #include "tool_cli.h"
 
-namespace mtls_probe::tool {
+#include <openssl/crypto.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
-int run(int, char**) { return 1; }  // replaced below in this session
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+
+#include "mtls_probe/diagnosis.h"
+#include "mtls_probe/identity.h"
+#include "mtls_probe/probe.h"
+#include "mtls_probe/report.h"
+#include "tool_options.h"
+
+namespace mtls_probe::tool {
+namespace {
+
+void setup_logging(int verbose) {
+  auto logger = spdlog::stderr_logger_mt("mtls-probe");
+  logger->set_pattern("* %v");
+  logger->set_level(verbose > 0 ? spdlog::level::debug : spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+}
+
+bool use_color() {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && no_color[0] != '\0') return false;
+  return isatty(STDOUT_FILENO) == 1;
+}
+
+int emit(const ProbeResult& result, bool json) {
+  if (json) {
+    std::cout << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    std::cout << render_text(result, TextStyle{use_color()});
+  }
+  std::cout.flush();
+  return exit_code(result.diagnosis.verdict);
+}
+
+// Overwrites secrets in argv so that `ps` shows them only for the instant before we got here (curl does the
+// same for -u and --cert's password).
+void blank_argv_secrets(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    auto blank = [](char* p) { std::memset(p, '*', std::strlen(p)); };
+    if ((std::strcmp(a, "--pass") == 0) && i + 1 < argc) {
+      blank(argv[++i]);
+    } else if (std::strncmp(a, "--pass=", 7) == 0) {
+      blank(a + 7);
+    } else if ((std::strcmp(a, "--cert") == 0 || std::strcmp(a, "-E") == 0) && i + 1 < argc) {
+      char* colon = std::strchr(argv[++i], ':');
+      while (colon != nullptr && colon > argv[i] && colon[-1] == '\\') colon = std::strchr(colon + 1, ':');
+      if (colon != nullptr) blank(colon + 1);
+    }
+  }
+}
+
+// Identity -> TLS context -> network phases.
+ProbeFacts execute(ProbeCommand& cmd) {
+  ProbeFacts facts;
+  IdentityOptions& id = cmd.options.identity;
+  std::shared_ptr<const ClientIdentity> identity;
+  if (id.configured()) {
+    auto loaded = load_client_identity(id);
+    if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
+    if (!loaded) {
+      facts.url = cmd.options.url;
+      facts.identity_configured = true;
+      facts.identity_error = loaded.error();
+      return facts;
+    }
+    identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
+  }
+  auto ctx = ClientTlsContext::create(cmd.options.tls, identity, id.no_cert);
+  if (!ctx) {
+    facts.url = cmd.options.url;
+    facts.usage_error = ctx.error().message +
+                        (ctx.error().openssl_detail.empty() ? "" : " (" + ctx.error().openssl_detail + ")");
+    return facts;
+  }
+  return run_probe(cmd.options, **ctx);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  // A peer that closes while we write must give an error value, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"mtls-probe: probe an https URL with a client certificate and get one diagnosed verdict",
+               "mtls-probe"};
+  app.set_version_flag("--version", std::string("mtls-probe ") + MTLS_PROBE_VERSION);
+  app.footer(
+      "Exit codes: 0 ok, 1 usage-error, 2 identity-error, 3 dns-failure, 4 connect-failure, 5 timeout,\n"
+      "6 tls-handshake-failure, 7 server-cert-untrusted, 8 client-cert-required, 9 client-cert-rejected,\n"
+      "10 http-error, 11 protocol-error.");
+  RawProbeArgs raw;
+  add_probe_options(app, raw);
+
+  // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) json = true;
+  }
+
+  ProbeResult result;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    result.facts.usage_error = e.what();
+    result.diagnosis = diagnose(result.facts);
+    return emit(result, json);
+  }
+  blank_argv_secrets(argc, argv);
+  setup_logging(raw.verbose);
+
+  ProbeCommand cmd = make_probe_command(raw);
+  if (cmd.usage_error) {
+    result.facts.url = raw.url;
+    result.facts.usage_error = cmd.usage_error;
+  } else if (cmd.identity_error) {
+    result.facts.url = raw.url;
+    result.facts.identity_configured = true;
+    result.facts.identity_error = cmd.identity_error;
+  } else {
+    if (cmd.options.tls.insecure) {
+      cmd.warnings.push_back("-k/--insecure: a server certificate that fails verification will not stop the probe");
+    }
+    for (const auto& w : cmd.warnings) spdlog::warn("warning: {}", w);
+    result.facts = execute(cmd);
+  }
+  result.facts.warnings = cmd.warnings;
+  result.diagnosis = diagnose(result.facts);
+  return emit(result, cmd.json || json);
+}
 
 }  // namespace mtls_probe::tool

@@ -49,27 +49,38 @@ class HttpResponseParser {
   const std::string& error() const { return error_; }
 
  private:
-  // implementation detail members, see http.cc
+  // Where the parser is. Line phases buffer at most one incomplete line in buf_ (bounded by
+  // max_header_bytes or the chunk line cap); body phases consume the input directly.
+  enum class Phase { status_line, headers, body_length, body_close, chunk_size, chunk_data, chunk_crlf, trailers };
+
   State fail(std::string message);
-  State parse_head();
-  State parse_body();
+  State complete();
+  State on_line(std::string_view line);
+  State on_status_line(std::string_view line);
+  State on_header_line(std::string_view line);
+  State on_head_end();
+  State on_chunk_size_line(std::string_view line);
+  std::string_view take_body(std::string_view in, std::uint64_t max);
+  bool check_status_prefix(std::string_view in);
 
   HttpLimits limits_;
   bool head_request_;
   State state_ = State::need_more;
-  std::string buf_;
+  Phase phase_ = Phase::status_line;
+  std::string buf_;                   // an incomplete line
   bool headers_done_ = false;
   std::optional<int> status_;
   std::string reason_;
   std::vector<std::pair<std::string, std::string>> headers_;
-  enum class Framing { none, length, chunked, close } framing_ = Framing::none;
+  std::uint64_t content_length_ = 0;  // Content-Length framing: the announced length
   std::uint64_t remaining_ = 0;       // content-length left, or current chunk left
-  enum class ChunkStep { size, data, data_crlf, trailers } chunk_step_ = ChunkStep::size;
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   bool truncated_ = false;
   std::string error_;
-  std::size_t head_bytes_ = 0;
+  std::size_t head_bytes_ = 0;        // status lines + headers so far, 1xx interim responses included
+  std::size_t trailer_bytes_ = 0;
+  int interim_responses_ = 0;
 };
 
 }  // namespace mtls_probe

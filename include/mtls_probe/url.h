@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "mtls_probe/options.h"
@@ -27,5 +28,8 @@ Expected<ResolveOverride> parse_resolve(const std::string& text);
 
 // -H 'Name: value': a valid token name, no CR/LF anywhere. Returns {name, value} with value trimmed.
 Expected<std::pair<std::string, std::string>> parse_header_option(const std::string& text);
+
+// RFC 7230 token (1*tchar): header names and request methods (-X).
+bool is_http_token(std::string_view text);
 
 }  // namespace mtls_probe

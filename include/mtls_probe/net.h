@@ -1,0 +1,85 @@
+// DNS and TCP with deadlines: non-blocking sockets and poll, so that no phase can hang past its limit.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mtls_probe {
+
+using Clock = std::chrono::steady_clock;
+
+// A point in time after which a phase gives up.
+struct Deadline {
+  Clock::time_point at;
+  static Deadline after(std::chrono::milliseconds d) { return {Clock::now() + d}; }
+  bool expired() const { return Clock::now() >= at; }
+  int remaining_ms() const;  // >= 0, rounded up so that a poll never spins at 0 before the deadline
+};
+
+// Owns a file descriptor.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  std::string ip;  // numeric, without brackets
+  uint16_t port = 0;
+  std::string text() const;  // "127.0.0.1:8443" or "[::1]:8443"
+};
+
+// A numeric IPv4/IPv6 address (no name lookup); false when text is not one.
+bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out);
+
+enum class NetStatus { ok, failed, timed_out };
+
+struct DnsOutcome {
+  NetStatus status = NetStatus::failed;
+  std::vector<Endpoint> endpoints;
+  std::string error;  // gai_strerror text
+};
+
+// getaddrinfo bounded by deadline: the lookup runs on a helper thread that is abandoned on timeout
+// (getaddrinfo itself cannot be cancelled).
+DnsOutcome resolve_host(const std::string& host, uint16_t port, Deadline deadline);
+
+struct ConnectOutcome {
+  NetStatus status = NetStatus::failed;
+  UniqueFd fd;         // non-blocking, connected
+  Endpoint endpoint;   // the one that answered (or the last tried)
+  std::string error;   // strerror of the last failure
+  int error_number = 0;
+  std::vector<std::string> attempts;  // "127.0.0.1:8443: Connection refused"
+};
+
+// Tries the endpoints in order until one connects, all within deadline.
+ConnectOutcome connect_any(const std::vector<Endpoint>& endpoints, Deadline deadline);
+
+enum class WaitResult { ready, timed_out, failed };
+// poll() for events on fd until the deadline (EINTR-safe).
+WaitResult wait_fd(int fd, short events, Deadline deadline);
+
+}  // namespace mtls_probe

@@ -1,0 +1,227 @@
+#include "tool_options.h"
+
+#include <openssl/crypto.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+
+#include "mtls_probe/identity.h"
+#include "mtls_probe/url.h"
+
+namespace mtls_probe::tool {
+namespace {
+
+std::optional<TlsVersion> parse_version(const std::string& v) {
+  if (v == "1.0") return TlsVersion::v1_0;
+  if (v == "1.1") return TlsVersion::v1_1;
+  if (v == "1.2") return TlsVersion::v1_2;
+  if (v == "1.3") return TlsVersion::v1_3;
+  return std::nullopt;
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
+  app.add_option("url", raw.url, "https URL to probe");
+
+  auto* id = "Client identity";
+  app.add_option("--p12", raw.p12, "PKCS#12 identity (.p12/.pfx): key, certificate and chain")->group(id);
+  app.add_option("--p12-password-env", raw.p12_password_env, "read the PKCS#12 password from environment VAR")
+      ->group(id);
+  app.add_option("--p12-password-file", raw.p12_password_file, "read the password from the first line of FILE")
+      ->group(id);
+  app.add_option("--pass", raw.pass, "password (curl spelling; visible in the process list: warns)")->group(id);
+  app.add_option("-E,--cert", raw.cert, "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12)")
+      ->group(id);
+  app.add_option("--cert-type", raw.cert_type, "PEM (default) or P12")->group(id);
+  app.add_option("--key", raw.key, "private key FILE (PEM) for --cert")->group(id);
+  app.add_option("--key-type", raw.key_type, "PEM")->group(id);
+  app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")->group(id);
+
+  auto* trust = "Server trust and connection";
+  app.add_option("--cacert", raw.cacert, "CA certificates (PEM) to verify the server with")->group(trust);
+  app.add_option("--capath", raw.capath, "directory of hashed CA certificates")->group(trust);
+  app.add_flag("-k,--insecure", raw.insecure, "do not abort when the server's certificate fails verification")
+      ->group(trust);
+  app.add_option("--servername", raw.servername, "name for SNI and the certificate name check")->group(trust);
+  app.add_option("--resolve", raw.resolve, "HOST:PORT:ADDR[,ADDR] use these addresses (as curl)")
+      ->group(trust)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--tls-min", raw.tls_min, "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
+      ->group(trust);
+  app.add_option("--tls-max", raw.tls_max, "highest TLS version: 1.2 or 1.3")->group(trust);
+  app.add_option("--connect-timeout", raw.connect_timeout, "seconds for DNS + TCP + TLS handshake (default 10)")
+      ->group(trust);
+  app.add_option("-m,--max-time", raw.max_time, "seconds for the whole probe (default 30)")->group(trust);
+
+  auto* http = "HTTP";
+  app.add_option("-X,--request", raw.method, "request method (default GET, POST with -d)")->group(http);
+  app.add_option("-H,--header", raw.headers, "extra header 'Name: value' (repeatable)")
+      ->group(http)
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
+  app.add_flag("--http1.1", raw.http11, "use HTTP/1.1 (the default)")->group(http);
+  app.add_flag("--http2", raw.http2, "use HTTP/2 (not supported yet: refused)")->group(http);
+
+  auto* out = "Output";
+  app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
+  app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
+}
+
+std::pair<std::string, std::optional<std::string>> split_cert_password(const std::string& arg) {
+  std::string file;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    if (arg[i] == '\\' && i + 1 < arg.size() && arg[i + 1] == ':') {
+      file += ':';
+      ++i;
+    } else if (arg[i] == ':') {
+      return {file, arg.substr(i + 1)};
+    } else {
+      file += arg[i];
+    }
+  }
+  return {file, std::nullopt};
+}
+
+ProbeCommand make_probe_command(const RawProbeArgs& raw) {
+  ProbeCommand cmd;
+  cmd.json = raw.json;
+  ProbeOptions& o = cmd.options;
+  o.url = raw.url;
+  o.verbose = raw.verbose;
+  auto usage = [&](std::string msg) {
+    if (!cmd.usage_error) cmd.usage_error = std::move(msg);
+    return cmd;
+  };
+
+  if (raw.url.empty()) return usage("no URL given");
+  if (auto u = parse_url(raw.url); !u) return usage(u.error().message);
+  if (raw.http2) return usage("--http2 is not supported yet; the probe speaks HTTP/1.1 (--http1.1)");
+
+  // ---- identity
+  std::string cert_type = upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
+  if (cert_type != "PEM" && cert_type != "P12") return usage("--cert-type must be PEM or P12");
+  if (!raw.key_type.empty() && upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
+  std::optional<std::string> password;
+  int password_sources = 0;
+  if (!raw.cert.empty()) {
+    auto [file, pw] = split_cert_password(raw.cert);
+    if (file.empty()) return usage("--cert needs a file name");
+    if (cert_type == "P12") {
+      if (!raw.p12.empty()) return usage("--p12 and --cert --cert-type P12 name the identity twice");
+      o.identity.p12_file = file;
+    } else {
+      o.identity.cert_file = file;
+    }
+    if (pw) {
+      password = std::move(pw);
+      ++password_sources;
+      cmd.warnings.push_back(
+          "a password given in --cert FILE:PASSWORD is visible to other users in the process list; "
+          "use --p12-password-env or --p12-password-file");
+    }
+  }
+  if (!raw.p12.empty()) {
+    if (!o.identity.cert_file.empty()) return usage("give either --p12 or --cert, not both");
+    o.identity.p12_file = raw.p12;
+  }
+  if (!raw.key.empty()) {
+    if (o.identity.cert_file.empty()) return usage("--key goes with --cert FILE (PEM)");
+    o.identity.key_file = raw.key;
+  }
+  if (!raw.pass.empty()) {
+    password = raw.pass;
+    ++password_sources;
+    cmd.warnings.push_back(
+        "--pass makes the password visible to other users in the process list; use --p12-password-env or "
+        "--p12-password-file");
+  }
+  if (!raw.p12_password_env.empty()) {
+    ++password_sources;
+    auto pw = password_from_env(raw.p12_password_env);
+    if (!pw) {
+      cmd.identity_error = pw.error();
+    } else {
+      password = std::move(pw.value());
+    }
+  }
+  if (!raw.p12_password_file.empty()) {
+    ++password_sources;
+    auto pw = password_from_file(raw.p12_password_file);
+    if (!pw) {
+      if (!cmd.identity_error) cmd.identity_error = pw.error();
+    } else {
+      password = std::move(pw.value());
+    }
+  }
+  if (password_sources > 1) {
+    if (password) OPENSSL_cleanse(password->data(), password->size());
+    return usage("give the password once: --p12-password-env, --p12-password-file, --pass or --cert FILE:PASSWORD");
+  }
+  if (password && !o.identity.configured()) {
+    OPENSSL_cleanse(password->data(), password->size());
+    return usage("a password was given but no identity (--p12 or --cert)");
+  }
+  o.identity.password = std::move(password);
+  o.identity.no_cert = raw.no_cert;
+
+  // ---- trust and connection
+  o.tls.cacert_file = raw.cacert;
+  o.tls.capath_dir = raw.capath;
+  o.tls.insecure = raw.insecure;
+  o.tls.servername = raw.servername;
+  if (!raw.tls_min.empty()) {
+    auto v = parse_version(raw.tls_min);
+    if (!v) return usage("--tls-min takes 1.0, 1.1, 1.2 or 1.3");
+    o.tls.min_version = *v;
+  }
+  if (!raw.tls_max.empty()) {
+    auto v = parse_version(raw.tls_max);
+    if (!v) return usage("--tls-max takes 1.0, 1.1, 1.2 or 1.3");
+    o.tls.max_version = *v;
+  }
+  if (o.tls.max_version != TlsVersion::any && static_cast<int>(o.tls.max_version) < static_cast<int>(o.tls.min_version)) {
+    if (raw.tls_min.empty()) {
+      o.tls.min_version = o.tls.max_version;  // --tls-max 1.1 alone lowers the floor with it
+    } else {
+      return usage("--tls-min is above --tls-max");
+    }
+  }
+  for (const auto& r : raw.resolve) {
+    auto parsed = parse_resolve(r);
+    if (!parsed) return usage(parsed.error().message);
+    o.resolve.push_back(std::move(parsed.value()));
+  }
+  auto seconds = [&](double s, const char* name) -> std::optional<std::chrono::milliseconds> {
+    if (!std::isfinite(s) || s <= 0 || s > 86400) {
+      usage(std::string(name) + " takes a number of seconds above 0 (at most 86400)");
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<long long>(std::ceil(s * 1000)));
+  };
+  auto ct = seconds(raw.connect_timeout, "--connect-timeout");
+  auto mt = seconds(raw.max_time, "--max-time");
+  if (!ct || !mt) return cmd;
+  o.connect_timeout = *ct;
+  o.max_time = *mt;
+
+  // ---- HTTP
+  o.http.method = raw.method.empty() ? (raw.data ? "POST" : "GET") : raw.method;
+  if (!is_http_token(o.http.method)) return usage("-X takes an HTTP method token (e.g. GET, POST)");
+  for (const auto& h : raw.headers) {
+    auto parsed = parse_header_option(h);
+    if (!parsed) return usage(parsed.error().message);
+    o.http.headers.push_back(parsed->first + ": " + parsed->second);
+  }
+  o.http.data = raw.data;
+  return cmd;
+}
+
+}  // namespace mtls_probe::tool

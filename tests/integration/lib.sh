@@ -1,0 +1,465 @@
+# lib.sh — sourced by tests/integration/suite_*.sh and curl_compare.sh.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"     # $1 = path to the mtls-probe binary
+#
+# Real servers (nginx, apache2, openssl s_server, python listeners) run in the foreground on
+# 127.0.0.1 high ports, each with its own config/pid/logs in the suite's temp dir, and are stopped by
+# pid on exit (also on failure or interrupt). The PKI is generated per suite by scripts/gen-pki.sh.
+#
+# The PKCS#12 password lives only in the environment variable named by $PW_ENV; it is passed to the
+# probe with --p12-password-env and must never show up in output (assert_no_password checks this).
+# Do not `set -x` in suites.
+
+set -u
+set -o pipefail
+
+PROBE=${1:-}
+INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=${MTLS_PROBE_SOURCE_DIR:-$(cd "$INTEG_DIR/../.." && pwd)}
+if [[ -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=python3; fi
+HELPER="$INTEG_DIR/helper.py"
+
+export MTLS_TEST_P12_PASSWORD=${MTLS_TEST_P12_PASSWORD:-mtls-probe-test-pw-7Qz}
+PW_ENV=MTLS_TEST_P12_PASSWORD
+
+PASS_COUNT=0
+FAIL_COUNT=0
+FAILED_CHECKS=()
+SCENARIO="(none)"
+declare -a _PIDS=()
+declare -A _PID_NAME=()
+declare -A _PID_LOG=()
+TMP=""
+PKI=""
+SUITE_START=$(date +%s.%N)
+
+# ---------------------------------------------------------------------------------------------------
+# temp dir, cleanup, processes
+
+stop_all() {
+  local pid
+  for pid in "${_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null; fi
+  done
+  for pid in "${_PIDS[@]}"; do
+    # bounded wait (~3 s) then KILL, so a hung server cannot hang the suite
+    local i
+    for ((i = 0; i < 60; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
+    wait "$pid" 2>/dev/null
+  done
+  _PIDS=()
+}
+
+stop_pid() {  # stop_pid PID — stop one server started by this suite
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  local rest=() p
+  for p in "${_PIDS[@]}"; do [[ $p == "$pid" ]] || rest+=("$p"); done
+  _PIDS=("${rest[@]}")
+}
+
+_cleanup() {
+  local rc=$?
+  stop_all
+  if [[ -n $TMP && -d $TMP ]]; then
+    if [[ ${KEEP_TMP:-0} == 1 ]]; then
+      echo "kept temp dir: $TMP" >&2
+    else
+      rm -rf "$TMP"
+    fi
+  fi
+  return $rc
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+make_tmp() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/mtls-integ.XXXXXX")
+  chmod 755 "$TMP"
+}
+
+# track_pid PID NAME LOGFILE
+track_pid() {
+  _PIDS+=("$1")
+  _PID_NAME[$1]=$2
+  _PID_LOG[$1]=${3:-}
+}
+
+# gen_pki — makes $PKI and the identity argument arrays used by the suites:
+#   CACERT       --cacert <root>                  (trust for the test servers)
+#   ID_GOOD      modern .p12 of the good client   ID_LEGACY  legacy .p12 of the same client
+#   ID_OTHER / ID_EXPIRED / ID_NOTYET / ID_SERVERAUTH   .p12 of the bad client identities
+#   PEM_GOOD     --cert client-good.crt --key client-good.key
+gen_pki() {
+  PKI="$TMP/pki"
+  if ! bash "$SRC_DIR/scripts/gen-pki.sh" "$PKI" >"$TMP/gen-pki.log" 2>&1; then
+    echo "FATAL: gen-pki.sh failed:" >&2
+    cat "$TMP/gen-pki.log" >&2
+    exit 2
+  fi
+  CACERT=(--cacert "$PKI/ca.pem")
+  ID_GOOD=(--p12 "$PKI/client-good.p12" --p12-password-env "$PW_ENV")
+  ID_LEGACY=(--p12 "$PKI/client-good-legacy.p12" --p12-password-env "$PW_ENV")
+  ID_OTHER=(--p12 "$PKI/client-other.p12" --p12-password-env "$PW_ENV")
+  ID_EXPIRED=(--p12 "$PKI/client-expired.p12" --p12-password-env "$PW_ENV")
+  ID_NOTYET=(--p12 "$PKI/client-notyet.p12" --p12-password-env "$PW_ENV")
+  ID_SERVERAUTH=(--p12 "$PKI/client-serverauth.p12" --p12-password-env "$PW_ENV")
+  PEM_GOOD=(--cert "$PKI/client-good.crt" --key "$PKI/client-good.key")
+}
+
+free_port() {  # prints a currently free TCP port on 127.0.0.1
+  "$PY" - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+port_open() {  # port_open PORT — true if 127.0.0.1:PORT accepts a TCP connection
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_port() {  # wait_port PORT PID [SECONDS] — until the port accepts, the process dies, or timeout
+  local port=$1 pid=$2 secs=${3:-10} i
+  for ((i = 0; i < secs * 20; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "FATAL: ${_PID_NAME[$pid]:-server} (pid $pid) exited before listening on $port" >&2
+      [[ -n ${_PID_LOG[$pid]:-} && -f ${_PID_LOG[$pid]} ]] && tail -n 30 "${_PID_LOG[$pid]}" >&2
+      return 1
+    fi
+    port_open "$port" && return 0
+    sleep 0.05
+  done
+  echo "FATAL: ${_PID_NAME[$pid]:-server} not listening on $port after ${secs}s" >&2
+  [[ -n ${_PID_LOG[$pid]:-} && -f ${_PID_LOG[$pid]} ]] && tail -n 30 "${_PID_LOG[$pid]}" >&2
+  return 1
+}
+
+die() { echo "FATAL: $*" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------------------------------
+# servers. Each start_* sets LAST_PID and LAST_DIR; the caller passes the port(s) inside the config.
+
+# start_nginx NAME CONF_BODY WAIT_PORT — CONF_BODY is the inside of the http { } block.
+start_nginx() {
+  local name=$1 body=$2 port=$3
+  local d="$TMP/nginx-$name"
+  mkdir -p "$d/logs" "$d/tmp"
+  chmod 755 "$d" "$d/logs" "$d/tmp"
+  local user_line=""
+  [[ $(id -u) == 0 ]] && user_line="user root root;"
+  cat >"$d/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log info;
+events { worker_connections 64; }
+http {
+  access_log $d/logs/access.log;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  default_type text/plain;
+$body
+}
+EOF
+  /usr/sbin/nginx -p "$d" -e "$d/logs/error.log" -c "$d/nginx.conf" -g 'daemon off;' \
+    >"$d/logs/stdout.log" 2>&1 &
+  LAST_PID=$!
+  LAST_DIR=$d
+  track_pid "$LAST_PID" "nginx-$name" "$d/logs/error.log"
+  wait_port "$port" "$LAST_PID" || die "nginx $name did not start"
+}
+
+# start_apache NAME CONF_BODY WAIT_PORT... — CONF_BODY: Listen lines and vhosts.
+start_apache() {
+  local name=$1 body=$2
+  shift 2
+  local d="$TMP/apache-$name"
+  mkdir -p "$d/logs" "$d/run" "$d/htdocs"
+  chmod 755 "$d" "$d/logs" "$d/run" "$d/htdocs"
+  printf 'hello from apache\n' >"$d/htdocs/index.html"
+  chmod 644 "$d/htdocs/index.html"
+  local m=/usr/lib/apache2/modules
+  local user_lines=""
+  if [[ $(id -u) == 0 ]]; then
+    user_lines=$'User www-data\nGroup www-data'
+    id www-data >/dev/null 2>&1 || user_lines=$'User nobody\nGroup nogroup'
+  fi
+  cat >"$d/httpd.conf" <<EOF
+ServerRoot "$d"
+ServerName localhost
+LoadModule mpm_event_module $m/mod_mpm_event.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule mime_module $m/mod_mime.so
+LoadModule dir_module $m/mod_dir.so
+LoadModule socache_shmcb_module $m/mod_socache_shmcb.so
+LoadModule ssl_module $m/mod_ssl.so
+$user_lines
+PidFile $d/run/httpd.pid
+DefaultRuntimeDir $d/run
+Mutex file:$d/run default
+ErrorLog $d/logs/error.log
+LogLevel info ssl:info
+LogFormat "%h %l %u %t \"%r\" %>s %b" common
+CustomLog $d/logs/access.log common
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 16
+MaxRequestWorkers 16
+Timeout 10
+KeepAlive Off
+TypesConfig /dev/null
+AddType text/html .html
+DirectoryIndex index.html
+DocumentRoot "$d/htdocs"
+<Directory />
+  Require all granted
+</Directory>
+SSLSessionCache shmcb:$d/run/ssl_scache(512000)
+SSLRandomSeed startup builtin
+$body
+EOF
+  /usr/sbin/apache2 -d "$d" -f "$d/httpd.conf" -DFOREGROUND >"$d/logs/stdout.log" 2>&1 &
+  LAST_PID=$!
+  LAST_DIR=$d
+  track_pid "$LAST_PID" "apache-$name" "$d/logs/error.log"
+  local p
+  for p in "$@"; do
+    wait_port "$p" "$LAST_PID" || { cat "$d/logs/stdout.log" >&2; die "apache $name did not start"; }
+  done
+}
+
+# start_s_server NAME PORT ARGS... — openssl s_server on 127.0.0.1:PORT
+start_s_server() {
+  local name=$1 port=$2
+  shift 2
+  local d="$TMP/s_server-$name"
+  mkdir -p "$d"
+  # stdin from a fifo-less source that stays open: s_server quits on EOF of stdin in some modes
+  openssl s_server -accept "127.0.0.1:$port" "$@" </dev/null >"$d/log" 2>&1 &
+  LAST_PID=$!
+  LAST_DIR=$d
+  track_pid "$LAST_PID" "s_server-$name" "$d/log"
+  wait_port "$port" "$LAST_PID" || die "s_server $name did not start"
+}
+
+# start_python_listener NAME PORT MODE — modes (see helper.py):
+#   silent       accept and never answer (hold the connection open)
+#   http-plain   plain TCP: on any input, answer "HTTP/1.0 200 OK\r\n\r\nhello" and close
+#   garbage      plain TCP: on any input, answer random-looking non-TLS bytes and close
+#   record       plain TCP: record every accepted connection in $LAST_DIR/connections, then close
+#   tls-close    TLS (server-chain.pem): complete the handshake, read the request, close without answering
+#   tls-garbage  TLS: complete the handshake, read the request, answer non-HTTP garbage, close
+#   tls-truncated TLS: answer a response whose body is shorter than its Content-Length, close
+start_python_listener() {
+  local name=$1 port=$2 mode=$3
+  local d="$TMP/py-$name"
+  mkdir -p "$d"
+  : >"$d/connections"
+  "$PY" "$HELPER" listen --port "$port" --mode "$mode" --record "$d/connections" \
+    --cert "$PKI/server-chain.pem" --key "$PKI/server.key" >"$d/log" 2>&1 &
+  LAST_PID=$!
+  LAST_DIR=$d
+  track_pid "$LAST_PID" "py-$name" "$d/log"
+  # wait on the ready file, not by connecting: connecting would count as a connection in 'record' mode
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $d/log ]] && grep -q '^ready' "$d/log" && return 0
+    kill -0 "$LAST_PID" 2>/dev/null || { cat "$d/log" >&2; die "python listener $name died"; }
+    sleep 0.05
+  done
+  die "python listener $name not ready"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# probing and assertions
+
+# scenario "TITLE" — names the following checks in the output
+scenario() {
+  SCENARIO=$1
+  echo "--- $SCENARIO"
+}
+
+# probe ARGS... — runs "$PROBE" --json ARGS, capturing stdout ($OUT), stderr ($ERR), exit code
+# ($RC) and wall time in ms ($WALL_MS). Always returns 0.
+OUT=""
+ERR=""
+RC=0
+WALL_MS=0
+probe() {
+  OUT="$TMP/probe.out"
+  ERR="$TMP/probe.err"
+  local t0 t1
+  t0=$(date +%s%N)
+  if [[ -z $PROBE || ! -x $PROBE ]]; then
+    : >"$OUT"
+    echo "probe binary not found: '${PROBE}'" >"$ERR"
+    RC=127
+  else
+    # hard guard: a hung probe must not hang the suite
+    timeout -k 2 60 "$PROBE" --json "$@" >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+  fi
+  t1=$(date +%s%N)
+  WALL_MS=$(((t1 - t0) / 1000000))
+  return 0
+}
+
+_pass() {
+  PASS_COUNT=$((PASS_COUNT + 1))
+  echo "  ok   $1"
+}
+
+_fail() {
+  FAIL_COUNT=$((FAIL_COUNT + 1))
+  FAILED_CHECKS+=("$SCENARIO: $1")
+  echo "  FAIL $1"
+  if [[ -n ${2:-} ]]; then
+    printf '%s\n' "$2" | sed 's/^/       /'
+  fi
+}
+
+# _evidence — a short dump of the probe's output for a failing check (password-free by construction:
+# the password never reaches the probe's command line, and assert_no_password guards the output)
+_evidence() {
+  local text
+  text="exit=$RC wall=${WALL_MS}ms
+stdout: $(head -c 1500 "$OUT" 2>/dev/null)
+stderr: $(tail -c 600 "$ERR" 2>/dev/null)"
+  # redaction inside bash: the password is never put on a command line
+  printf '%s\n' "${text//"$MTLS_TEST_P12_PASSWORD"/<REDACTED>}"
+}
+
+# check NAME CMD... — generic: passes when CMD succeeds
+check() {
+  local name=$1
+  shift
+  if "$@"; then _pass "$name"; else _fail "$name" "$(_evidence)"; fi
+}
+
+# expect_one_json — stdout is exactly one JSON object (and nothing else)
+expect_one_json() {
+  local msg
+  if msg=$("$PY" "$HELPER" one-object "$OUT" 2>&1); then
+    _pass "stdout is exactly one JSON object"
+  else
+    _fail "stdout is exactly one JSON object ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_json FIELD_PATH VALUE — VALUE is parsed as JSON when it is valid JSON (true, 403, null,
+# "x"), else taken as a string; FIELD_PATH is dotted (tls.alert.name).
+expect_json() {
+  local path=$1 want=$2 msg
+  if msg=$("$PY" "$HELPER" get-eq "$OUT" "$path" "$want" 2>&1); then
+    _pass "$path == $want"
+  else
+    _fail "$path == $want ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_json_contains FIELD_PATH SUBSTRING — string field contains SUBSTRING (case-insensitive)
+expect_json_contains() {
+  local path=$1 want=$2 msg
+  if msg=$("$PY" "$HELPER" get-contains "$OUT" "$path" "$want" 2>&1); then
+    _pass "$path contains '$want'"
+  else
+    _fail "$path contains '$want' ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_json_any_contains FIELD_PATH SUBSTRING — array of strings has an element containing SUBSTRING
+expect_json_any_contains() {
+  local path=$1 want=$2 msg
+  if msg=$("$PY" "$HELPER" any-contains "$OUT" "$path" "$want" 2>&1); then
+    _pass "$path has an element containing '$want'"
+  else
+    _fail "$path has an element containing '$want' ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_json_not_null FIELD_PATH
+expect_json_not_null() {
+  local path=$1 msg
+  if msg=$("$PY" "$HELPER" not-null "$OUT" "$path" 2>&1); then
+    _pass "$path is not null"
+  else
+    _fail "$path is not null ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_json_in FIELD_PATH V1 V2 ... — the field equals one of the values
+expect_json_in() {
+  local path=$1 msg
+  shift
+  if msg=$("$PY" "$HELPER" get-in "$OUT" "$path" "$@" 2>&1); then
+    _pass "$path in {$*}"
+  else
+    _fail "$path in {$*} ($msg)" "$(_evidence)"
+  fi
+}
+
+# expect_verdict VERDICT CODE — exit code, .verdict, .exit_code == $?, and stdout is one JSON object
+expect_verdict() {
+  local verdict=$1 code=$2
+  expect_one_json
+  if [[ $RC == "$code" ]]; then
+    _pass "exit code $code"
+  else
+    _fail "exit code $code (got $RC)" "$(_evidence)"
+  fi
+  expect_json verdict "$verdict"
+  expect_json exit_code "$RC"
+}
+
+# assert_no_password — neither stdout nor stderr of the last probe contains the password
+assert_no_password() {
+  local msg
+  if msg=$("$PY" "$HELPER" no-secret "$PW_ENV" "$OUT" "$ERR" 2>&1); then
+    _pass "password does not appear in stdout/stderr"
+  else
+    _fail "password does not appear in stdout/stderr ($msg)"
+  fi
+}
+
+# expect_wall_below MS — the last probe took less than MS milliseconds
+expect_wall_below() {
+  if ((WALL_MS < $1)); then
+    _pass "wall time ${WALL_MS}ms < $1ms"
+  else
+    _fail "wall time ${WALL_MS}ms < $1ms" "$(_evidence)"
+  fi
+}
+
+# finish — prints exactly one summary line `N passed, M failed` and exits non-zero on failure
+finish() {
+  local t_end elapsed
+  t_end=$(date +%s.%N)
+  elapsed=$("$PY" -c "print(f'{$t_end - $SUITE_START:.1f}')")
+  if ((FAIL_COUNT > 0)); then
+    echo "failed checks:"
+    local f
+    for f in "${FAILED_CHECKS[@]}"; do echo "  - $f"; done
+  fi
+  echo "suite time: ${elapsed}s" >&2
+  echo "$PASS_COUNT passed, $FAIL_COUNT failed"
+  if ((FAIL_COUNT > 0)); then exit 1; fi
+  exit 0
+}
+

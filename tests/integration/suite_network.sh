@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Everything that is not about client certificates: DNS, TCP, timeouts, non-TLS peers, usage and
+# identity errors (which must not open a connection), and servers that break HTTP after TLS.
+#
+#   bash suite_network.sh /path/to/mtls-probe
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+
+make_tmp
+gen_pki
+
+P_SILENT=$(free_port)
+P_PLAIN=$(free_port)
+P_GARBAGE=$(free_port)
+P_REC=$(free_port)
+P_TLSCLOSE=$(free_port)
+P_TLSGARB=$(free_port)
+P_TLSTRUNC=$(free_port)
+P_CLOSED=$(free_port)  # nothing listens here
+
+start_python_listener silent "$P_SILENT" silent
+start_python_listener plain "$P_PLAIN" http-plain
+start_python_listener garbage "$P_GARBAGE" garbage
+start_python_listener record "$P_REC" record
+REC_FILE="$LAST_DIR/connections"
+start_python_listener tlsclose "$P_TLSCLOSE" tls-close
+start_python_listener tlsgarbage "$P_TLSGARB" tls-garbage
+start_python_listener tlstrunc "$P_TLSTRUNC" tls-truncated
+
+REC_URL="https://127.0.0.1:$P_REC/"
+
+connections_before=0
+mark_connections() { connections_before=$(wc -l <"$REC_FILE"); }
+expect_no_connection() {
+  sleep 0.1  # let the listener log a connection that raced the probe's exit
+  local now
+  now=$(wc -l <"$REC_FILE")
+  if ((now == connections_before)); then
+    _pass "no connection was opened"
+  else
+    _fail "no connection was opened ($((now - connections_before)) arrived)"
+  fi
+}
+
+# --- DNS / TCP / timeouts --------------------------------------------------------------------------
+
+scenario "unresolvable name (.invalid) -> dns-failure"
+probe --max-time 10 "https://nonexistent.invalid/"
+expect_verdict dns-failure 3
+expect_json tls.version null
+expect_json http.status null
+expect_json timing_ms.connect null
+
+scenario "closed port on 127.0.0.1 -> connect-failure"
+probe "https://127.0.0.1:$P_CLOSED/"
+expect_verdict connect-failure 4
+expect_json tls.version null
+expect_json timing_ms.tls null
+
+scenario "closed port on localhost name -> connect-failure"
+probe "https://localhost:$P_CLOSED/"
+expect_verdict connect-failure 4
+
+scenario "listener accepts and never answers, --max-time 2 -> timeout within ~3 s"
+probe "${CACERT[@]}" --max-time 2 "https://127.0.0.1:$P_SILENT/"
+expect_verdict timeout 5
+expect_wall_below 3500
+expect_json http.status null
+
+scenario "listener accepts and never answers, --connect-timeout 1 -> timeout within ~2 s"
+probe "${CACERT[@]}" --connect-timeout 1 "https://127.0.0.1:$P_SILENT/"
+expect_verdict timeout 5
+expect_wall_below 2500
+
+scenario "listener accepts and never answers, -m 1 -> timeout"
+probe "${CACERT[@]}" -m 1 "https://127.0.0.1:$P_SILENT/"
+expect_verdict timeout 5
+expect_wall_below 2500
+
+# --- peer is not TLS -------------------------------------------------------------------------------
+
+scenario "plain HTTP server on the port -> tls-handshake-failure"
+probe "${CACERT[@]}" "https://127.0.0.1:$P_PLAIN/"
+expect_verdict tls-handshake-failure 6
+expect_json tls.version null
+expect_json http.status null
+
+scenario "peer answers non-TLS garbage -> tls-handshake-failure"
+probe "${CACERT[@]}" "https://127.0.0.1:$P_GARBAGE/"
+expect_verdict tls-handshake-failure 6
+
+scenario "peer closes right after accept -> tls-handshake-failure"
+mark_connections
+probe "${CACERT[@]}" "$REC_URL"
+expect_verdict tls-handshake-failure 6
+
+# --- usage errors: no connection -------------------------------------------------------------------
+
+scenario "http:// URL -> usage-error, JSON on stdout, no connection"
+mark_connections
+probe "http://127.0.0.1:$P_REC/"
+expect_verdict usage-error 1
+expect_no_connection
+
+scenario "unknown option -> usage-error with JSON on stdout"
+mark_connections
+probe --definitely-not-an-option "$REC_URL"
+expect_verdict usage-error 1
+expect_no_connection
+
+scenario "no URL -> usage-error"
+probe
+expect_verdict usage-error 1
+
+scenario "malformed URL -> usage-error"
+probe "https://"
+expect_verdict usage-error 1
+
+scenario "invalid --tls-min value -> usage-error"
+mark_connections
+probe --tls-min 9.9 "$REC_URL"
+expect_verdict usage-error 1
+expect_no_connection
+
+# --- identity errors: no connection, no password in the output -------------------------------------
+
+export MTLS_TEST_WRONG_PASSWORD="wrong-pw-Xy91-should-not-leak"
+
+scenario "wrong .p12 password -> identity-error, password not in output, no connection"
+mark_connections
+probe "${CACERT[@]}" --p12 "$PKI/client-good.p12" --p12-password-env MTLS_TEST_WRONG_PASSWORD "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+if "$PY" "$HELPER" no-secret MTLS_TEST_WRONG_PASSWORD "$OUT" "$ERR" >/dev/null; then
+  _pass "wrong password does not appear in stdout/stderr"
+else
+  _fail "wrong password does not appear in stdout/stderr"
+fi
+assert_no_password
+
+scenario "wrong password for a legacy .p12 -> identity-error (not a format error)"
+mark_connections
+probe "${CACERT[@]}" --p12 "$PKI/client-good-legacy.p12" --p12-password-env MTLS_TEST_WRONG_PASSWORD "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+
+scenario "password via --p12-password-file -> reaches the server (record listener: tls-handshake-failure)"
+pwfile="$TMP/p12-password"
+printf '%s\n' "$MTLS_TEST_P12_PASSWORD" >"$pwfile"  # printf is a builtin: not on a command line
+chmod 600 "$pwfile"
+probe "${CACERT[@]}" --p12 "$PKI/client-good.p12" --p12-password-file "$pwfile" "$REC_URL"
+expect_verdict tls-handshake-failure 6
+assert_no_password
+
+scenario "missing .p12 file -> identity-error, no connection"
+mark_connections
+probe "${CACERT[@]}" --p12 "$TMP/does-not-exist.p12" --p12-password-env "$PW_ENV" "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+
+scenario ".p12 without a private key -> identity-error, no connection"
+mark_connections
+probe "${CACERT[@]}" --p12 "$PKI/client-nokey.p12" --p12-password-env "$PW_ENV" "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+assert_no_password
+
+scenario "PEM key does not match the certificate -> identity-error, no connection"
+mark_connections
+probe "${CACERT[@]}" --cert "$PKI/client-good.crt" --key "$PKI/client-mismatch.key" "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+
+scenario "missing PEM key file -> identity-error, no connection"
+mark_connections
+probe "${CACERT[@]}" --cert "$PKI/client-good.crt" --key "$TMP/nope.key" "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+
+scenario "not a PKCS#12 file (a PEM cert given as --p12) -> identity-error, no connection"
+mark_connections
+probe "${CACERT[@]}" --p12 "$PKI/client-good.crt" --p12-password-env "$PW_ENV" "$REC_URL"
+expect_verdict identity-error 2
+expect_no_connection
+
+# --- protocol errors after a good TLS handshake ----------------------------------------------------
+
+scenario "TLS server closes without any HTTP response -> protocol-error"
+probe "${CACERT[@]}" "https://localhost:$P_TLSCLOSE/"
+expect_verdict protocol-error 11
+expect_json_not_null tls.version
+expect_json tls.alert null
+expect_json http.status null
+
+scenario "TLS server answers garbage instead of HTTP -> protocol-error"
+probe "${CACERT[@]}" "https://localhost:$P_TLSGARB/"
+expect_verdict protocol-error 11
+expect_json_not_null tls.version
+
+scenario "TLS server closes before the announced Content-Length -> protocol-error"
+probe "${CACERT[@]}" "https://localhost:$P_TLSTRUNC/"
+expect_verdict protocol-error 11
+
+finish
