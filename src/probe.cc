@@ -189,6 +189,13 @@ int on_verify(int preverify_ok, X509_STORE_CTX* store) {
   SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   ProbeSession* s = ssl != nullptr ? session_of(ssl) : nullptr;
   if (s != nullptr && preverify_ok == 0 && !s->facts->verify_error) {
+    // A failed verification aborts the handshake before the session keeps the peer's certificate:
+    // summarize it here so the report can still say whose certificate it was.
+    if (!s->facts->server_cert) {
+      if (X509* leaf = X509_STORE_CTX_get0_cert(store); leaf != nullptr) {
+        s->facts->server_cert = summarize_certificate(leaf, static_cast<long long>(std::time(nullptr)));
+      }
+    }
     const int err = X509_STORE_CTX_get_error(store);
     s->facts->verify_code = err;
     s->facts->verify_error = X509_verify_cert_error_string(err);
@@ -373,6 +380,8 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   }
   for (const auto& ep : endpoints) f.addresses.push_back(ep.ip);
   f.dns_ms = ms_since(t);
+  spdlog::debug("{} resolved to {} address(es){}", url.host, endpoints.size(),
+                f.resolved_by_override ? " (--resolve or IP literal)" : "");
 
   // ---- TCP
   f.connect_attempted = true;
@@ -389,6 +398,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   }
   f.connected_address = conn.endpoint.text();
   f.connect_ms = ms_since(t);
+  spdlog::debug("connected to {}", *f.connected_address);
   const int fd = conn.fd.get();
 
   // ---- TLS
@@ -441,6 +451,8 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   session.handshake_done = true;
   f.tls_ms = ms_since(t);
   record_session_facts(ssl, f, now);
+  spdlog::debug("handshake done: {} {}; server certificate {}", f.tls_version.value_or("?"),
+                f.cipher.value_or("?"), f.verify_error ? *f.verify_error : std::string("verified"));
   if (!f.client_cert_requested) f.issuer_in_acceptable_ca_names.reset();
 
   // ---- HTTP: always write the request, then read: under TLS 1.3 the server judges our certificate

@@ -1,0 +1,483 @@
+// Every verdict and every alert class from hand-built facts: no sockets.
+#include "mtls_probe/diagnosis.h"
+
+#include <gtest/gtest.h>
+#include <openssl/x509_vfy.h>
+
+#include <cerrno>
+
+#include "mtls_probe/alerts.h"
+
+namespace mtls_probe {
+namespace {
+
+bool any_hint_contains(const Diagnosis& d, const std::string& needle) {
+  for (const auto& h : d.hints)
+    if (h.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+CertificateSummary alice() {
+  CertificateSummary c;
+  c.subject = "CN=alice";
+  c.issuer = "CN=Contractors CA";
+  c.not_before = "2026-01-01T00:00:00Z";
+  c.not_after = "2027-03-01T00:00:00Z";
+  c.days_left = 98;
+  c.has_client_auth_eku = true;
+  return c;
+}
+
+// Facts of a probe that got through DNS, TCP and a TLS 1.3 handshake with an identity configured.
+ProbeFacts handshake_done() {
+  ProbeFacts f;
+  f.url = "https://api.example/orders";
+  f.host = "api.example";
+  f.port = 443;
+  f.identity_configured = true;
+  f.client_cert = alice();
+  f.dns_attempted = true;
+  f.addresses = {"10.0.0.12"};
+  f.connect_attempted = true;
+  f.connected_address = "10.0.0.12:443";
+  f.tls_attempted = true;
+  f.handshake_completed = true;
+  f.tls_version = "TLSv1.3";
+  f.cipher = "TLS_AES_256_GCM_SHA384";
+  f.request_sent = true;
+  return f;
+}
+
+ProbeFacts asked_and_sent() {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.cert_request_in_handshake = true;
+  f.acceptable_ca_names = {"CN=Corp Root CA,O=Corp", "CN=Corp Issuing CA 2,O=Corp"};
+  f.issuer_in_acceptable_ca_names = false;
+  f.client_cert_sent = true;
+  return f;
+}
+
+AlertRecord server_alert(int code, bool after_cert = true, bool after_handshake = true) {
+  AlertRecord a;
+  a.code = code;
+  a.name = alert_name(code);
+  a.from = Side::server;
+  a.fatal = true;
+  a.after_client_certificate = after_cert;
+  a.after_handshake = after_handshake;
+  return a;
+}
+
+ProbeFacts with_status(ProbeFacts f, int status, std::string reason = "", std::string body = "") {
+  f.http_status = status;
+  f.http_reason = std::move(reason);
+  f.body_excerpt = std::move(body);
+  return f;
+}
+
+TEST(Diagnosis, UsageError) {
+  ProbeFacts f;
+  f.usage_error = "only https:// URLs are probed (got 'http')";
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::usage_error);
+  EXPECT_NE(d.summary.find("https://"), std::string::npos);
+}
+
+TEST(Diagnosis, UsageErrorWinsOverEverythingElse) {
+  ProbeFacts f = asked_and_sent();
+  f.usage_error = "bad";
+  f.fatal_alert = server_alert(48);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::usage_error);
+}
+
+TEST(Diagnosis, IdentityProblemsEachGetTheirOwnHint) {
+  const IdentityProblem all[] = {IdentityProblem::file_missing,        IdentityProblem::file_unreadable,
+                                 IdentityProblem::not_recognised,      IdentityProblem::wrong_password,
+                                 IdentityProblem::password_needed,     IdentityProblem::legacy_unavailable,
+                                 IdentityProblem::unsupported_algorithm, IdentityProblem::no_private_key,
+                                 IdentityProblem::no_certificate,      IdentityProblem::key_mismatch,
+                                 IdentityProblem::password_source};
+  std::vector<std::string> first_hints;
+  for (IdentityProblem p : all) {
+    ProbeFacts f;
+    f.identity_error = IdentityFailure{p, "problem with 'x.p12'", ""};
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::identity_error);
+    EXPECT_NE(d.summary.find("x.p12"), std::string::npos);
+    ASSERT_FALSE(d.hints.empty()) << identity_problem_name(p);
+    first_hints.push_back(d.hints.front());
+  }
+  // "Wrong password" and "legacy algorithm not available" must never read the same.
+  EXPECT_NE(first_hints[3], first_hints[5]);
+  EXPECT_NE(first_hints[5].find("not a wrong password"), std::string::npos);
+  EXPECT_NE(first_hints[5].find("legacy"), std::string::npos);
+}
+
+TEST(Diagnosis, DnsFailure) {
+  ProbeFacts f;
+  f.host = "nope.invalid";
+  f.dns_attempted = true;
+  f.dns_error = "Name or service not known";
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::dns_failure);
+  EXPECT_TRUE(any_hint_contains(d, "--resolve"));
+}
+
+TEST(Diagnosis, ConnectRefused) {
+  ProbeFacts f;
+  f.host = "localhost";
+  f.port = 9;
+  f.addresses = {"127.0.0.1"};
+  f.connect_attempted = true;
+  f.connect_error = "Connection refused";
+  f.connect_errno = ECONNREFUSED;
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::connect_failure);
+  EXPECT_TRUE(any_hint_contains(d, "nothing is listening on port 9"));
+}
+
+TEST(Diagnosis, TimeoutSaysWhichPhase) {
+  for (Phase p : {Phase::dns, Phase::connect, Phase::tls, Phase::http}) {
+    ProbeFacts f = handshake_done();
+    f.timed_out_in = p;
+    f.timeout_limit = "--max-time 2s";
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::timeout) << phase_name(p);
+    EXPECT_NE(d.summary.find("--max-time 2s"), std::string::npos) << d.summary;
+    EXPECT_FALSE(d.hints.empty());
+  }
+  ProbeFacts silent = handshake_done();
+  silent.handshake_completed = false;
+  silent.timed_out_in = Phase::tls;
+  EXPECT_NE(diagnose(silent).summary.find("accepted the TCP connection"), std::string::npos);
+}
+
+TEST(Diagnosis, FatalAlertBeatsATimeoutRecordedLater) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(48);
+  f.timed_out_in = Phase::http;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_rejected);
+}
+
+TEST(Diagnosis, CertificateRequiredAlertTls13) {
+  ProbeFacts f = handshake_done();
+  f.identity_configured = false;
+  f.client_cert.reset();
+  f.client_cert_requested = true;
+  f.empty_certificate_sent = true;
+  f.acceptable_ca_names = {"CN=Corp Root CA"};
+  f.fatal_alert = server_alert(116, true, true);
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("certificate_required"), std::string::npos);
+  EXPECT_TRUE(any_hint_contains(d, "--p12"));
+  EXPECT_TRUE(any_hint_contains(d, "CN=Corp Root CA"));
+}
+
+TEST(Diagnosis, HandshakeFailureAfterEmptyCertificateTls12IsRequired) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.tls_version = "TLSv1.2";
+  f.no_cert = true;
+  f.client_cert_requested = true;
+  f.empty_certificate_sent = true;
+  f.fatal_alert = server_alert(40, true, false);
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_TRUE(any_hint_contains(d, "--no-cert"));
+}
+
+TEST(Diagnosis, HandshakeFailureWithoutCertificateRequestIsTls) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.fatal_alert = server_alert(40, false, false);
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::tls_handshake_failure);
+  EXPECT_TRUE(any_hint_contains(d, "cipher"));
+}
+
+TEST(Diagnosis, HandshakeFailureAfterOurCertificateIsRejected) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(40, true, false);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_rejected);
+}
+
+TEST(Diagnosis, EveryCertificateProblemAlertAfterOurCertificateIsRejected) {
+  for (int code : {42, 43, 44, 45, 46, 48, 49}) {
+    ProbeFacts f = asked_and_sent();
+    f.fatal_alert = server_alert(code);
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::client_cert_rejected) << alert_name(code);
+    EXPECT_NE(d.summary.find(alert_name(code)), std::string::npos);
+    EXPECT_NE(d.summary.find("CN=alice"), std::string::npos);
+  }
+}
+
+TEST(Diagnosis, UnknownCaHintNamesBothLists) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(48);
+  Diagnosis d = diagnose(f);
+  EXPECT_TRUE(any_hint_contains(d, "CN=Contractors CA"));
+  EXPECT_TRUE(any_hint_contains(d, "CN=Corp Root CA,O=Corp"));
+  EXPECT_TRUE(any_hint_contains(d, "ssl_client_certificate"));
+}
+
+TEST(Diagnosis, UnknownCaWithListedIssuerPointsAtTheChain) {
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;
+  f.fatal_alert = server_alert(48);
+  EXPECT_TRUE(any_hint_contains(diagnose(f), "intermediate"));
+}
+
+TEST(Diagnosis, ExpiredCertificateHintHasTheDate) {
+  ProbeFacts f = asked_and_sent();
+  f.client_cert->expired = true;
+  f.client_cert->not_after = "2025-06-30T12:00:00Z";
+  f.client_cert->days_left = -100;
+  f.fatal_alert = server_alert(45);
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_TRUE(any_hint_contains(d, "expired on 2025-06-30"));
+}
+
+TEST(Diagnosis, UnsupportedCertificateWithoutClientAuthEku) {
+  ProbeFacts f = asked_and_sent();
+  f.client_cert->has_client_auth_eku = false;
+  f.fatal_alert = server_alert(43);
+  EXPECT_TRUE(any_hint_contains(diagnose(f), "clientAuth"));
+}
+
+TEST(Diagnosis, NotYetValidBadCertificate) {
+  ProbeFacts f = asked_and_sent();
+  f.client_cert->not_yet_valid = true;
+  f.fatal_alert = server_alert(42);
+  EXPECT_TRUE(any_hint_contains(diagnose(f), "not valid before"));
+}
+
+TEST(Diagnosis, CertificateProblemAlertWithoutOurCertificateIsRequired) {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.fatal_alert = server_alert(42, true, false);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_required);
+}
+
+TEST(Diagnosis, CertificateProblemAlertWithoutAnyRequestIsTls) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.fatal_alert = server_alert(49, false, false);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::tls_handshake_failure);
+}
+
+TEST(Diagnosis, DecryptErrorAfterOurCertificateVerifyIsRejected) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(51);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_rejected);
+  ProbeFacts g = handshake_done();
+  g.fatal_alert = server_alert(51, false, false);
+  EXPECT_EQ(diagnose(g).verdict, Verdict::tls_handshake_failure);
+}
+
+TEST(Diagnosis, ProtocolVersionAndOtherAlertClassesAreTls) {
+  for (int code : {70, 71, 86, 112, 120, 10, 20, 47, 50, 80, 200}) {
+    ProbeFacts f = handshake_done();
+    f.handshake_completed = false;
+    f.fatal_alert = server_alert(code, false, false);
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::tls_handshake_failure) << code;
+    if (code == 70) {
+      EXPECT_TRUE(any_hint_contains(d, "--tls-min"));
+    }
+  }
+}
+
+TEST(Diagnosis, OurOwnAlertOnAnUntrustedServerIsServerCertUntrusted) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.verify_error = "unable to get local issuer certificate";
+  f.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+  AlertRecord a = server_alert(48, false, false);
+  a.from = Side::client;  // we sent unknown_ca: about *their* certificate
+  f.fatal_alert = a;
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted);
+  EXPECT_TRUE(any_hint_contains(d, "--cacert"));
+}
+
+TEST(Diagnosis, ServerCertUntrustedKinds) {
+  struct Case {
+    long code;
+    const char* text;
+    const char* hint;
+  } cases[] = {
+      {X509_V_ERR_CERT_HAS_EXPIRED, "certificate has expired", "expired on 2025-01-02"},
+      {X509_V_ERR_HOSTNAME_MISMATCH, "hostname mismatch", "DNS:other.example"},
+      {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "self-signed certificate", "--cacert"},
+      {X509_V_ERR_CERT_NOT_YET_VALID, "certificate is not yet valid", "clocks"},
+  };
+  for (const auto& c : cases) {
+    ProbeFacts f = handshake_done();
+    f.handshake_completed = false;
+    f.verify_error = c.text;
+    f.verify_code = c.code;
+    f.verify_error_depth = 0;
+    CertificateSummary s;
+    s.subject = "CN=api.example";
+    s.not_after = "2025-01-02T00:00:00Z";
+    s.subject_alt_names = {"DNS:other.example"};
+    f.server_cert = s;
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted) << c.text;
+    EXPECT_NE(d.summary.find(c.text), std::string::npos);
+    EXPECT_TRUE(any_hint_contains(d, c.hint)) << c.text;
+  }
+}
+
+TEST(Diagnosis, InsecureIgnoresVerifyErrorButSaysSo) {
+  ProbeFacts f = with_status(asked_and_sent(), 200, "OK");
+  f.insecure = true;
+  f.verify_error = "self-signed certificate";
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::ok);
+  EXPECT_TRUE(any_hint_contains(d, "NOT verified"));
+}
+
+TEST(Diagnosis, NotTlsPeer) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.peer_not_tls = true;
+  f.tls_error = "wrong version number";
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::tls_handshake_failure);
+  EXPECT_NE(d.summary.find("did not answer in TLS"), std::string::npos);
+}
+
+TEST(Diagnosis, SilentCloseDuringHandshake) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.peer_closed_during_handshake = true;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::tls_handshake_failure);
+  f.client_cert_requested = true;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_required);
+  f.client_cert_sent = true;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_rejected);
+}
+
+TEST(Diagnosis, NginxNoCertificatePage) {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.empty_certificate_sent = true;
+  f = with_status(f, 400, "Bad Request",
+                  "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>");
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("nginx"), std::string::npos);
+}
+
+TEST(Diagnosis, NginxCertificateErrorPage) {
+  ProbeFacts f = with_status(asked_and_sent(), 400, "Bad Request",
+                             "<html>\r\n<head><title>400 The SSL certificate error</title></head>");
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_TRUE(any_hint_contains(d, "client SSL certificate verify error"));
+}
+
+TEST(Diagnosis, Plain400IsHttpError) {
+  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 400, "Bad Request", "bad json")).verdict, Verdict::http_error);
+}
+
+TEST(Diagnosis, ForbiddenAfterAcceptedCertificateIsAuthorization) {
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;
+  Diagnosis d = diagnose(with_status(f, 403, "Forbidden"));
+  EXPECT_EQ(d.verdict, Verdict::http_error);
+  EXPECT_NE(d.summary.find("accepted"), std::string::npos);
+  EXPECT_TRUE(any_hint_contains(d, "authorization"));
+  EXPECT_TRUE(any_hint_contains(d, "-1206"));
+}
+
+TEST(Diagnosis, ApachePostHandshakeAuthenticationPage) {
+  ProbeFacts f = handshake_done();
+  Diagnosis d = diagnose(with_status(f, 403, "Forbidden", "<p>Cannot perform Post-Handshake Authentication.<br />"));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_TRUE(any_hint_contains(d, "HTTP/2"));
+}
+
+TEST(Diagnosis, ForbiddenAfterPostHandshakeRequestWithoutCertificateIsRequired) {
+  ProbeFacts f = handshake_done();
+  f.identity_configured = false;
+  f.client_cert.reset();
+  f.client_cert_requested = true;
+  f.cert_request_post_handshake = true;
+  f.empty_certificate_sent = true;
+  Diagnosis d = diagnose(with_status(f, 403, "Forbidden"));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("after the handshake"), std::string::npos);
+}
+
+TEST(Diagnosis, NginxInternalStatusCodes) {
+  EXPECT_EQ(diagnose(with_status(handshake_done(), 496)).verdict, Verdict::client_cert_required);
+  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 495)).verdict, Verdict::client_cert_rejected);
+}
+
+TEST(Diagnosis, OkVariants) {
+  Diagnosis d = diagnose(with_status(asked_and_sent(), 200, "OK"));
+  EXPECT_EQ(d.verdict, Verdict::ok);
+  EXPECT_NE(d.summary.find("client authentication succeeded"), std::string::npos);
+
+  ProbeFacts never_asked = with_status(handshake_done(), 204);
+  Diagnosis n = diagnose(never_asked);
+  EXPECT_EQ(n.verdict, Verdict::ok);
+  EXPECT_TRUE(any_hint_contains(n, "never asked"));
+
+  ProbeFacts optional = handshake_done();
+  optional.identity_configured = false;
+  optional.client_cert.reset();
+  optional.client_cert_requested = true;
+  EXPECT_EQ(diagnose(with_status(optional, 302, "Found")).verdict, Verdict::ok);
+}
+
+TEST(Diagnosis, ExpiringSoonIsMentionedOnSuccess) {
+  ProbeFacts f = with_status(asked_and_sent(), 200, "OK");
+  f.client_cert->days_left = 5;
+  EXPECT_TRUE(any_hint_contains(diagnose(f), "5 days left"));
+}
+
+TEST(Diagnosis, EmptyCaListHint) {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.fatal_alert = server_alert(116);
+  Diagnosis d = diagnose(f);
+  EXPECT_TRUE(any_hint_contains(d, "listed no acceptable CAs"));
+  EXPECT_TRUE(any_hint_contains(d, "No CAs known to server for verification"));
+}
+
+TEST(Diagnosis, ProtocolErrors) {
+  ProbeFacts malformed = handshake_done();
+  malformed.http_error = "not an HTTP response";
+  EXPECT_EQ(diagnose(malformed).verdict, Verdict::protocol_error);
+
+  ProbeFacts closed = handshake_done();
+  closed.closed_before_response = true;
+  Diagnosis d = diagnose(closed);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("closed the connection"), std::string::npos);
+
+  ProbeFacts reset = asked_and_sent();
+  reset.reset_after_request = true;
+  Diagnosis r = diagnose(reset);
+  EXPECT_EQ(r.verdict, Verdict::protocol_error);
+  EXPECT_TRUE(any_hint_contains(r, "TLS 1.3"));
+}
+
+TEST(Diagnosis, IsDeterministic) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(48);
+  Diagnosis a = diagnose(f);
+  Diagnosis b = diagnose(f);
+  EXPECT_EQ(a.summary, b.summary);
+  EXPECT_EQ(a.hints, b.hints);
+}
+
+}  // namespace
+}  // namespace mtls_probe
