@@ -51,8 +51,8 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--servername", raw.servername, "name for SNI and the certificate name check")->group(trust);
   app.add_option("--resolve", raw.resolve, "HOST:PORT:ADDR[,ADDR] use these addresses (as curl)")
       ->group(trust)
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
   app.add_option("--tls-min", raw.tls_min, "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
       ->group(trust);
   app.add_option("--tls-max", raw.tls_max, "highest TLS version: 1.2 or 1.3")->group(trust);
@@ -64,8 +64,8 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("-X,--request", raw.method, "request method (default GET, POST with -d)")->group(http);
   app.add_option("-H,--header", raw.headers, "extra header 'Name: value' (repeatable)")
       ->group(http)
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
   app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
   app.add_flag("--http1.1", raw.http11, "use HTTP/1.1 (the default)")->group(http);
   app.add_flag("--http2", raw.http2, "use HTTP/2 (not supported yet: refused)")->group(http);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs everything mtls-probe needs to build and test on a fresh Debian 12 machine (run as root).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ca-certificates \
+  libssl-dev openssl libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  nginx apache2 curl python3 faketime procps iproute2 >/dev/null
