@@ -298,7 +298,7 @@ Section tls_section(const ProbeFacts& f) {
     }
   }
   if (f.sni.empty()) {
-    if (f.tls_attempted) s.lines.push_back("no SNI sent (IP literal)");
+    if (f.tls_attempted) s.lines.push_back("no SNI sent (the name is an IP address)");
   } else if (f.sni != f.host) {
     s.lines.push_back(fmt::format("SNI {}", esc(f.sni)));
   }
