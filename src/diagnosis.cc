@@ -430,12 +430,27 @@ class Builder {
   }
 
   void http_status_verdict(int status) {
+    if (certificate_status_verdict(status)) return;
+    // A status line followed by a broken body (short of its Content-Length, bad chunking) is still a broken
+    // response: the status alone cannot be trusted to mean success.
+    if (f_.http_error) {
+      set(Verdict::protocol_error,
+          fmt::format("The server broke HTTP after its status line ({}): {}.", status, *f_.http_error));
+      hint("the response was cut short or malformed; a proxy or the application may have crashed mid-answer");
+      return;
+    }
+    plain_status_verdict(status);
+  }
+
+  // The statuses and pages by which servers speak about client certificates at the HTTP layer.
+  // Returns true when one of them decided the verdict.
+  bool certificate_status_verdict(int status) {
     const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
     if (status == 400 && body_contains(f_, kNginxNoCert)) {
       cert_required("it answered HTTP 400 \"No required SSL certificate was sent\" (nginx)");
       hint("nginx completes the handshake without a certificate and refuses at the HTTP layer (its log: "
            "'client sent no required SSL certificate')");
-      return;
+      return true;
     }
     if (status == 400 && body_contains(f_, kNginxCertError)) {
       set(Verdict::client_cert_rejected,
@@ -447,28 +462,36 @@ class Builder {
       hint("nginx could not verify your certificate against ssl_client_certificate; its error log says why "
            "('client SSL certificate verify error: (N:reason)')");
       ca_list_hints();
-      return;
+      return true;
     }
-    if (status == 496) return cert_required("it answered HTTP 496 (SSL Certificate Required)");
+    if (status == 496) {
+      cert_required("it answered HTTP 496 (SSL Certificate Required)");
+      return true;
+    }
     if (status == 495) {
       set(Verdict::client_cert_rejected,
           fmt::format("The server refused your client certificate {}: it answered HTTP 495 (SSL Certificate "
                       "Error).", our_cert(f_)));
       ca_list_hints();
-      return;
+      return true;
     }
     if (status == 403 && body_contains(f_, kApacheNoPha)) {
       cert_required("it answered HTTP 403 \"Cannot perform Post-Handshake Authentication\" (Apache)");
       hint("Apache wanted a certificate for this path through TLS 1.3 post-handshake authentication and could "
            "not ask for it (a client without PHA, or HTTP/2); this probe offers PHA over HTTP/1.1");
-      return;
+      return true;
     }
     const bool asked_later = f_.cert_request_post_handshake || f_.renegotiation_cert_request;
     if ((status == 401 || status == 403) && f_.client_cert_requested && !f_.client_cert_sent) {
       cert_required(fmt::format("it asked for one{} and answered HTTP {}{}",
                                 asked_later ? " after the handshake" : "", status, reason));
-      return;
+      return true;
     }
+    return false;
+  }
+
+  void plain_status_verdict(int status) {
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
     if (status >= 400) {
       if (f_.client_cert_sent) {
         set(Verdict::http_error,

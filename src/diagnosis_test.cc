@@ -470,6 +470,18 @@ TEST(Diagnosis, ProtocolErrors) {
   EXPECT_TRUE(any_hint_contains(r, "TLS 1.3"));
 }
 
+TEST(Diagnosis, StatusWithBodyShortOfContentLengthIsProtocolError) {
+  ProbeFacts f = with_status(asked_and_sent(), 200, "OK", "partial");
+  f.http_error = "connection closed before the response was complete (got 16 of 1000 body bytes)";
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("16 of 1000"), std::string::npos);
+  // A page that names the certificate problem still wins, even when cut short.
+  ProbeFacts nginx = with_status(handshake_done(), 400, "Bad Request", "<title>400 No required SSL certificate was sent");
+  nginx.http_error = "connection closed before the response was complete";
+  EXPECT_EQ(diagnose(nginx).verdict, Verdict::client_cert_required);
+}
+
 TEST(Diagnosis, IsDeterministic) {
   ProbeFacts f = asked_and_sent();
   f.fatal_alert = server_alert(48);

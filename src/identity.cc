@@ -305,6 +305,81 @@ bool parse_p12(PKCS12* p12, const char* pass, Parsed* out) {
   return true;
 }
 
+// PKCS12_parse insists on a MAC whenever a password is given (OpenSSL 3.0), so files made with -nomac, which
+// the openssl CLI reads, need the bags unpacked by hand. Mirrors PKCS12_parse: the first certificate that
+// matches the key is the leaf, every other certificate goes with the chain.
+bool parse_p12_without_mac(PKCS12* p12, const char* pass, Parsed* out) {
+  Parsed parsed;
+  std::vector<UniqueX509> certs;
+  bool ok = true;
+  auto take_bags = [&](const STACK_OF(PKCS12_SAFEBAG) * bags) {
+    for (int j = 0; j < sk_PKCS12_SAFEBAG_num(bags) && ok; ++j) {
+      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, j);
+      switch (PKCS12_SAFEBAG_get_nid(bag)) {
+        case NID_keyBag:
+          if (!parsed.key) {
+            parsed.key.reset(EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag)));
+            ok = parsed.key != nullptr;
+          }
+          break;
+        case NID_pkcs8ShroudedKeyBag:
+          if (!parsed.key) {
+            PKCS8_PRIV_KEY_INFO* p8 = PKCS12_decrypt_skey(bag, pass, -1);
+            ok = p8 != nullptr;
+            if (p8 != nullptr) parsed.key.reset(EVP_PKCS82PKEY(p8));
+            PKCS8_PRIV_KEY_INFO_free(p8);
+            ok = ok && parsed.key != nullptr;
+          }
+          break;
+        case NID_certBag:
+          if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
+            X509* x = PKCS12_SAFEBAG_get1_cert(bag);
+            ok = x != nullptr;
+            if (x != nullptr) certs.emplace_back(x);
+          }
+          break;
+        default:
+          break;  // CRLs, secrets, nested safe contents: not part of a client identity
+      }
+    }
+  };
+  STACK_OF(PKCS7)* safes = PKCS12_unpack_authsafes(p12);
+  ok = safes != nullptr;
+  for (int i = 0; safes != nullptr && i < sk_PKCS7_num(safes) && ok; ++i) {
+    PKCS7* p7 = sk_PKCS7_value(safes, i);
+    STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
+    switch (OBJ_obj2nid(p7->type)) {
+      case NID_pkcs7_data:
+        bags = PKCS12_unpack_p7data(p7);
+        break;
+      case NID_pkcs7_encrypted:
+        bags = PKCS12_unpack_p7encdata(p7, pass, -1);
+        break;
+      default:
+        continue;
+    }
+    ok = bags != nullptr;
+    if (bags != nullptr) take_bags(bags);
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+  }
+  sk_PKCS7_pop_free(safes, PKCS7_free);
+  if (!ok) return false;
+  if (parsed.key) {
+    ERR_set_mark();  // a non-matching certificate is expected here, not an error to report
+    auto leaf = std::find_if(certs.begin(), certs.end(), [&](const UniqueX509& c) {
+      return X509_check_private_key(c.get(), parsed.key.get()) == 1;
+    });
+    ERR_pop_to_mark();
+    if (leaf != certs.end()) {
+      parsed.cert = std::move(*leaf);
+      certs.erase(leaf);
+    }
+  }
+  parsed.others = std::move(certs);
+  *out = std::move(parsed);
+  return true;
+}
+
 Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) {
   const std::string& path = opts.p12_file;
   auto bytes = read_file(path, "PKCS#12 file", kMaxIdentityFile);
@@ -416,7 +491,10 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
   auto try_parse = [&]() {
     for (const char* pass : parse_with) {
       ERR_clear_error();
-      if (parse_p12(p12.get(), pass, &parsed)) return true;
+      if (mac_present ? parse_p12(p12.get(), pass, &parsed)
+                      : parse_p12_without_mac(p12.get(), pass, &parsed)) {
+        return true;
+      }
       std::string ignored;
       if (unsupported_algorithm_queued(&ignored)) return false;  // another password will not help
     }
@@ -557,9 +635,28 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
   ERR_clear_error();
   PasswordState pw{opts.password ? &*opts.password : nullptr, false};
   UniqueEvpPkey key;
-  {
+  auto read_key = [&] {
+    pw.asked = false;
     UniqueBio bio = mem_bio(key_bytes);
     key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, pem_password_cb, &pw));
+  };
+  read_key();
+  std::string algorithm;
+  if (!key && unsupported_algorithm_queued(&algorithm) && !algorithm.empty()) {
+    // An encrypted key in an old cipher (DEK-Info: DES-CBC, ...): the cipher could not even be tried, so
+    // this says nothing about the password yet.
+    std::string detail = drain_openssl_errors();
+    if (!ensure_legacy_provider()) {
+      IdentityFailure f = failure(
+          IdentityProblem::legacy_unavailable,
+          fmt::format(
+              "the private key in '{}' is encrypted with the legacy algorithm {}, and OpenSSL's legacy "
+              "provider could not be loaded; this is not a wrong password",
+              key_path, algorithm));
+      f.openssl_detail = detail + (f.openssl_detail.empty() ? "" : "; ") + f.openssl_detail;
+      return Unexpected{std::move(f)};
+    }
+    read_key();
   }
   if (!key && !key_in_cert_file && !looks_like_pem(key_bytes.view())) {
     // A DER key (PKCS#8 or traditional); curl needs --key-type DER, but again there is no ambiguity.
@@ -591,7 +688,6 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
                       ? fmt::format("no private key in '{}' (give the key file with --key FILE)", cert_path)
                       : fmt::format("no private key in key file '{}'", key_path))};
     }
-    std::string algorithm;
     if (unsupported_algorithm_queued(&algorithm)) {
       return Unexpected{failure(IdentityProblem::unsupported_algorithm,
                                 fmt::format("the private key in '{}' uses an unsupported algorithm{}",

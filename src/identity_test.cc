@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -47,11 +48,6 @@ std::string describe(const IdentityFailure& f) {
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // Ext sections for `openssl x509 -req -extfile` and the minimal `openssl ca` setup (the only way in
@@ -131,7 +127,7 @@ class TestPki {
 
   // Runs one openssl CLI step in the PKI directory, quietly: the commands carry -passout pass:...
   bool run(const std::string& cmd) {
-    std::string full = "cd '" + dir_.string() + "' && " + cmd + " >/dev/null 2>&1";
+    std::string full = "cd '" + dir_.string() + "' && (" + cmd + ") >/dev/null 2>&1";
     if (std::system(full.c_str()) == 0) return true;
     failed_step_ = mask(cmd);
     return false;
@@ -181,6 +177,9 @@ class TestPki {
            run("cat int.pem root.pem > not-a-leaf-first.pem") &&
            run("openssl pkey -in alice.key -aes256 -passout pass:" + pw + " -out alice-enc.key") &&
            run("openssl ec -in alice.key -aes256 -passout pass:" + pw + " -out alice-enc-traditional.key") &&
+           // DES-CBC lives in the legacy provider: such keys come from old tools.
+           run("openssl ec -provider legacy -provider default -in alice.key -des -passout pass:" + pw +
+               " -out alice-enc-des.key") &&
            run(p12 + "-inkey alice.key -in alice.pem -passout pass:" + pw + " -out modern.p12") &&
            run(p12 + "-legacy -inkey alice.key -in alice.pem -passout pass:" + pw + " -out legacy.p12") &&
            run(p12 + "-inkey alice.key -in alice.pem -certfile chain-reversed.pem -passout pass:" + pw +
@@ -221,7 +220,8 @@ class IdentityTest : public ::testing::Test {
     return o;
   }
 
-  // Loads, expecting failure with `problem`; checks the report names the file and carries no secret.
+  // Loads, expecting failure with `problem`; checks the report names the file, carries no secret, and
+  // leaves no stale entries on the thread's error queue.
   static void expect_failure(const IdentityOptions& opts, IdentityProblem problem, const std::string& file) {
     auto r = load_client_identity(opts);
     ASSERT_FALSE(r.has_value()) << "loaded, expected " << identity_problem_name(problem);
@@ -350,13 +350,21 @@ TEST_F(IdentityTest, UnreadableFile) {
   IdentityOptions o;
   o.p12_file = TestPki::get().path("legacy.p12");
   o.password = kPassword;
-  auto r = load_client_identity(o);
-  bool named = !r.has_value() && r.error().message.find("RC2-40-CBC") != std::string::npos &&
-               r.error().message.find("not a wrong password") != std::string::npos;
-  bool secret = !r.has_value() && (r.error().message.find(kPassword) != std::string::npos ||
-                                   r.error().openssl_detail.find(kPassword) != std::string::npos);
-  std::fprintf(stderr, "problem=%s named=%d secret=%d\n",
-               r.has_value() ? "none" : identity_problem_name(r.error().problem), named, secret);
+  IdentityOptions des;
+  des.cert_file = TestPki::get().path("alice.pem");
+  des.key_file = TestPki::get().path("alice-enc-des.key");
+  des.password = kPassword;
+  auto report = [](const IdentityOptions& opts, const char* algorithm) {
+    auto r = load_client_identity(opts);
+    bool named = !r.has_value() && r.error().message.find(algorithm) != std::string::npos &&
+                 r.error().message.find("not a wrong password") != std::string::npos;
+    bool secret = !r.has_value() && (r.error().message.find(kPassword) != std::string::npos ||
+                                     r.error().openssl_detail.find(kPassword) != std::string::npos);
+    std::fprintf(stderr, "problem=%s named=%d secret=%d\n",
+                 r.has_value() ? "none" : identity_problem_name(r.error().problem), named, secret);
+  };
+  report(o, "RC2-40-CBC");
+  report(des, "DES-CBC");
   std::_Exit(0);
 }
 
@@ -367,7 +375,7 @@ TEST_F(IdentityTest, LegacyP12WithoutLegacyProviderIsLegacyUnavailable) {
   const std::string dir = f("");
   ::setenv(kPkiDirEnv, dir.c_str(), 1);
   EXPECT_EXIT(load_legacy_without_provider_and_exit(), ::testing::ExitedWithCode(0),
-              "problem=legacy-unavailable named=1 secret=0");
+              "problem=legacy-unavailable named=1 secret=0\nproblem=legacy-unavailable named=1 secret=0");
   ::unsetenv(kPkiDirEnv);
 }
 
@@ -397,6 +405,12 @@ TEST_F(IdentityTest, PemEncryptedKey) {
     // No password: fails at once, without prompting on the terminal.
     expect_failure(pem("alice.pem", key, std::nullopt), IdentityProblem::password_needed, key);
   }
+}
+
+TEST_F(IdentityTest, PemKeyInLegacyCipherLoadsOrReportsWrongPassword) {
+  EXPECT_TRUE(expect_load(pem("alice.pem", "alice-enc-des.key", kPassword)).key);
+  expect_failure(pem("alice.pem", "alice-enc-des.key", kWrongPassword), IdentityProblem::wrong_password,
+                 "alice-enc-des.key");
 }
 
 TEST_F(IdentityTest, PemKeyMismatchNamesBothFiles) {
@@ -577,7 +591,10 @@ TEST(OsslHelpers, DrainOpensslErrorsEmptiesTheQueue) {
   EXPECT_EQ(ERR_peek_error(), 0UL);
 
   // Bounded, and still drained completely.
-  for (int i = 0; i < 200; ++i) ERR_raise_data(ERR_LIB_PEM, PEM_R_BAD_DECRYPT, "entry %d", i);
+  // The queue keeps the last 16 entries; long attached texts overflow the bound all the same.
+  const std::string filler(200, 'x');
+  for (int i = 0; i < 40; ++i)
+    ERR_raise_data(ERR_LIB_PEM, PEM_R_BAD_DECRYPT, "entry %d %s", i, filler.c_str());
   text = drain_openssl_errors();
   EXPECT_LE(text.size(), 1100U);
   EXPECT_EQ(text.substr(text.size() - 3), "...");

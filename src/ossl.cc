@@ -3,6 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -33,7 +34,7 @@ std::string describe_error(unsigned long code, const char* data, int flags) {
 
 std::string drain_openssl_errors() {
   std::string out;
-  std::string previous;
+  std::vector<std::string> seen;
   bool truncated = false;
   const char* data = nullptr;
   int flags = 0;
@@ -41,8 +42,9 @@ std::string drain_openssl_errors() {
   // failure is not blamed on these stale entries.
   while (unsigned long code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
     std::string entry = describe_error(code, data, flags);
-    if (entry == previous) continue;  // the same failure reported by nested callers
-    previous = entry;
+    // The same failure is often queued more than once (nested callers, a decoder retried per format).
+    if (std::find(seen.begin(), seen.end(), entry) != seen.end()) continue;
+    seen.push_back(entry);
     if (truncated) continue;
     std::string next = out.empty() ? entry : out + "; " + entry;
     if (next.size() > kMaxErrorText) {

@@ -414,7 +414,11 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   SSL_set_app_data(ssl, &session);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
-  const std::string& name = tls.options().servername.empty() ? url.host : tls.options().servername;
+  std::string name = tls.options().servername.empty() ? url.host : tls.options().servername;
+  // As curl: a trailing dot (fully qualified) is not part of the name in SNI or in the certificate.
+  if (name.size() > 1 && name.back() == '.') name.pop_back();
+  // An IPv6 zone id ("fe80::1%eth0") is local routing, not part of the address a certificate names.
+  if (const auto pct = name.find('%'); pct != std::string::npos && url.host_is_ipv6) name.resize(pct);
   const bool name_is_ip = tls.options().servername.empty() ? url.host_is_ip : [&] {
     Endpoint probe_ep;
     return numeric_endpoint(name, 0, probe_ep);

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -46,7 +48,9 @@ constexpr int kStopPollMs = 100;
 // before the client has read the answer; larger ones are left to the lingering close.
 constexpr std::size_t kMaxBodyDrain = 1 << 20;
 
-std::shared_ptr<spdlog::logger> default_logger() {
+}  // namespace
+
+std::shared_ptr<spdlog::logger> stderr_logger() {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   if (auto existing = spdlog::get("serve")) return existing;
@@ -57,13 +61,20 @@ std::shared_ptr<spdlog::logger> default_logger() {
   return logger;
 }
 
+namespace {
+
 int tls_version_number(TlsVersion v) {
   switch (v) {
-    case TlsVersion::v1_0: return TLS1_VERSION;
-    case TlsVersion::v1_1: return TLS1_1_VERSION;
-    case TlsVersion::v1_2: return TLS1_2_VERSION;
-    case TlsVersion::v1_3: return TLS1_3_VERSION;
-    case TlsVersion::any: return 0;
+    case TlsVersion::v1_0:
+      return TLS1_VERSION;
+    case TlsVersion::v1_1:
+      return TLS1_1_VERSION;
+    case TlsVersion::v1_2:
+      return TLS1_2_VERSION;
+    case TlsVersion::v1_3:
+      return TLS1_3_VERSION;
+    case TlsVersion::any:
+      return 0;
   }
   return 0;
 }
@@ -72,7 +83,7 @@ int tls_version_number(TlsVersion v) {
 // Per-connection facts that OpenSSL callbacks fill in (attached to the SSL object as ex_data).
 
 struct TlsFacts {
-  bool accept_any_cert = false;  // nginx: the verify callback always returns 1, the HTTP layer decides
+  bool accept_any_cert = false;   // nginx: the verify callback always returns 1, the HTTP layer decides
   long verify_error = X509_V_OK;  // the first failure the verify callback saw
   int verify_depth = -1;
   std::string verify_subject;  // of the certificate that failed
@@ -85,7 +96,9 @@ int facts_index() {
   return index;
 }
 
-TlsFacts* facts_of(const SSL* ssl) { return static_cast<TlsFacts*>(SSL_get_ex_data(ssl, facts_index())); }
+TlsFacts* facts_of(const SSL* ssl) {
+  return static_cast<TlsFacts*>(SSL_get_ex_data(ssl, facts_index()));
+}
 
 int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
@@ -109,7 +122,9 @@ void info_callback(const SSL* ssl, int where, int ret) {
   ((where & SSL_CB_WRITE) != 0 ? facts->alerts_sent : facts->alerts_received).push_back(code);
 }
 
-std::string alert_text(int code) { return alert_name(code) + " (" + std::to_string(code) + ")"; }
+std::string alert_text(int code) {
+  return alert_name(code) + " (" + std::to_string(code) + ")";
+}
 
 std::string verify_text(long code) {
   return "(" + std::to_string(code) + ":" + X509_verify_cert_error_string(code) + ")";
@@ -303,7 +318,8 @@ class Connection {
       errors_ = take_ssl_errors();
       if (e == SSL_ERROR_ZERO_RETURN) return Io::closed;
       if (e == SSL_ERROR_SYSCALL && errors_.reasons.empty()) {
-        if (errors_.text.empty()) errors_.text = saved_errno != 0 ? std::strerror(saved_errno) : "unexpected EOF";
+        if (errors_.text.empty())
+          errors_.text = saved_errno != 0 ? std::strerror(saved_errno) : "unexpected EOF";
         return saved_errno == 0 ? Io::closed : Io::failed;
       }
       if (errors_.has(SSL_R_UNEXPECTED_EOF_WHILE_READING)) return Io::closed;
@@ -360,18 +376,20 @@ void Connection::serve() {
   if (cfg.nginx_style && cfg.client_auth != ClientAuth::none) {
     const long verify = SSL_get_verify_result(ssl_.get());
     if (cert != nullptr && verify != X509_V_OK) {
-      sh_->log->warn("{}client SSL certificate verify error: {} while reading client request headers, "
-                     "request: \"{}\"",
-                     prefix_, verify_text(verify), req_text);
+      sh_->log->warn(
+          "{}client SSL certificate verify error: {} while reading client request headers, "
+          "request: \"{}\"",
+          prefix_, verify_text(verify), req_text);
       respond(400, "text/html", nginx_error_page(NginxPage::certificate_error), head_only, true);
       sh_->log->info("{}\"{}\" 400 (nginx 495: The SSL certificate error)", prefix_, req_text);
       lingering_close();
       return;
     }
     if (cert == nullptr && cfg.client_auth == ClientAuth::require) {
-      sh_->log->warn("{}client sent no required SSL certificate while reading client request headers, "
-                     "request: \"{}\"",
-                     prefix_, req_text);
+      sh_->log->warn(
+          "{}client sent no required SSL certificate while reading client request headers, "
+          "request: \"{}\"",
+          prefix_, req_text);
       respond(400, "text/html", nginx_error_page(NginxPage::no_certificate), head_only, true);
       sh_->log->info("{}\"{}\" 400 (nginx 496: No required SSL certificate was sent)", prefix_, req_text);
       lingering_close();
@@ -382,13 +400,15 @@ void Connection::serve() {
   const std::string_view path = req.path;
   if (sh_->per_location && path.substr(0, sh_->auth_prefix.size()) == sh_->auth_prefix && cert == nullptr) {
     switch (authenticate_after_handshake(req)) {
-      case AuthOutcome::ok: break;
+      case AuthOutcome::ok:
+        break;
       case AuthOutcome::no_pha:
         respond(403, "text/html; charset=iso-8859-1", apache_pha_forbidden_page(), head_only, false);
         sh_->log->info("{}\"{}\" 403 (post-handshake authentication impossible)", prefix_, req_text);
         lingering_close();
         return;
-      case AuthOutcome::failed: return;  // the alert has been sent; nothing more can be said on this connection
+      case AuthOutcome::failed:
+        return;  // the alert has been sent; nothing more can be said on this connection
     }
   }
 
@@ -414,7 +434,13 @@ bool Connection::handshake() {
     return true;
   }
   log_handshake_failure(io);
-  if (errors_.has(SSL_R_HTTP_REQUEST)) answer_plain_http();
+  if (errors_.has(SSL_R_HTTP_REQUEST)) {
+    answer_plain_http();
+  } else if (io == Io::failed || io == Io::closed) {
+    // Under TLS 1.3 the client writes its request before it reads our alert; closing with that request
+    // unread would send a reset that can destroy the alert in the client's receive buffer.
+    lingering_close();
+  }
   return false;
 }
 
@@ -424,8 +450,11 @@ void Connection::log_handshake_failure(Io io) {
     case Io::timed_out:
       log.warn("{}client timed out in SSL handshake ({} ms)", prefix_, sh_->config.io_timeout.count());
       return;
-    case Io::stopped: log.info("{}SSL handshake abandoned: server stopping", prefix_); return;
-    default: break;
+    case Io::stopped:
+      log.info("{}SSL handshake abandoned: server stopping", prefix_);
+      return;
+    default:
+      break;
   }
   if (errors_.has(SSL_R_HTTP_REQUEST)) {
     log.warn("{}client sent plain HTTP request to HTTPS port", prefix_);
@@ -437,7 +466,8 @@ void Connection::log_handshake_failure(Io io) {
   }
   if (errors_.has(SSL_R_WRONG_VERSION_NUMBER) || errors_.has(SSL_R_UNKNOWN_PROTOCOL) ||
       errors_.has(SSL_R_PACKET_LENGTH_TOO_LONG) || errors_.has(SSL_R_RECORD_LENGTH_MISMATCH)) {
-    log.warn("{}SSL handshake failed: the client did not speak TLS (SSL Library Error: {})", prefix_, errors_.text);
+    log.warn("{}SSL handshake failed: the client did not speak TLS (SSL Library Error: {})", prefix_,
+             errors_.text);
     return;
   }
   std::string alerts;
@@ -445,8 +475,8 @@ void Connection::log_handshake_failure(Io io) {
   const std::string sent = alerts.empty() ? "" : "; sent alert " + alerts;
   if (facts_.verify_error != X509_V_OK) {
     // nginx's words for the rejected certificate, plus what the client was told.
-    log.warn("{}client SSL certificate verify error: {} while SSL handshaking, depth {}, subject \"{}\"{}", prefix_,
-             verify_text(facts_.verify_error), facts_.verify_depth, facts_.verify_subject, sent);
+    log.warn("{}client SSL certificate verify error: {} while SSL handshaking, depth {}, subject \"{}\"{}",
+             prefix_, verify_text(facts_.verify_error), facts_.verify_depth, facts_.verify_subject, sent);
     return;
   }
   if (!facts_.alerts_received.empty()) {
@@ -456,8 +486,8 @@ void Connection::log_handshake_failure(Io io) {
         a == SSL_AD_CERTIFICATE_UNKNOWN) {
       why = " (the client does not accept this server's certificate)";
     }
-    log.warn("{}SSL handshake failed: client sent alert {}{} (SSL Library Error: {})", prefix_, alert_text(a), why,
-             errors_.text);
+    log.warn("{}SSL handshake failed: client sent alert {}{} (SSL Library Error: {})", prefix_, alert_text(a),
+             why, errors_.text);
     return;
   }
   // Apache's form, including mod_ssl's "No CAs known" guess for a missing certificate.
@@ -522,9 +552,10 @@ Connection::AuthOutcome Connection::authenticate_after_handshake(const Request& 
     ERR_clear_error();
     if (SSL_verify_client_post_handshake(ssl) != 1) {
       // Apache 2.4, AH10158: answered with 403 and "Cannot perform Post-Handshake Authentication".
-      log.warn("{}AH10158: cannot perform post-handshake authentication: the client did not offer it "
-               "(no post_handshake_auth extension) for \"{}\" under {} ({})",
-               prefix_, printable(req.line), sh_->auth_prefix, take_ssl_errors().text);
+      log.warn(
+          "{}AH10158: cannot perform post-handshake authentication: the client did not offer it "
+          "(no post_handshake_auth extension) for \"{}\" under {} ({})",
+          prefix_, printable(req.line), sh_->auth_prefix, take_ssl_errors().text);
       return AuthOutcome::no_pha;
     }
     log.debug("{}requesting a client certificate after the handshake (TLS 1.3 post-handshake auth)", prefix_);
@@ -559,7 +590,8 @@ Connection::AuthOutcome Connection::authenticate_after_handshake(const Request& 
       continue;
     }
     errors_ = take_ssl_errors();
-    io = e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errors_.reasons.empty()) ? Io::closed : Io::failed;
+    io = e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errors_.reasons.empty()) ? Io::closed
+                                                                                           : Io::failed;
   }
   if (io == Io::ok && done()) {
     X509* cert = SSL_get0_peer_certificate(ssl);
@@ -568,7 +600,8 @@ Connection::AuthOutcome Connection::authenticate_after_handshake(const Request& 
              name_to_string(X509_get_subject_name(cert)), name_to_string(X509_get_issuer_name(cert)));
     return AuthOutcome::ok;
   }
-  const char* what = tls13 ? "AH10159: verify client post handshake failed" : "AH02261: Re-negotiation handshake failed";
+  const char* what =
+      tls13 ? "AH10159: verify client post handshake failed" : "AH02261: Re-negotiation handshake failed";
   std::string sent;
   for (int a : facts_.alerts_sent) sent += (sent.empty() ? "; sent alert " : ", ") + alert_text(a);
   if (io == Io::timed_out) {
@@ -580,11 +613,12 @@ Connection::AuthOutcome Connection::authenticate_after_handshake(const Request& 
     log.warn("{}{}: client SSL certificate verify error: {}, subject \"{}\"{}", prefix_, what,
              verify_text(facts_.verify_error), facts_.verify_subject, sent);
   } else {
-    log.warn("{}{}: SSL Library Error: {}{}", prefix_, what, errors_.text.empty() ? "connection closed" : errors_.text,
-             sent);
+    log.warn("{}{}: SSL Library Error: {}{}", prefix_, what,
+             errors_.text.empty() ? "connection closed" : errors_.text, sent);
   }
-  log.info("{}\"{}\" 403 (client certificate required for {}; connection closed)", prefix_, printable(req.line),
-           sh_->auth_prefix);
+  // Apache's access log says 403 here, but the client only saw the alert (or nothing): say so.
+  log.info("{}\"{}\" - no response: client certificate required for {} (Apache logs 403)", prefix_,
+           printable(req.line), sh_->auth_prefix);
   return AuthOutcome::failed;
 }
 
@@ -614,8 +648,9 @@ std::string Connection::describe_page(const Request& req, int status) const {
     out += "client certificate: none\n";
   }
   if (status >= 400) {
-    out += "note: the client certificate (if any) was accepted; this status is the configured answer "
-           "(--status / --status-for-path), an authorization decision\n";
+    out +=
+        "note: the client certificate (if any) was accepted; this status is the configured answer "
+        "(--status / --status-for-path), an authorization decision\n";
   }
   return out;
 }
@@ -623,8 +658,8 @@ std::string Connection::describe_page(const Request& req, int status) const {
 void Connection::respond(int status, const std::string& content_type, const std::string& body, bool head_only,
                          bool nginx_headers) {
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
-  head += std::string("Server: ") + (nginx_headers ? kNginxServerHeader : "mtls-probe-serve/" MTLS_PROBE_VERSION) +
-          "\r\n";
+  head += std::string("Server: ") +
+          (nginx_headers ? kNginxServerHeader : "mtls-probe-serve/" MTLS_PROBE_VERSION) + "\r\n";
   head += "Date: " + http_date() + "\r\n";
   head += "Content-Type: " + content_type + "\r\n";
   head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -639,15 +674,18 @@ void Connection::answer_plain_http() {
   // Both servers answer a plain HTTP request on the TLS port with a plain 400 page.
   const bool nginx = sh_->config.nginx_style;
   const std::string body =
-      nginx ? nginx_error_page(NginxPage::plain_http)
-            : "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>400 Bad "
-              "Request</title>\n</head><body>\n<h1>Bad Request</h1>\n<p>Your browser sent a request that this "
-              "server could not understand.<br />\nReason: You're speaking plain HTTP to an SSL-enabled server "
-              "port.<br />\n Instead use the HTTPS scheme to access this URL, please.<br />\n</p>\n</body></html>\n";
+      nginx
+          ? nginx_error_page(NginxPage::plain_http)
+          : "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>400 Bad "
+            "Request</title>\n</head><body>\n<h1>Bad Request</h1>\n<p>Your browser sent a request that this "
+            "server could not understand.<br />\nReason: You're speaking plain HTTP to an SSL-enabled server "
+            "port.<br />\n Instead use the HTTPS scheme to access this URL, please.<br "
+            "/>\n</p>\n</body></html>\n";
   std::string msg = "HTTP/1.1 400 Bad Request\r\nServer: ";
   msg += nginx ? kNginxServerHeader : "mtls-probe-serve/" MTLS_PROBE_VERSION;
-  msg += "\r\nDate: " + http_date() + "\r\nContent-Type: text/html\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  msg += "\r\nDate: " + http_date() +
+         "\r\nContent-Type: text/html\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
   deadline_ = Deadline::after(1s);
   std::size_t done = 0;
   while (done < msg.size() && !deadline_.expired()) {
@@ -711,9 +749,11 @@ Expected<bool> load_identity(SSL_CTX* ctx, const ServeConfig& cfg) {
     io.password = cfg.p12_password;
     auto id = load_client_identity(io);
     if (!id) return Unexpected(Error{"server identity: " + id.error().message, id.error().openssl_detail});
-    bool ok = SSL_CTX_use_certificate(ctx, id->leaf.get()) == 1 && SSL_CTX_use_PrivateKey(ctx, id->key.get()) == 1;
+    bool ok =
+        SSL_CTX_use_certificate(ctx, id->leaf.get()) == 1 && SSL_CTX_use_PrivateKey(ctx, id->key.get()) == 1;
     for (const auto& c : id->chain) ok = ok && SSL_CTX_add1_chain_cert(ctx, c.get()) == 1;
-    if (!ok) return Unexpected(Error{"server identity " + cfg.p12_file + " cannot be used", drain_openssl_errors()});
+    if (!ok)
+      return Unexpected(Error{"server identity " + cfg.p12_file + " cannot be used", drain_openssl_errors()});
   } else {
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg.cert_file.c_str()) != 1) {
       return Unexpected(Error{"cannot load the server certificate (and chain) from " + cfg.cert_file,
@@ -725,7 +765,8 @@ Expected<bool> load_identity(SSL_CTX* ctx, const ServeConfig& cfg) {
     }
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    return Unexpected(Error{"the server private key does not match the server certificate", drain_openssl_errors()});
+    return Unexpected(
+        Error{"the server private key does not match the server certificate", drain_openssl_errors()});
   }
   return true;
 }
@@ -753,7 +794,8 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
 
   if (!cfg.client_ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(c, cfg.client_ca_file.c_str(), nullptr) != 1) {
-      return Unexpected(Error{"cannot load the client CA from " + cfg.client_ca_file, drain_openssl_errors()});
+      return Unexpected(
+          Error{"cannot load the client CA from " + cfg.client_ca_file, drain_openssl_errors()});
     }
     if (!cfg.no_ca_names) {
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.client_ca_file.c_str());
@@ -779,7 +821,8 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
 Expected<UniqueFd> listen_on(const std::string& address, uint16_t port, Endpoint& bound) {
   Endpoint ep;
   if (!numeric_endpoint(address, port, ep)) {
-    return Unexpected(Error{"--bind " + address + " is not a numeric IPv4/IPv6 address (e.g. 127.0.0.1, ::1)", ""});
+    return Unexpected(
+        Error{"--bind " + address + " is not a numeric IPv4/IPv6 address (e.g. 127.0.0.1, ::1)", ""});
   }
   UniqueFd fd(::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) return Unexpected(Error{std::string("socket: ") + std::strerror(errno), ""});
@@ -809,8 +852,12 @@ Expected<UniqueFd> listen_on(const std::string& address, uint16_t port, Endpoint
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
-const std::string& Server::host() const { return impl_->host; }
-uint16_t Server::port() const { return impl_->port; }
+const std::string& Server::host() const {
+  return impl_->host;
+}
+uint16_t Server::port() const {
+  return impl_->port;
+}
 
 Expected<std::unique_ptr<Server>> Server::create(const ServeConfig& config) {
   const auto problems = check_config(config);
@@ -820,7 +867,7 @@ Expected<std::unique_ptr<Server>> Server::create(const ServeConfig& config) {
 
   auto shared = std::make_shared<Shared>();
   shared->config = config;
-  shared->log = config.logger ? config.logger : default_logger();
+  shared->log = config.logger ? config.logger : stderr_logger();
   shared->per_location = config.client_auth == ClientAuth::post_handshake ||
                          (config.client_auth == ClientAuth::require && config.client_auth_path.has_value());
   shared->auth_prefix = config.client_auth_path.value_or("/");
@@ -863,8 +910,7 @@ void Server::run() {
                cfg.client_auth == ClientAuth::none ? ""
                : cfg.no_ca_names                   ? ", no CA names sent"
                                                    : ", CA names from " + cfg.client_ca_file,
-               cfg.nginx_style ? ", nginx style" : "",
-               cfg.min_version == TlsVersion::v1_3 ? "1.3" : "1.2",
+               cfg.nginx_style ? ", nginx style" : "", cfg.min_version == TlsVersion::v1_3 ? "1.3" : "1.2",
                cfg.max_version == TlsVersion::v1_2 ? "1.2" : "1.3", cfg.once ? ", one connection" : "");
   while (!sh.stop.load()) {
     {

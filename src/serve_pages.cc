@@ -17,15 +17,21 @@ std::optional<ClientAuth> parse_client_auth(std::string_view text) {
 
 const char* client_auth_name(ClientAuth mode) {
   switch (mode) {
-    case ClientAuth::require: return "require";
-    case ClientAuth::optional: return "optional";
-    case ClientAuth::none: return "none";
-    case ClientAuth::post_handshake: return "post-handshake";
+    case ClientAuth::require:
+      return "require";
+    case ClientAuth::optional:
+      return "optional";
+    case ClientAuth::none:
+      return "none";
+    case ClientAuth::post_handshake:
+      return "post-handshake";
   }
   return "unknown";
 }
 
-bool valid_status(int status) { return status >= 200 && status <= 599; }
+bool valid_status(int status) {
+  return status >= 200 && status <= 599;
+}
 
 Expected<StatusRule> parse_status_rule(std::string_view spec) {
   // The last '=' separates: a path may itself contain '=' (query-like prefixes), a status never does.
@@ -37,12 +43,13 @@ Expected<StatusRule> parse_status_rule(std::string_view spec) {
   rule.prefix = std::string(spec.substr(0, eq));
   const std::string_view code = spec.substr(eq + 1);
   if (rule.prefix.empty() || rule.prefix.front() != '/') {
-    return Unexpected(Error{"--status-for-path: the path must start with '/', got '" + rule.prefix + "'", ""});
+    return Unexpected(
+        Error{"--status-for-path: the path must start with '/', got '" + rule.prefix + "'", ""});
   }
   const auto [end, ec] = std::from_chars(code.data(), code.data() + code.size(), rule.status);
   if (code.empty() || ec != std::errc() || end != code.data() + code.size() || !valid_status(rule.status)) {
-    return Unexpected(
-        Error{"--status-for-path: '" + std::string(code) + "' is not an HTTP status between 200 and 599", ""});
+    return Unexpected(Error{
+        "--status-for-path: '" + std::string(code) + "' is not an HTTP status between 200 and 599", ""});
   }
   return rule;
 }
@@ -60,35 +67,64 @@ int status_for_path(const std::vector<StatusRule>& rules, std::string_view path,
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 421: return "Misdirected Request";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 495: return "SSL Certificate Error";  // nginx-internal codes, answered as 400 on the wire
-    case 496: return "SSL Certificate Required";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 421:
+      return "Misdirected Request";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 495:
+      return "SSL Certificate Error";  // nginx-internal codes, answered as 400 on the wire
+    case 496:
+      return "SSL Certificate Required";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
   }
 }
 
@@ -97,9 +133,15 @@ std::string nginx_error_page(NginxPage page) {
   // ngx_http_error_full_tail (server_tokens on). Line ends are CRLF, as nginx writes them.
   const char* text = "";
   switch (page) {
-    case NginxPage::no_certificate: text = "No required SSL certificate was sent"; break;
-    case NginxPage::certificate_error: text = "The SSL certificate error"; break;
-    case NginxPage::plain_http: text = "The plain HTTP request was sent to HTTPS port"; break;
+    case NginxPage::no_certificate:
+      text = "No required SSL certificate was sent";
+      break;
+    case NginxPage::certificate_error:
+      text = "The SSL certificate error";
+      break;
+    case NginxPage::plain_http:
+      text = "The plain HTTP request was sent to HTTPS port";
+      break;
   }
   std::string out;
   out += "<html>\r\n";
@@ -135,7 +177,8 @@ std::vector<std::string> check_config(const ServeConfig& c) {
   std::vector<std::string> problems;
   const bool has_pem = !c.cert_file.empty();
   const bool has_p12 = !c.p12_file.empty();
-  if (has_pem && has_p12) problems.push_back("give the server identity as --cert/--key or as --p12, not both");
+  if (has_pem && has_p12)
+    problems.push_back("give the server identity as --cert/--key or as --p12, not both");
   if (!has_pem && !has_p12) problems.push_back("no server identity: give --cert and --key, or --p12");
   if (!c.key_file.empty() && !has_pem) problems.push_back("--key needs --cert");
   if (c.p12_password && !has_p12) problems.push_back("a PKCS#12 password was given without --p12");
@@ -151,11 +194,12 @@ std::vector<std::string> check_config(const ServeConfig& c) {
       problems.push_back("--client-auth-path must start with '/'");
     }
   }
-  const bool per_location =
-      c.client_auth == ClientAuth::post_handshake || (c.client_auth == ClientAuth::require && c.client_auth_path);
+  const bool per_location = c.client_auth == ClientAuth::post_handshake ||
+                            (c.client_auth == ClientAuth::require && c.client_auth_path);
   if (c.nginx_style && per_location) {
-    problems.push_back("--nginx-style cannot be combined with a post-handshake / per-path client certificate "
-                       "request: nginx only asks in the handshake");
+    problems.push_back(
+        "--nginx-style cannot be combined with a post-handshake / per-path client certificate "
+        "request: nginx only asks in the handshake");
   }
   if (!valid_status(c.status)) problems.push_back("--status must be between 200 and 599");
   for (const auto& rule : c.status_rules) {

@@ -79,7 +79,8 @@ Expected<KeyAndCert> make_cert(const CertSpec& spec, const KeyAndCert* issuer) {
       X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, org, -1, -1, 0) != 1 ||
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) != 1 ||
       X509_set_issuer_name(x, issuer != nullptr ? X509_get_subject_name(issuer->cert.get()) : name) != 1 ||
-      X509_time_adj_ex(X509_getm_notBefore(x), static_cast<int>(spec.not_before_days), 0, nullptr) == nullptr ||
+      X509_time_adj_ex(X509_getm_notBefore(x), static_cast<int>(spec.not_before_days), 0, nullptr) ==
+          nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(x), static_cast<int>(spec.not_after_days), 0, nullptr) == nullptr ||
       X509_set_pubkey(x, key->get()) != 1) {
     return openssl_failure("cannot fill in certificate " + spec.common_name);
@@ -104,7 +105,8 @@ Expected<KeyAndCert> make_cert(const CertSpec& spec, const KeyAndCert* issuer) {
   if (!ok) return openssl_failure("cannot add the extensions of certificate " + spec.common_name);
 
   EVP_PKEY* signer = issuer != nullptr ? issuer->key.get() : key->get();
-  if (X509_sign(x, signer, EVP_sha256()) <= 0) return openssl_failure("cannot sign certificate " + spec.common_name);
+  if (X509_sign(x, signer, EVP_sha256()) <= 0)
+    return openssl_failure("cannot sign certificate " + spec.common_name);
   return KeyAndCert{std::move(*key), std::move(cert)};
 }
 
@@ -162,7 +164,8 @@ Expected<bool> write_p12(const std::string& path, const KeyAndCert& id, const st
   std::unique_ptr<PKCS12, OsslDeleter<PKCS12_free>> p12(PKCS12_create(
       password.c_str(), friendly_name.c_str(), id.key.get(), id.cert.get(), nullptr, 0, 0, 0, 0, 0));
   UniqueBio bio(BIO_new(BIO_s_mem()));
-  if (!p12 || !bio || i2d_PKCS12_bio(bio.get(), p12.get()) != 1) return openssl_failure("cannot make " + path);
+  if (!p12 || !bio || i2d_PKCS12_bio(bio.get(), p12.get()) != 1)
+    return openssl_failure("cannot make " + path);
   return write_file(path, bio_text(bio.get()), 0600);
 }
 
@@ -176,9 +179,9 @@ Expected<std::string> random_password() {
   return out;
 }
 
-#define TRY(expr)                                    \
-  do {                                               \
-    auto try_result_ = (expr);                       \
+#define TRY(expr)                                             \
+  do {                                                        \
+    auto try_result_ = (expr);                                \
     if (!try_result_) return Unexpected(try_result_.error()); \
   } while (0)
 
@@ -187,7 +190,8 @@ Expected<bool> generate(const PkiFiles& f) {
   if (!ca) return Unexpected(ca.error());
   auto other_ca = make_cert({"mtls-probe serve other CA", true, nullptr, nullptr, -1, 3650}, nullptr);
   if (!other_ca) return Unexpected(other_ca.error());
-  auto server = make_cert({"localhost", false, "serverAuth", "DNS:localhost,IP:127.0.0.1,IP:::1", -1, 365}, &*ca);
+  auto server =
+      make_cert({"localhost", false, "serverAuth", "DNS:localhost,IP:127.0.0.1,IP:::1", -1, 365}, &*ca);
   if (!server) return Unexpected(server.error());
   auto client = make_cert({"mtls-probe client", false, "clientAuth", nullptr, -1, 365}, &*ca);
   if (!client) return Unexpected(client.error());
@@ -195,7 +199,8 @@ Expected<bool> generate(const PkiFiles& f) {
   if (!other) return Unexpected(other.error());
   auto expired = make_cert({"mtls-probe expired client", false, "clientAuth", nullptr, -30, -1}, &*ca);
   if (!expired) return Unexpected(expired.error());
-  auto serverauth = make_cert({"mtls-probe serverAuth-only client", false, "serverAuth", nullptr, -1, 365}, &*ca);
+  auto serverauth =
+      make_cert({"mtls-probe serverAuth-only client", false, "serverAuth", nullptr, -1, 365}, &*ca);
   if (!serverauth) return Unexpected(serverauth.error());
   auto password = random_password();
   if (!password) return Unexpected(password.error());
@@ -223,8 +228,8 @@ Expected<bool> generate(const PkiFiles& f) {
 }  // namespace
 
 std::vector<std::string> PkiFiles::all() const {
-  return {ca_cert,       server_cert,       server_key,       client_cert,      client_key,
-          client_p12,    password_file,     other_ca_cert,    other_client_cert, other_client_key,
+  return {ca_cert,          server_cert,        server_key,           client_cert,       client_key,
+          client_p12,       password_file,      other_ca_cert,        other_client_cert, other_client_key,
           other_client_p12, expired_client_p12, serverauth_client_p12};
 }
 
@@ -280,12 +285,13 @@ Expected<PkiResult> ensure_pki(const std::string& dir) {
 
 Expected<std::string> make_temp_dir() {
   const char* tmpdir = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") +
-                        "/mtls-probe-serve-XXXXXX";
+  std::string pattern =
+      std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/mtls-probe-serve-XXXXXX";
   std::vector<char> buf(pattern.begin(), pattern.end());
   buf.push_back('\0');
   if (::mkdtemp(buf.data()) == nullptr) {
-    return Unexpected(Error{"cannot create a temporary directory " + pattern + ": " + std::strerror(errno), ""});
+    return Unexpected(
+        Error{"cannot create a temporary directory " + pattern + ": " + std::strerror(errno), ""});
   }
   return std::string(buf.data());
 }

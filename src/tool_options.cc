@@ -218,7 +218,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   for (const auto& h : raw.headers) {
     auto parsed = parse_header_option(h);
     if (!parsed) return usage(parsed.error().message);
-    o.http.headers.push_back(parsed->first + ": " + parsed->second);
+    o.http.headers.push_back(h);  // as given: curl's "Name:" (remove) and "Name;" (empty) stay distinct
   }
   o.http.data = raw.data;
   return cmd;

@@ -112,7 +112,7 @@ Expected<Host> parse_ipv6_literal(std::string_view inside, std::string_view what
   if (auto pct = inside.find('%'); pct != std::string_view::npos) {
     addr = inside.substr(0, pct);
     std::string_view z = inside.substr(pct + 1);
-    if (z.size() > 2 && z.substr(0, 2) == "25") z.remove_prefix(2);
+    if (z.substr(0, 2) == "25") z.remove_prefix(2);  // RFC 6874 "%25"
     if (z.empty()) return fail(fmt::format("empty IPv6 zone id in {}", what));
     for (char c : z) {
       if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~')) {
@@ -375,12 +375,14 @@ Expected<ResolveOverride> parse_resolve(const std::string& text) {
     std::size_t colon = rest.find(':');
     if (colon == std::string_view::npos) return fail(fmt::format("missing port in --resolve; {}", form));
     host_text = rest.substr(0, colon);
-    if (host_text == "*")
-      return fail("a wildcard host in --resolve ('*:PORT:ADDR') is not supported: name the host");
     if (host_text.empty()) return fail(fmt::format("empty host in --resolve; {}", form));
-    auto h = parse_host_name(host_text, what);
-    if (!h) return Unexpected{h.error()};
-    out.host = std::move(h->name);
+    if (host_text == "*") {  // curl's wildcard: any host on that port
+      out.host = "*";
+    } else {
+      auto h = parse_host_name(host_text, what);
+      if (!h) return Unexpected{h.error()};
+      out.host = std::move(h->name);
+    }
     rest.remove_prefix(colon + 1);
   }
   // PORT

@@ -222,6 +222,13 @@ TEST(Resolve, SeveralAddresses) {
   EXPECT_EQ(r->addresses, (std::vector<std::string>{"10.0.0.1", "::1", "10.0.0.2"}));
 }
 
+TEST(Resolve, WildcardHost) {
+  auto r = parse_resolve("*:8443:127.0.0.1");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->host, "*");
+  EXPECT_EQ(r->port, 8443);
+}
+
 TEST(Resolve, BracketedHostAndPlusPrefix) {
   auto r = parse_resolve("[::1]:443:127.0.0.1");
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -251,11 +258,13 @@ TEST(Resolve, Refused) {
                           "h:443:127.0.0.1 ",
                           "h :443:127.0.0.1",
                           "-h:443",
-                          "*:443:127.0.0.1",
+                          "**:443:127.0.0.1",
                           "h/x:443:127.0.0.1"}) {
     auto r = parse_resolve(bad);
     EXPECT_FALSE(r.has_value()) << "accepted: " << bad;
-    if (!r) EXPECT_FALSE(r.error().message.empty());
+    if (!r) {
+      EXPECT_FALSE(r.error().message.empty());
+    }
   }
 }
 

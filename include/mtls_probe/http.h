@@ -51,7 +51,16 @@ class HttpResponseParser {
  private:
   // Where the parser is. Line phases buffer at most one incomplete line in buf_ (bounded by
   // max_header_bytes or the chunk line cap); body phases consume the input directly.
-  enum class Phase { status_line, headers, body_length, body_close, chunk_size, chunk_data, chunk_crlf, trailers };
+  enum class Phase {
+    status_line,
+    headers,
+    body_length,
+    body_close,
+    chunk_size,
+    chunk_data,
+    chunk_crlf,
+    trailers
+  };
 
   State fail(std::string message);
   State complete();
@@ -67,7 +76,7 @@ class HttpResponseParser {
   bool head_request_;
   State state_ = State::need_more;
   Phase phase_ = Phase::status_line;
-  std::string buf_;                   // an incomplete line
+  std::string buf_;  // an incomplete line
   bool headers_done_ = false;
   std::optional<int> status_;
   std::string reason_;
@@ -78,7 +87,7 @@ class HttpResponseParser {
   std::uint64_t body_bytes_ = 0;
   bool truncated_ = false;
   std::string error_;
-  std::size_t head_bytes_ = 0;        // status lines + headers so far, 1xx interim responses included
+  std::size_t head_bytes_ = 0;  // status lines + headers so far, 1xx interim responses included
   std::size_t trailer_bytes_ = 0;
   int interim_responses_ = 0;
 };

@@ -67,18 +67,18 @@ std::string https_url(const std::string& host, uint16_t port);
 
 struct PkiFiles {
   std::string dir;
-  std::string ca_cert;             // ca.pem: the client CA (also the server's issuer)
-  std::string server_cert;         // server.pem: localhost, 127.0.0.1, ::1
-  std::string server_key;          // server.key (0600)
-  std::string client_cert;         // client.pem: clientAuth EKU, issued by ca.pem
-  std::string client_key;          // client.key (0600)
-  std::string client_p12;          // client.p12 (key + client.pem), password in client.pass
-  std::string password_file;       // client.pass (0600): the password of every .p12 here
-  std::string other_ca_cert;       // other-ca.pem: a CA the server does not trust
-  std::string other_client_cert;   // other-client.pem, issued by other-ca.pem
-  std::string other_client_key;    // other-client.key (0600)
-  std::string other_client_p12;    // other-client.p12
-  std::string expired_client_p12;  // expired-client.p12: issued by ca.pem, expired yesterday
+  std::string ca_cert;                // ca.pem: the client CA (also the server's issuer)
+  std::string server_cert;            // server.pem: localhost, 127.0.0.1, ::1
+  std::string server_key;             // server.key (0600)
+  std::string client_cert;            // client.pem: clientAuth EKU, issued by ca.pem
+  std::string client_key;             // client.key (0600)
+  std::string client_p12;             // client.p12 (key + client.pem), password in client.pass
+  std::string password_file;          // client.pass (0600): the password of every .p12 here
+  std::string other_ca_cert;          // other-ca.pem: a CA the server does not trust
+  std::string other_client_cert;      // other-client.pem, issued by other-ca.pem
+  std::string other_client_key;       // other-client.key (0600)
+  std::string other_client_p12;       // other-client.p12
+  std::string expired_client_p12;     // expired-client.p12: issued by ca.pem, expired yesterday
   std::string serverauth_client_p12;  // serverauth-client.p12: issued by ca.pem, EKU serverAuth only
   std::vector<std::string> all() const;
 };
@@ -120,14 +120,17 @@ struct ServeConfig {
   TlsVersion max_version = TlsVersion::any;
   bool once = false;
 
-  int max_connections = 64;                          // concurrent; more wait in the listen backlog
-  std::chrono::milliseconds io_timeout{10'000};      // per phase: handshake, request head, client auth
+  int max_connections = 64;                      // concurrent; more wait in the listen backlog
+  std::chrono::milliseconds io_timeout{10'000};  // per phase: handshake, request head, client auth
   std::size_t max_request_head = 16 * 1024;
-  std::shared_ptr<spdlog::logger> logger;            // null: stderr
+  std::shared_ptr<spdlog::logger> logger;  // null: stderr
 };
 
 // The usage problems of a configuration (empty when it is usable). Files are not opened here.
 std::vector<std::string> check_config(const ServeConfig& config);
+
+// The logger `serve` writes to when ServeConfig::logger is null: "serve", on stderr, level info.
+std::shared_ptr<spdlog::logger> stderr_logger();
 
 class Server {
  public:
