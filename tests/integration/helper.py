@@ -1,25 +1,14 @@
 #!/usr/bin/env python3
 """Helpers for the integration suites (used through lib.sh).
 
+  helper.py flatten FILE                    one-object check, then "path<TAB>compact JSON" per node
   helper.py one-object FILE                 FILE holds exactly one JSON object and nothing else
-  helper.py get-eq FILE PATH VALUE          dotted PATH equals VALUE (VALUE parsed as JSON if it can be)
-  helper.py get-contains FILE PATH SUB      string at PATH contains SUB (case-insensitive)
-  helper.py get-in FILE PATH V1 V2 ...      value at PATH equals one of the values
-  helper.py any-contains FILE PATH SUB      array at PATH has a string element containing SUB
-  helper.py not-null FILE PATH              value at PATH exists and is not null
-  helper.py get FILE PATH                   print the value at PATH as JSON (for tables)
   helper.py no-secret ENVVAR FILE...        none of the FILEs contains the value of ENVVAR
-  helper.py listen --port P --mode M ...    hostile/odd listeners on 127.0.0.1 (see lib.sh)
+  helper.py listen --port P --mode M ...    odd/hostile listeners on 127.0.0.1 (modes: see lib.sh)
 """
-import argparse
 import json
 import os
-import socket
-import ssl
 import sys
-import threading
-
-_MISSING = object()
 
 
 def load(path):
@@ -29,35 +18,13 @@ def load(path):
     return json.loads(text)
 
 
-def get_path(doc, path):
-    cur = doc
-    for part in path.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return _MISSING
-    return cur
-
-
-def parse_value(text):
+def one_object(path):
+    """None when the file holds exactly one JSON object and nothing else, else the problem."""
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def same(a, b):
-    # JSON true must not equal 1, false must not equal 0
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    return a == b
-
-
-def cmd_one_object(args):
-    with open(args[0], "rb") as f:
-        data = f.read()
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return f"cannot read stdout: {e}"
     if not data.strip():
         return "stdout is empty"
     try:
@@ -77,82 +44,30 @@ def cmd_one_object(args):
     return None
 
 
-def with_doc(fn):
-    def run(args):
-        try:
-            doc = load(args[0])
-        except Exception as e:  # noqa: BLE001
-            return f"no JSON: {e}"
-        return fn(doc, args[1:])
-    return run
+def cmd_one_object(args):
+    return one_object(args[0])
 
 
-@with_doc
-def cmd_get_eq(doc, args):
-    path, want = args[0], parse_value(args[1])
-    got = get_path(doc, path)
-    if got is _MISSING:
-        return f"field {path} missing"
-    if not same(got, want):
-        return f"got {json.dumps(got)}"
-    return None
-
-
-@with_doc
-def cmd_get_contains(doc, args):
-    path, sub = args
-    got = get_path(doc, path)
-    if got is _MISSING:
-        return f"field {path} missing"
-    if not isinstance(got, str):
-        return f"got {json.dumps(got)}, not a string"
-    if sub.lower() not in got.lower():
-        return f"got {json.dumps(got)}"
-    return None
-
-
-@with_doc
-def cmd_get_in(doc, args):
-    path, wants = args[0], [parse_value(v) for v in args[1:]]
-    got = get_path(doc, path)
-    if got is _MISSING:
-        return f"field {path} missing"
-    if not any(same(got, w) for w in wants):
-        return f"got {json.dumps(got)}"
-    return None
-
-
-@with_doc
-def cmd_any_contains(doc, args):
-    path, sub = args
-    got = get_path(doc, path)
-    if got is _MISSING:
-        return f"field {path} missing"
-    if not isinstance(got, list):
-        return f"got {json.dumps(got)}, not an array"
-    if not any(isinstance(x, str) and sub.lower() in x.lower() for x in got):
-        return f"got {json.dumps(got)}"
-    return None
-
-
-@with_doc
-def cmd_not_null(doc, args):
-    got = get_path(doc, args[0])
-    if got is _MISSING:
-        return f"field {args[0]} missing"
-    if got is None:
-        return "got null"
-    return None
-
-
-def cmd_get(args):
+def cmd_flatten(args):
+    """Print `__one_object__<TAB>ok|problem`, then `path<TAB>compact JSON` for every node."""
+    problem = one_object(args[0])
+    print(f"__one_object__\t{problem or 'ok'}".replace("\n", " "))
     try:
         doc = load(args[0])
     except Exception:  # noqa: BLE001
-        print("<no json>")
         return None
-    got = get_path(doc, args[1])
-    print("<missing>" if got is _MISSING else json.dumps(got))
+
+    def walk(prefix, node):
+        if prefix:
+            print(f"{prefix}\t{json.dumps(node, separators=(',', ':'), sort_keys=True)}")
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(f"{prefix}.{i}" if prefix else str(i), v)
+
+    walk("", doc)
     return None
 
 
@@ -174,6 +89,11 @@ def cmd_no_secret(args):
 # listeners
 
 def listen(argv):
+    import argparse  # pylint: disable=import-outside-toplevel
+    import socket  # pylint: disable=import-outside-toplevel
+    import ssl  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+
     ap = argparse.ArgumentParser(prog="helper.py listen")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--mode", required=True,
@@ -286,12 +206,7 @@ def main():
         return 0
     fn = {
         "one-object": cmd_one_object,
-        "get-eq": cmd_get_eq,
-        "get-contains": cmd_get_contains,
-        "get-in": cmd_get_in,
-        "get": cmd_get,
-        "any-contains": cmd_any_contains,
-        "not-null": cmd_not_null,
+        "flatten": cmd_flatten,
         "no-secret": cmd_no_secret,
     }.get(cmd)
     if fn is None:

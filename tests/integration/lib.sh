@@ -1,4 +1,5 @@
 # lib.sh — sourced by tests/integration/suite_*.sh and curl_compare.sh.
+# shellcheck disable=SC2034  # the variables set here are used by the suites that source this file
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"     # $1 = path to the mtls-probe binary
 #
@@ -31,7 +32,7 @@ declare -A _PID_NAME=()
 declare -A _PID_LOG=()
 TMP=""
 PKI=""
-SUITE_START=$(date +%s.%N)
+SUITE_START_NS=$(date +%s%N)
 
 # ---------------------------------------------------------------------------------------------------
 # temp dir, cleanup, processes
@@ -118,14 +119,37 @@ gen_pki() {
   PEM_GOOD=(--cert "$PKI/client-good.crt" --key "$PKI/client-good.key")
 }
 
-free_port() {  # prints a currently free TCP port on 127.0.0.1
-  "$PY" - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
+# free_port [N] — prints N (default 1) distinct TCP ports that are free on 127.0.0.1 now. They are
+# picked at random below the kernel's ephemeral range (so an outgoing connection of a parallel suite
+# cannot take one before our server binds it) and checked by binding them.
+free_port() {
+  "$PY" -I - "${1:-1}" <<'PYEOF'
+import random, socket, sys
+want = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+lo, hi = 20000, max(low, 20000 + 2000)
+picked = []
+for _ in range(5000):
+    if len(picked) == want:
+        break
+    p = random.randrange(lo, hi)
+    if p in picked:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    picked.append(p)
+if len(picked) < want:
+    sys.exit("no free ports found")
+print(" ".join(map(str, picked)))
+PYEOF
 }
 
 port_open() {  # port_open PORT — true if 127.0.0.1:PORT accepts a TCP connection
@@ -259,36 +283,52 @@ start_s_server() {
   wait_port "$port" "$LAST_PID" || die "s_server $name did not start"
 }
 
-# start_python_listener NAME PORT MODE — modes (see helper.py):
-#   silent       accept and never answer (hold the connection open)
-#   http-plain   plain TCP: on any input, answer "HTTP/1.0 200 OK\r\n\r\nhello" and close
-#   garbage      plain TCP: on any input, answer random-looking non-TLS bytes and close
-#   record       plain TCP: record every accepted connection in $LAST_DIR/connections, then close
-#   tls-close    TLS (server-chain.pem): complete the handshake, read the request, close without answering
-#   tls-garbage  TLS: complete the handshake, read the request, answer non-HTTP garbage, close
+# start_python_listener NAME PORT MODE [NAME PORT MODE]... — starts all, then waits until each is
+# ready. Sets LISTENER_DIR[NAME] (its dir; 'record' mode logs to LISTENER_DIR[NAME]/connections).
+# Modes (see helper.py):
+#   silent        accept and never answer (hold the connection open)
+#   http-plain    plain TCP: on any input, answer "HTTP/1.0 200 OK\r\n\r\nhello" and close
+#   garbage       plain TCP: on any input, answer non-TLS bytes and close
+#   record        plain TCP: record every accepted connection in DIR/connections, then close
+#   tls-close     TLS (server-chain.pem): complete the handshake, read the request, close without answering
+#   tls-garbage   TLS: complete the handshake, read the request, answer non-HTTP garbage, close
 #   tls-truncated TLS: answer a response whose body is shorter than its Content-Length, close
+declare -A LISTENER_DIR=()
 start_python_listener() {
-  local name=$1 port=$2 mode=$3
-  local d="$TMP/py-$name"
-  mkdir -p "$d"
-  : >"$d/connections"
-  "$PY" "$HELPER" listen --port "$port" --mode "$mode" --record "$d/connections" \
-    --cert "$PKI/server-chain.pem" --key "$PKI/server.key" >"$d/log" 2>&1 &
-  LAST_PID=$!
-  LAST_DIR=$d
-  track_pid "$LAST_PID" "py-$name" "$d/log"
-  # wait on the ready file, not by connecting: connecting would count as a connection in 'record' mode
-  local i
-  for ((i = 0; i < 200; i++)); do
-    [[ -s $d/log ]] && grep -q '^ready' "$d/log" && return 0
-    kill -0 "$LAST_PID" 2>/dev/null || { cat "$d/log" >&2; die "python listener $name died"; }
-    sleep 0.05
+  local started=() name port mode d pid
+  while (($# >= 3)); do
+    name=$1 port=$2 mode=$3
+    shift 3
+    d="$TMP/py-$name"
+    mkdir -p "$d"
+    : >"$d/connections"
+    "$PY" -I "$HELPER" listen --port "$port" --mode "$mode" --record "$d/connections" \
+      --cert "$PKI/server-chain.pem" --key "$PKI/server.key" >"$d/log" 2>&1 &
+    pid=$!
+    track_pid "$pid" "py-$name" "$d/log"
+    LISTENER_DIR[$name]=$d
+    LAST_PID=$pid
+    LAST_DIR=$d
+    started+=("$pid:$d")
   done
-  die "python listener $name not ready"
+  # wait on the ready line, not by connecting: a connection would count in 'record' mode
+  local entry i
+  for entry in "${started[@]}"; do
+    pid=${entry%%:*} d=${entry#*:}
+    for ((i = 0; i < 200; i++)); do
+      grep -q '^ready' "$d/log" 2>/dev/null && break
+      kill -0 "$pid" 2>/dev/null || { cat "$d/log" >&2; die "python listener ${_PID_NAME[$pid]} died"; }
+      sleep 0.02
+    done
+    ((i < 200)) || die "python listener ${_PID_NAME[$pid]} not ready"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------------
 # probing and assertions
+#
+# After each probe, helper.py flattens stdout once into "path<TAB>compact-json" lines (J[path]);
+# the expect_* functions then compare in bash, so a check costs no extra process.
 
 # scenario "TITLE" — names the following checks in the output
 scenario() {
@@ -302,6 +342,8 @@ OUT=""
 ERR=""
 RC=0
 WALL_MS=0
+ONE_OBJECT_MSG=""
+declare -A J=()
 probe() {
   OUT="$TMP/probe.out"
   ERR="$TMP/probe.err"
@@ -318,7 +360,22 @@ probe() {
   fi
   t1=$(date +%s%N)
   WALL_MS=$(((t1 - t0) / 1000000))
+  _load_json
+  echo "  (probe exit $RC in ${WALL_MS}ms)"
   return 0
+}
+
+_load_json() {
+  J=()
+  ONE_OBJECT_MSG="not checked"
+  local key val
+  while IFS=$'\t' read -r key val; do
+    if [[ $key == __one_object__ ]]; then
+      ONE_OBJECT_MSG=$val
+    else
+      J[$key]=$val
+    fi
+  done < <("$PY" -I "$HELPER" flatten "$OUT")
 }
 
 _pass() {
@@ -335,14 +392,18 @@ _fail() {
   fi
 }
 
-# _evidence — a short dump of the probe's output for a failing check (password-free by construction:
-# the password never reaches the probe's command line, and assert_no_password guards the output)
+# _evidence — the main facts of the last probe for a failing check (password-free: the password never
+# reaches the probe's command line, and redaction happens inside bash)
 _evidence() {
-  local text
-  text="exit=$RC wall=${WALL_MS}ms
-stdout: $(head -c 1500 "$OUT" 2>/dev/null)
-stderr: $(tail -c 600 "$ERR" 2>/dev/null)"
-  # redaction inside bash: the password is never put on a command line
+  local text k facts=""
+  for k in verdict exit_code summary tls.version tls.alert tls.client_cert_requested \
+    tls.client_cert_sent http.status server_cert.verify_error usage_error identity.error; do
+    [[ -n ${J[$k]+x} ]] && facts+="$k=${J[$k]}  "
+  done
+  text="exit=$RC wall=${WALL_MS}ms  $facts
+stderr: $(tail -c 400 "$ERR" 2>/dev/null)"
+  [[ -z ${J[verdict]+x} ]] && text+="
+stdout: $(head -c 400 "$OUT" 2>/dev/null)"
   printf '%s\n' "${text//"$MTLS_TEST_P12_PASSWORD"/<REDACTED>}"
 }
 
@@ -353,69 +414,101 @@ check() {
   if "$@"; then _pass "$name"; else _fail "$name" "$(_evidence)"; fi
 }
 
-# expect_one_json — stdout is exactly one JSON object (and nothing else)
-expect_one_json() {
-  local msg
-  if msg=$("$PY" "$HELPER" one-object "$OUT" 2>&1); then
-    _pass "stdout is exactly one JSON object"
+# _canon VALUE — the compact JSON text for an expected VALUE: true/false/null/integers/[]/{} as they
+# are, an already quoted "string" as it is, anything else as a JSON string
+_canon() {
+  local v=$1
+  if [[ $v =~ ^(true|false|null|-?[0-9]+)$ || $v =~ ^\".*\"$ || $v == "[]" || $v == "{}" ]]; then
+    printf '%s' "$v"
   else
-    _fail "stdout is exactly one JSON object ($msg)" "$(_evidence)"
+    v=${v//\\/\\\\}
+    v=${v//\"/\\\"}
+    printf '"%s"' "$v"
   fi
 }
 
-# expect_json FIELD_PATH VALUE — VALUE is parsed as JSON when it is valid JSON (true, 403, null,
-# "x"), else taken as a string; FIELD_PATH is dotted (tls.alert.name).
-expect_json() {
-  local path=$1 want=$2 msg
-  if msg=$("$PY" "$HELPER" get-eq "$OUT" "$path" "$want" 2>&1); then
-    _pass "$path == $want"
+# expect_one_json — stdout is exactly one JSON object (and nothing else)
+expect_one_json() {
+  if [[ $ONE_OBJECT_MSG == ok ]]; then
+    _pass "stdout is exactly one JSON object"
   else
-    _fail "$path == $want ($msg)" "$(_evidence)"
+    _fail "stdout is exactly one JSON object ($ONE_OBJECT_MSG)" "$(_evidence)"
+  fi
+}
+
+# expect_json FIELD_PATH VALUE — dotted path (tls.alert.name); VALUE true/false/null/number/string
+expect_json() {
+  local path=$1 want
+  want=$(_canon "$2")
+  if [[ -z ${J[$path]+x} ]]; then
+    _fail "$path == $2 (field missing)" "$(_evidence)"
+  elif [[ ${J[$path]} == "$want" ]]; then
+    _pass "$path == $2"
+  else
+    _fail "$path == $2 (got ${J[$path]})" "$(_evidence)"
   fi
 }
 
 # expect_json_contains FIELD_PATH SUBSTRING — string field contains SUBSTRING (case-insensitive)
 expect_json_contains() {
-  local path=$1 want=$2 msg
-  if msg=$("$PY" "$HELPER" get-contains "$OUT" "$path" "$want" 2>&1); then
+  local path=$1 want=$2
+  local got=${J[$path]-}
+  if [[ -z ${J[$path]+x} ]]; then
+    _fail "$path contains '$want' (field missing)" "$(_evidence)"
+  elif [[ $got != \"* ]]; then
+    _fail "$path contains '$want' (got $got, not a string)" "$(_evidence)"
+  elif [[ ${got,,} == *"${want,,}"* ]]; then
     _pass "$path contains '$want'"
   else
-    _fail "$path contains '$want' ($msg)" "$(_evidence)"
+    _fail "$path contains '$want' (got $got)" "$(_evidence)"
   fi
 }
 
 # expect_json_any_contains FIELD_PATH SUBSTRING — array of strings has an element containing SUBSTRING
 expect_json_any_contains() {
-  local path=$1 want=$2 msg
-  if msg=$("$PY" "$HELPER" any-contains "$OUT" "$path" "$want" 2>&1); then
-    _pass "$path has an element containing '$want'"
-  else
-    _fail "$path has an element containing '$want' ($msg)" "$(_evidence)"
+  local path=$1 want=$2 i
+  if [[ -z ${J[$path]+x} ]]; then
+    _fail "$path has an element containing '$want' (field missing)" "$(_evidence)"
+    return
   fi
+  for ((i = 0; ; i++)); do
+    [[ -n ${J[$path.$i]+x} ]] || break
+    if [[ ${J[$path.$i]} == \"* && ${J[$path.$i],,} == *"${want,,}"* ]]; then
+      _pass "$path has an element containing '$want'"
+      return
+    fi
+  done
+  _fail "$path has an element containing '$want' (got ${J[$path]})" "$(_evidence)"
 }
 
 # expect_json_not_null FIELD_PATH
 expect_json_not_null() {
-  local path=$1 msg
-  if msg=$("$PY" "$HELPER" not-null "$OUT" "$path" 2>&1); then
-    _pass "$path is not null"
+  local path=$1
+  if [[ -z ${J[$path]+x} ]]; then
+    _fail "$path is not null (field missing)" "$(_evidence)"
+  elif [[ ${J[$path]} == null ]]; then
+    _fail "$path is not null (got null)" "$(_evidence)"
   else
-    _fail "$path is not null ($msg)" "$(_evidence)"
+    _pass "$path is not null"
   fi
 }
 
 # expect_json_in FIELD_PATH V1 V2 ... — the field equals one of the values
 expect_json_in() {
-  local path=$1 msg
+  local path=$1 v
   shift
-  if msg=$("$PY" "$HELPER" get-in "$OUT" "$path" "$@" 2>&1); then
-    _pass "$path in {$*}"
-  else
-    _fail "$path in {$*} ($msg)" "$(_evidence)"
+  if [[ -n ${J[$path]+x} ]]; then
+    for v in "$@"; do
+      if [[ ${J[$path]} == "$(_canon "$v")" ]]; then
+        _pass "$path in {$*}"
+        return
+      fi
+    done
   fi
+  _fail "$path in {$*} (got ${J[$path]-<missing>})" "$(_evidence)"
 }
 
-# expect_verdict VERDICT CODE — exit code, .verdict, .exit_code == $?, and stdout is one JSON object
+# expect_verdict VERDICT CODE — stdout is one JSON object, exit code, .verdict, .exit_code == $?
 expect_verdict() {
   local verdict=$1 code=$2
   expect_one_json
@@ -428,13 +521,15 @@ expect_verdict() {
   expect_json exit_code "$RC"
 }
 
-# assert_no_password — neither stdout nor stderr of the last probe contains the password
+# assert_no_password [ENVVAR] — stdout/stderr of the last probe do not contain the value of ENVVAR
+# (default: the test .p12 password). The comparison runs in helper.py, so the password is never
+# put on a command line.
 assert_no_password() {
-  local msg
-  if msg=$("$PY" "$HELPER" no-secret "$PW_ENV" "$OUT" "$ERR" 2>&1); then
-    _pass "password does not appear in stdout/stderr"
+  local var=${1:-$PW_ENV} msg
+  if msg=$("$PY" -I "$HELPER" no-secret "$var" "$OUT" "$ERR" 2>&1); then
+    _pass "password (\$$var) does not appear in stdout/stderr"
   else
-    _fail "password does not appear in stdout/stderr ($msg)"
+    _fail "password (\$$var) does not appear in stdout/stderr ($msg)"
   fi
 }
 
@@ -450,16 +545,15 @@ expect_wall_below() {
 # finish — prints exactly one summary line `N passed, M failed` and exits non-zero on failure
 finish() {
   local t_end elapsed
-  t_end=$(date +%s.%N)
-  elapsed=$("$PY" -c "print(f'{$t_end - $SUITE_START:.1f}')")
+  t_end=$(date +%s%N)
+  elapsed=$(((t_end - SUITE_START_NS) / 1000000))
   if ((FAIL_COUNT > 0)); then
     echo "failed checks:"
     local f
     for f in "${FAILED_CHECKS[@]}"; do echo "  - $f"; done
   fi
-  echo "suite time: ${elapsed}s" >&2
+  echo "suite time: $((elapsed / 1000)).$(printf '%03d' $((elapsed % 1000)))s" >&2
   echo "$PASS_COUNT passed, $FAIL_COUNT failed"
   if ((FAIL_COUNT > 0)); then exit 1; fi
   exit 0
 }
-

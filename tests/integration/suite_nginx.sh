@@ -4,13 +4,14 @@
 # "The SSL certificate error", which the probe must map to client-cert-required / client-cert-rejected.
 #
 #   bash suite_nginx.sh /path/to/mtls-probe
+# shellcheck disable=SC2119  # assert_no_password takes an optional argument
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 make_tmp
 gen_pki
 
-P_ON=$(free_port)
-P_OPT=$(free_port)
+read -r P_ON P_OPT < <(free_port 2)
 tls_common="
     server_name localhost;
     ssl_certificate $PKI/server-chain.pem;
@@ -50,6 +51,9 @@ expect_json_any_contains tls.acceptable_ca_names "mtls-probe Test Root CA"
 expect_json_any_contains tls.acceptable_ca_names "mtls-probe Test Intermediate CA"
 expect_json client_cert.issuer_in_acceptable_ca_names true
 expect_json_contains client_cert.subject "good-client"
+expect_json_not_null tls.cipher
+expect_json_not_null timing_ms.tls
+expect_json_not_null timing_ms.total
 assert_no_password
 
 scenario "nginx verify on: no client certificate -> client-cert-required (HTTP 400 'No required SSL certificate was sent')"

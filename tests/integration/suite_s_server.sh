@@ -3,17 +3,18 @@
 # -verify_return_error), server-certificate trust failures, and protocol-version mismatch.
 #
 #   bash suite_s_server.sh /path/to/mtls-probe
+# shellcheck disable=SC2119  # assert_no_password takes an optional argument
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 make_tmp
 gen_pki
 
-S13=$(free_port)    # requires a client certificate, TLS 1.3 (default)
-S12=$(free_port)    # requires a client certificate, -tls1_2
-SPLAIN=$(free_port) # no client auth, good server cert, -tls1_2 only
-S13ONLY=$(free_port) # no client auth, good server cert, -tls1_3 only
-SEXP=$(free_port)   # expired server certificate
-SWN=$(free_port)    # server certificate for wrong-name.example
+# S13 / S12: require a client certificate, TLS 1.3 (default) / -tls1_2
+# SPLAIN: no client auth, -tls1_2 only; S13ONLY: no client auth, -tls1_3 only
+# SEXP: expired server certificate; SWN: server certificate for wrong-name.example
+# SNONAMES: requires a client certificate but lists no CA names (-no_ca_names)
+read -r S13 S12 SPLAIN S13ONLY SEXP SWN SNONAMES < <(free_port 7)
 
 srv=(-cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/intermediate-ca.crt")
 verify=(-Verify 1 -verify_return_error -CAfile "$PKI/client-ca-bundle.pem")
@@ -21,6 +22,7 @@ start_s_server req13 "$S13" "${srv[@]}" "${verify[@]}" -www
 start_s_server req12 "$S12" "${srv[@]}" "${verify[@]}" -www -tls1_2
 start_s_server plain12 "$SPLAIN" "${srv[@]}" -www -tls1_2
 start_s_server plain13 "$S13ONLY" "${srv[@]}" -www -tls1_3
+start_s_server nonames "$SNONAMES" "${srv[@]}" "${verify[@]}" -no_ca_names -www
 start_s_server expired "$SEXP" -cert "$PKI/server-expired.crt" -key "$PKI/server-expired.key" \
   -cert_chain "$PKI/intermediate-ca.crt" -www
 start_s_server wrongname "$SWN" -cert "$PKI/server-wrongname.crt" -key "$PKI/server-wrongname.key" \
@@ -69,6 +71,18 @@ probe "${CACERT[@]}" "${ID_LEGACY[@]}" "https://localhost:$S13/"
 expect_verdict ok 0
 assert_no_password
 
+scenario "s_server -Verify 1 -no_ca_names: good certificate -> ok, acceptable_ca_names == []"
+probe "${CACERT[@]}" "${ID_GOOD[@]}" "https://localhost:$SNONAMES/"
+expect_verdict ok 0
+expect_json tls.client_cert_requested true
+expect_json tls.client_cert_sent true
+expect_json tls.acceptable_ca_names "[]"
+
+scenario "s_server -Verify 1 -no_ca_names: no certificate -> client-cert-required"
+probe "${CACERT[@]}" "https://localhost:$SNONAMES/"
+expect_verdict client-cert-required 8
+expect_json tls.acceptable_ca_names "[]"
+
 # --- server certificate trust ----------------------------------------------------------------------
 
 scenario "server presents an expired certificate -> server-cert-untrusted"
@@ -95,6 +109,10 @@ expect_json server_cert.verify_error null
 
 scenario "--resolve wrong-name.example:PORT:127.0.0.1 -> ok"
 probe "${CACERT[@]}" --resolve "wrong-name.example:$SWN:127.0.0.1" "https://wrong-name.example:$SWN/"
+expect_verdict ok 0
+
+scenario "-H 'X-Probe-Test: 1' right before the URL -> ok (a repeatable option must not swallow the URL)"
+probe "${CACERT[@]}" -H 'X-Probe-Test: 1' "https://localhost:$SPLAIN/"
 expect_verdict ok 0
 
 scenario "good server, IP address URL (SAN IP:127.0.0.1) -> ok"
