@@ -765,11 +765,18 @@ bool ensure_legacy_provider() {
   static std::once_flag once;
   static bool available = false;
   std::call_once(once, [] {
-    // Loading any provider explicitly switches off the implicit "default" one, so load it first; both
-    // stay loaded for the life of the process (keys made with them may outlive any scope here).
-    OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
-    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+    // Loading any provider explicitly switches off the implicit "default" one, so load it first.
+    static OSSL_PROVIDER* def = OSSL_PROVIDER_load(nullptr, "default");
+    static OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
     available = def != nullptr && legacy != nullptr;
+    // Hand our references back at exit, before OpenSSL's own cleanup (registered earlier, so it runs
+    // later): otherwise that cleanup cannot free the providers and LeakSanitizer fails every run that
+    // loaded a legacy file. Keys and ciphers still alive hold their own provider references.
+    std::atexit([] {
+      if (legacy != nullptr) OSSL_PROVIDER_unload(legacy);
+      if (def != nullptr) OSSL_PROVIDER_unload(def);
+      legacy = def = nullptr;
+    });
   });
   return available;
 }

@@ -17,6 +17,7 @@
 #include "mtls_probe/probe.h"
 #include "mtls_probe/report.h"
 #include "tool_options.h"
+#include "tool_serve.h"
 
 namespace mtls_probe::tool {
 namespace {
@@ -103,6 +104,7 @@ int run(int argc, char** argv) {
       "10 http-error, 11 protocol-error.");
   RawProbeArgs raw;
   add_probe_options(app, raw);
+  CLI::App* serve_cmd = add_serve_command(app);
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
@@ -121,6 +123,7 @@ int run(int argc, char** argv) {
     return emit(result, json);
   }
   blank_argv_secrets(argc, argv);
+  if (serve_cmd->parsed()) return run_serve_command();
   setup_logging(raw.verbose);
 
   ProbeCommand cmd = make_probe_command(raw);
