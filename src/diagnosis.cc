@@ -495,7 +495,11 @@ class Builder {
     if (status >= 400) {
       if (f_.client_cert_sent) {
         set(Verdict::http_error,
-            fmt::format("Your certificate was accepted; the server then answered {}{}.", status, reason));
+            fmt::format("Your certificate was accepted; the server then answered {}{}.{}", status, reason,
+                        status == 403 ? fmt::format(" This is an authorization decision about {}, not a "
+                                                    "certificate problem.",
+                                                    f_.client_cert ? f_.client_cert->subject : "you")
+                                      : ""));
         if (status == 403) {
           hint(fmt::format("403 after your certificate was accepted: the server authenticated you{} and refused "
                            "access — check its authorization rules, not your certificate (Apple's URLSession "
