@@ -85,6 +85,66 @@ def cmd_no_secret(args):
     return None
 
 
+def _key_fragments(key_dirs):
+    """Every private key PEM below key_dirs -> its base64 lines and 24-byte windows of its DER."""
+    import base64  # pylint: disable=import-outside-toplevel
+    lines, windows = set(), set()
+    for d in key_dirs:
+        for root, _, files in os.walk(d):
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as f:
+                        text = f.read(1 << 20)
+                except OSError:
+                    continue
+                if b"PRIVATE KEY-----" not in text:
+                    continue
+                inside, b64 = False, b""
+                for raw in text.splitlines():
+                    line = raw.strip()
+                    if line.startswith(b"-----BEGIN") and b"PRIVATE KEY" in line:
+                        inside, b64 = True, b""
+                    elif line.startswith(b"-----END"):
+                        inside = False
+                        try:
+                            der = base64.b64decode(b64)
+                        except ValueError:
+                            der = b""
+                        for i in range(0, max(0, len(der) - 24)):
+                            windows.add(der[i:i + 24])
+                    elif inside and b":" not in line:
+                        b64 += line
+                        if len(line) >= 16:
+                            lines.add(line)
+    return lines, windows
+
+
+def cmd_no_secrets(args):
+    """no-secrets PWVAR CWD KEYDIRS(colon-separated) FILE...: no password, no key bytes, nothing written."""
+    pw_var, cwd, key_dirs, paths = args[0], args[1], args[2], args[3:]
+    secret = os.environ.get(pw_var, "").encode()
+    lines, windows = _key_fragments([d for d in key_dirs.split(":") if d and os.path.isdir(d)])
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        name = os.path.basename(path)
+        if secret and secret in data:
+            return f"the password appears in {name}"
+        for line in lines:
+            if line in data:
+                return f"a line of a private key PEM appears in {name}"
+        for w in windows:
+            if w in data:
+                return f"private key bytes appear in {name}"
+    if os.path.isdir(cwd) and os.listdir(cwd):
+        return f"the probe wrote files: {sorted(os.listdir(cwd))[:5]}"
+    return None
+
+
 # ------------------------------------------------------------------------------------------------
 # listeners
 
@@ -208,6 +268,7 @@ def main():
         "one-object": cmd_one_object,
         "flatten": cmd_flatten,
         "no-secret": cmd_no_secret,
+        "no-secrets": cmd_no_secrets,
     }.get(cmd)
     if fn is None:
         print(f"unknown command {cmd}", file=sys.stderr)

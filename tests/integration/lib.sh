@@ -354,15 +354,31 @@ probe() {
     echo "probe binary not found: '${PROBE}'" >"$ERR"
     RC=127
   else
-    # hard guard: a hung probe must not hang the suite
-    timeout -k 2 60 "$PROBE" --json "$@" >"$OUT" 2>"$ERR" </dev/null
+    # hard guard: a hung probe must not hang the suite. Every probe runs with -v (the most it ever
+    # prints) in an empty working directory, so that _check_no_secrets can see all it wrote.
+    local cwd="$TMP/probe-cwd"
+    rm -rf "$cwd" && mkdir -p "$cwd"
+    (cd "$cwd" && exec timeout -k 2 60 "$PROBE" -v --json "$@" >"$OUT" 2>"$ERR" </dev/null)
     RC=$?
   fi
   t1=$(date +%s%N)
   WALL_MS=$(((t1 - t0) / 1000000))
   _load_json
   echo "  (probe exit $RC in ${WALL_MS}ms)"
+  _check_no_secrets
   return 0
+}
+
+# _check_no_secrets — after every probe: neither the test password nor any fragment of any private key
+# of the suite's PKI (or of SECRET_KEY_DIRS, colon-separated) is in stdout/stderr, and no file was written.
+_check_no_secrets() {
+  local msg
+  if msg=$("$PY" -I "$HELPER" no-secrets "$PW_ENV" "$TMP/probe-cwd" "${PKI:-}:${SECRET_KEY_DIRS:-}" \
+    "$OUT" "$ERR" 2>&1); then
+    _pass "no password or private key bytes in the output (-v --json), no file written"
+  else
+    _fail "no password or private key bytes in the output (-v --json), no file written ($msg)"
+  fi
 }
 
 _load_json() {
