@@ -269,6 +269,14 @@ class Builder {
           hint("your issuer is in the server's list, yet it answered unknown_ca: the server may need the "
                "intermediate certificate(s); put them into the .p12 (openssl pkcs12 -export -certfile CHAIN)");
         } else if (c) {
+          if (f_.client_chain_subjects.empty() && !f_.acceptable_ca_names.empty()) {
+            // Most often not a wrong CA but a missing intermediate: the server lists the root only.
+            hint(fmt::format("your identity carries no chain certificates: if \"{}\" is an intermediate CA under "
+                             "one of the CAs the server lists, the server needs it sent along. Put it into the "
+                             ".p12 (openssl pkcs12 -export -certfile CHAIN.pem) or give --cert a PEM with leaf "
+                             "and chain",
+                             c->issuer));
+          }
           hint(fmt::format("the server does not trust \"{}\", the CA that issued your certificate. Use an identity "
                            "issued by a CA it trusts{}, or ask the server's owner to add \"{}\" to its client CA "
                            "list (nginx: ssl_client_certificate; Apache: SSLCACertificateFile)",

@@ -223,6 +223,14 @@ TEST(Diagnosis, UnknownCaHintNamesBothLists) {
   EXPECT_TRUE(any_hint_contains(d, "ssl_client_certificate"));
 }
 
+TEST(Diagnosis, UnknownCaWithoutCarriedChainSuggestsTheIntermediate) {
+  ProbeFacts f = asked_and_sent();
+  f.fatal_alert = server_alert(48);
+  EXPECT_TRUE(any_hint_contains(diagnose(f), "carries no chain certificates"));
+  f.client_chain_subjects = {"CN=Contractors CA"};
+  EXPECT_FALSE(any_hint_contains(diagnose(f), "carries no chain certificates"));
+}
+
 TEST(Diagnosis, UnknownCaWithListedIssuerPointsAtTheChain) {
   ProbeFacts f = asked_and_sent();
   f.issuer_in_acceptable_ca_names = true;
