@@ -9,4 +9,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
   libssl-dev openssl libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  nginx apache2 curl python3 faketime procps iproute2 >/dev/null
+  nginx apache2 curl python3 faketime procps iproute2 valgrind time \
+  clang libclang-rt-14-dev >/dev/null

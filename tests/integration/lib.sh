@@ -15,6 +15,8 @@ set -u
 set -o pipefail
 
 PROBE=${1:-}
+# Absolute: every probe runs in its own empty working directory.
+if [[ -n $PROBE && -e $PROBE ]]; then PROBE=$(realpath "$PROBE"); fi
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=${MTLS_PROBE_SOURCE_DIR:-$(cd "$INTEG_DIR/../.." && pwd)}
 if [[ -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=python3; fi
