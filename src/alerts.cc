@@ -48,8 +48,7 @@ std::string alert_name(int code) {
 AlertClass classify_alert(int code) {
   switch (code) {
     case 0:
-    case 90:
-      return AlertClass::close;
+    case 90: return AlertClass::close;
     case 116:
     case 41:  // SSLv3 no_certificate: a certificate was expected and none came
       return AlertClass::client_cert_missing;
@@ -62,10 +61,8 @@ AlertClass classify_alert(int code) {
     case 49:
     case 111:
     case 113:
-    case 114:
-      return AlertClass::client_cert_problem;
-    case 40:
-      return AlertClass::handshake_generic;
+    case 114: return AlertClass::client_cert_problem;
+    case 40: return AlertClass::handshake_generic;
     case 70:
     case 71:
     case 86:
@@ -73,8 +70,7 @@ AlertClass classify_alert(int code) {
     case 109:
     case 110:
     case 112:
-    case 120:
-      return AlertClass::protocol_mismatch;
+    case 120: return AlertClass::protocol_mismatch;
     case 10:
     case 20:
     case 21:
@@ -83,10 +79,8 @@ AlertClass classify_alert(int code) {
     case 47:
     case 50:
     case 51:
-    case 80:
-      return AlertClass::decode_or_internal;
-    default:
-      return AlertClass::other;
+    case 80: return AlertClass::decode_or_internal;
+    default: return AlertClass::other;
   }
 }
 

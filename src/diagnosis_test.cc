@@ -92,11 +92,11 @@ TEST(Diagnosis, UsageErrorWinsOverEverythingElse) {
 }
 
 TEST(Diagnosis, IdentityProblemsEachGetTheirOwnHint) {
-  const IdentityProblem all[] = {IdentityProblem::file_missing,        IdentityProblem::file_unreadable,
-                                 IdentityProblem::not_recognised,      IdentityProblem::wrong_password,
-                                 IdentityProblem::password_needed,     IdentityProblem::legacy_unavailable,
+  const IdentityProblem all[] = {IdentityProblem::file_missing,          IdentityProblem::file_unreadable,
+                                 IdentityProblem::not_recognised,        IdentityProblem::wrong_password,
+                                 IdentityProblem::password_needed,       IdentityProblem::legacy_unavailable,
                                  IdentityProblem::unsupported_algorithm, IdentityProblem::no_private_key,
-                                 IdentityProblem::no_certificate,      IdentityProblem::key_mismatch,
+                                 IdentityProblem::no_certificate,        IdentityProblem::key_mismatch,
                                  IdentityProblem::password_source};
   std::vector<std::string> first_hints;
   for (IdentityProblem p : all) {
@@ -391,7 +391,8 @@ TEST(Diagnosis, NginxCertificateErrorPage) {
 }
 
 TEST(Diagnosis, Plain400IsHttpError) {
-  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 400, "Bad Request", "bad json")).verdict, Verdict::http_error);
+  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 400, "Bad Request", "bad json")).verdict,
+            Verdict::http_error);
 }
 
 TEST(Diagnosis, ForbiddenAfterAcceptedCertificateIsAuthorization) {
@@ -406,7 +407,8 @@ TEST(Diagnosis, ForbiddenAfterAcceptedCertificateIsAuthorization) {
 
 TEST(Diagnosis, ApachePostHandshakeAuthenticationPage) {
   ProbeFacts f = handshake_done();
-  Diagnosis d = diagnose(with_status(f, 403, "Forbidden", "<p>Cannot perform Post-Handshake Authentication.<br />"));
+  Diagnosis d =
+      diagnose(with_status(f, 403, "Forbidden", "<p>Cannot perform Post-Handshake Authentication.<br />"));
   EXPECT_EQ(d.verdict, Verdict::client_cert_required);
   EXPECT_TRUE(any_hint_contains(d, "HTTP/2"));
 }
@@ -485,7 +487,8 @@ TEST(Diagnosis, StatusWithBodyShortOfContentLengthIsProtocolError) {
   EXPECT_EQ(d.verdict, Verdict::protocol_error);
   EXPECT_NE(d.summary.find("16 of 1000"), std::string::npos);
   // A page that names the certificate problem still wins, even when cut short.
-  ProbeFacts nginx = with_status(handshake_done(), 400, "Bad Request", "<title>400 No required SSL certificate was sent");
+  ProbeFacts nginx =
+      with_status(handshake_done(), 400, "Bad Request", "<title>400 No required SSL certificate was sent");
   nginx.http_error = "connection closed before the response was complete";
   EXPECT_EQ(diagnose(nginx).verdict, Verdict::client_cert_required);
 }

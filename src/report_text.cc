@@ -463,9 +463,10 @@ Section http_section(const ProbeFacts& f) {
   }
   if (f.closed_before_response) {
     // After a fatal alert the closing is the alert's doing, already told in TLS/CLIENT.
-    s.lines.push_back(f.fatal_alert ? fmt::format("no response: the connection ended with alert {} {}",
-                                                  f.fatal_alert->code, f.fatal_alert->name)
-                                    : std::string("the server closed the connection before sending a response"));
+    s.lines.push_back(f.fatal_alert
+                          ? fmt::format("no response: the connection ended with alert {} {}",
+                                        f.fatal_alert->code, f.fatal_alert->name)
+                          : std::string("the server closed the connection before sending a response"));
   }
   if (f.reset_after_request) s.lines.push_back("the connection was reset after the request was sent");
   if (f.http_error) s.lines.push_back("error: " + clip(esc(*f.http_error), 200));

@@ -136,7 +136,8 @@ int run(int argc, char** argv) {
     result.facts.identity_error = cmd.identity_error;
   } else {
     if (cmd.options.tls.insecure) {
-      cmd.warnings.push_back("-k/--insecure: a server certificate that fails verification will not stop the probe");
+      cmd.warnings.push_back(
+          "-k/--insecure: a server certificate that fails verification will not stop the probe");
     }
     for (const auto& w : cmd.warnings) spdlog::warn("warning: {}", w);
     result.facts = execute(cmd);

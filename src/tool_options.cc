@@ -33,15 +33,19 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--p12", raw.p12, "PKCS#12 identity (.p12/.pfx): key, certificate and chain")->group(id);
   app.add_option("--p12-password-env", raw.p12_password_env, "read the PKCS#12 password from environment VAR")
       ->group(id);
-  app.add_option("--p12-password-file", raw.p12_password_file, "read the password from the first line of FILE")
+  app.add_option("--p12-password-file", raw.p12_password_file,
+                 "read the password from the first line of FILE")
       ->group(id);
-  app.add_option("--pass", raw.pass, "password (curl spelling; visible in the process list: warns)")->group(id);
-  app.add_option("-E,--cert", raw.cert, "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12)")
+  app.add_option("--pass", raw.pass, "password (curl spelling; visible in the process list: warns)")
+      ->group(id);
+  app.add_option("-E,--cert", raw.cert,
+                 "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12)")
       ->group(id);
   app.add_option("--cert-type", raw.cert_type, "PEM (default) or P12")->group(id);
   app.add_option("--key", raw.key, "private key FILE (PEM) for --cert")->group(id);
   app.add_option("--key-type", raw.key_type, "PEM")->group(id);
-  app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")->group(id);
+  app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")
+      ->group(id);
 
   auto* trust = "Server trust and connection";
   app.add_option("--cacert", raw.cacert, "CA certificates (PEM) to verify the server with")->group(trust);
@@ -53,10 +57,12 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->group(trust)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
-  app.add_option("--tls-min", raw.tls_min, "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
+  app.add_option("--tls-min", raw.tls_min,
+                 "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
       ->group(trust);
   app.add_option("--tls-max", raw.tls_max, "highest TLS version: 1.2 or 1.3")->group(trust);
-  app.add_option("--connect-timeout", raw.connect_timeout, "seconds for DNS + TCP + TLS handshake (default 10)")
+  app.add_option("--connect-timeout", raw.connect_timeout,
+                 "seconds for DNS + TCP + TLS handshake (default 10)")
       ->group(trust);
   app.add_option("-m,--max-time", raw.max_time, "seconds for the whole probe (default 30)")->group(trust);
 
@@ -163,7 +169,8 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   }
   if (password_sources > 1) {
     if (password) OPENSSL_cleanse(password->data(), password->size());
-    return usage("give the password once: --p12-password-env, --p12-password-file, --pass or --cert FILE:PASSWORD");
+    return usage(
+        "give the password once: --p12-password-env, --p12-password-file, --pass or --cert FILE:PASSWORD");
   }
   if (password && !o.identity.configured()) {
     OPENSSL_cleanse(password->data(), password->size());
@@ -187,7 +194,8 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
     if (!v) return usage("--tls-max takes 1.0, 1.1, 1.2 or 1.3");
     o.tls.max_version = *v;
   }
-  if (o.tls.max_version != TlsVersion::any && static_cast<int>(o.tls.max_version) < static_cast<int>(o.tls.min_version)) {
+  if (o.tls.max_version != TlsVersion::any &&
+      static_cast<int>(o.tls.max_version) < static_cast<int>(o.tls.min_version)) {
     if (raw.tls_min.empty()) {
       o.tls.min_version = o.tls.max_version;  // --tls-max 1.1 alone lowers the floor with it
     } else {

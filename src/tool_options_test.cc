@@ -126,7 +126,8 @@ TEST(Options, PasswordFromEnvironmentAndFile) {
   EXPECT_EQ(env.options.identity.password, "from-env");
   EXPECT_TRUE(env.warnings.empty());
 
-  ProbeCommand unset = parse({"--p12", "a.p12", "--p12-password-env", "MTLS_PROBE_NOT_SET_XYZ", "https://h.test/"});
+  ProbeCommand unset =
+      parse({"--p12", "a.p12", "--p12-password-env", "MTLS_PROBE_NOT_SET_XYZ", "https://h.test/"});
   ASSERT_TRUE(unset.identity_error);
   EXPECT_EQ(unset.identity_error->problem, IdentityProblem::password_source);
 
@@ -135,19 +136,23 @@ TEST(Options, PasswordFromEnvironmentAndFile) {
   ProbeCommand f = parse({"--p12", "a.p12", "--p12-password-file", file, "https://h.test/"});
   EXPECT_EQ(f.options.identity.password, "from-file");
 
-  ProbeCommand missing = parse({"--p12", "a.p12", "--p12-password-file", "/nonexistent/pw", "https://h.test/"});
+  ProbeCommand missing =
+      parse({"--p12", "a.p12", "--p12-password-file", "/nonexistent/pw", "https://h.test/"});
   ASSERT_TRUE(missing.identity_error);
   EXPECT_EQ(missing.identity_error->problem, IdentityProblem::password_source);
 }
 
 TEST(Options, TwoPasswordSourcesOrPasswordWithoutIdentityAreUsageErrors) {
   ::setenv("MTLS_PROBE_TEST_PW", "x", 1);
-  EXPECT_TRUE(parse({"--p12", "a.p12", "--pass", "a", "--p12-password-env", "MTLS_PROBE_TEST_PW", "https://h.test/"})
-                  .usage_error);
+  EXPECT_TRUE(
+      parse({"--p12", "a.p12", "--pass", "a", "--p12-password-env", "MTLS_PROBE_TEST_PW", "https://h.test/"})
+          .usage_error);
   EXPECT_TRUE(parse({"--pass", "a", "https://h.test/"}).usage_error);
 }
 
-TEST(Options, Http2IsRefusedHonestly) { EXPECT_TRUE(parse({"--http2", "https://h.test/"}).usage_error); }
+TEST(Options, Http2IsRefusedHonestly) {
+  EXPECT_TRUE(parse({"--http2", "https://h.test/"}).usage_error);
+}
 
 TEST(Options, UnknownOptionThrowsForTheCallerToReport) {
   EXPECT_THROW(parse({"--bogus", "https://h.test/"}), CLI::ParseError);

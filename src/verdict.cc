@@ -13,8 +13,7 @@ struct VerdictRow {
 
 // The contract's verdict table, in exit-code order.
 constexpr std::array<VerdictRow, 12> kVerdicts{{
-    {Verdict::ok, "ok",
-     "TLS established; a requested client certificate was accepted; HTTP status < 400"},
+    {Verdict::ok, "ok", "TLS established; a requested client certificate was accepted; HTTP status < 400"},
     {Verdict::usage_error, "usage-error", "bad command line or bad URL (only https:// is probed)"},
     {Verdict::identity_error, "identity-error",
      "the local client identity is unusable (file, password, key, format); no connection is opened"},
@@ -37,9 +36,13 @@ constexpr std::array<VerdictRow, 12> kVerdicts{{
 
 }  // namespace
 
-std::string_view verdict_name(Verdict v) { return kVerdicts.at(static_cast<std::size_t>(v)).name; }
+std::string_view verdict_name(Verdict v) {
+  return kVerdicts.at(static_cast<std::size_t>(v)).name;
+}
 
-std::string_view verdict_meaning(Verdict v) { return kVerdicts.at(static_cast<std::size_t>(v)).meaning; }
+std::string_view verdict_meaning(Verdict v) {
+  return kVerdicts.at(static_cast<std::size_t>(v)).meaning;
+}
 
 std::optional<Verdict> verdict_from_name(std::string_view name) {
   for (const auto& row : kVerdicts) {

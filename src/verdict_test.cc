@@ -23,9 +23,18 @@ TEST(Verdict, ExitCodesAreTheContractTable) {
 }
 
 TEST(Verdict, NamesRoundTrip) {
-  const char* names[] = {"ok", "usage-error", "identity-error", "dns-failure", "connect-failure", "timeout",
-                         "tls-handshake-failure", "server-cert-untrusted", "client-cert-required",
-                         "client-cert-rejected", "http-error", "protocol-error"};
+  const char* names[] = {"ok",
+                         "usage-error",
+                         "identity-error",
+                         "dns-failure",
+                         "connect-failure",
+                         "timeout",
+                         "tls-handshake-failure",
+                         "server-cert-untrusted",
+                         "client-cert-required",
+                         "client-cert-rejected",
+                         "http-error",
+                         "protocol-error"};
   for (int code = 0; code <= 11; ++code) {
     auto v = static_cast<Verdict>(code);
     EXPECT_EQ(verdict_name(v), names[code]);
@@ -49,7 +58,8 @@ TEST(Alerts, NamesAreRfcIdentifiers) {
 TEST(Alerts, Classification) {
   EXPECT_EQ(classify_alert(0), AlertClass::close);
   EXPECT_EQ(classify_alert(116), AlertClass::client_cert_missing);
-  for (int c : {42, 43, 44, 45, 46, 48, 49}) EXPECT_EQ(classify_alert(c), AlertClass::client_cert_problem) << c;
+  for (int c : {42, 43, 44, 45, 46, 48, 49})
+    EXPECT_EQ(classify_alert(c), AlertClass::client_cert_problem) << c;
   EXPECT_EQ(classify_alert(40), AlertClass::handshake_generic);
   EXPECT_EQ(classify_alert(70), AlertClass::protocol_mismatch);
   EXPECT_EQ(classify_alert(50), AlertClass::decode_or_internal);

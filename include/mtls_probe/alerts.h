@@ -11,13 +11,14 @@ std::string alert_name(int code);
 
 // What an alert says about the client certificate when the *server* sends it.
 enum class AlertClass {
-  close,                    // close_notify, user_canceled: not an error
-  client_cert_missing,      // certificate_required (116)
-  client_cert_problem,      // bad_certificate, unsupported_certificate, certificate_revoked/expired/unknown,
-                            // unknown_ca, access_denied: about a certificate
-  handshake_generic,        // handshake_failure (40): ambiguous, needs context
-  protocol_mismatch,        // protocol_version, insufficient_security, no_application_protocol, ...
-  decode_or_internal,       // decode_error, decrypt_error, internal_error, illegal_parameter, unexpected_message...
+  close,                // close_notify, user_canceled: not an error
+  client_cert_missing,  // certificate_required (116)
+  client_cert_problem,  // bad_certificate, unsupported_certificate, certificate_revoked/expired/unknown,
+                        // unknown_ca, access_denied: about a certificate
+  handshake_generic,    // handshake_failure (40): ambiguous, needs context
+  protocol_mismatch,    // protocol_version, insufficient_security, no_application_protocol, ...
+  decode_or_internal,   // decode_error, decrypt_error, internal_error, illegal_parameter,
+                        // unexpected_message...
   other,
 };
 

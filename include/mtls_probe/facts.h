@@ -18,7 +18,7 @@ enum class Side { server, client };
 // One TLS alert seen on the wire (or generated locally and sent).
 struct AlertRecord {
   int code = 0;
-  std::string name;       // alert_name(code)
+  std::string name;  // alert_name(code)
   Side from = Side::server;
   bool fatal = false;
   bool after_client_certificate = false;  // our Certificate message had already gone out
@@ -51,7 +51,7 @@ enum class IdentityProblem {
   no_private_key,
   no_certificate,
   key_mismatch,
-  password_source,     // --p12-password-env / -file could not be read
+  password_source,  // --p12-password-env / -file could not be read
 };
 const char* identity_problem_name(IdentityProblem p);  // "wrong-password", ...
 
@@ -69,17 +69,17 @@ struct ProbeFacts {
   bool identity_configured = false;        // a client identity was given
   bool no_cert = false;                    // --no-cert: deliberately present none
   std::optional<IdentityFailure> identity_error;
-  std::optional<CertificateSummary> client_cert;  // the identity's leaf (when it loaded)
+  std::optional<CertificateSummary> client_cert;   // the identity's leaf (when it loaded)
   std::vector<std::string> client_chain_subjects;  // chain certificates carried with the leaf
   bool legacy_pkcs12 = false;                      // needed OpenSSL's legacy provider
   std::vector<std::string> warnings;               // e.g. "--pass is visible in the process list"
 
   // ---- dns
-  std::string host;       // as in the URL (brackets removed for IPv6)
+  std::string host;  // as in the URL (brackets removed for IPv6)
   uint16_t port = 443;
   std::string path = "/";
   bool dns_attempted = false;
-  bool resolved_by_override = false;  // --resolve, or host was an IP literal
+  bool resolved_by_override = false;   // --resolve, or host was an IP literal
   std::vector<std::string> addresses;  // numeric
   std::optional<std::string> dns_error;
 
@@ -96,29 +96,29 @@ struct ProbeFacts {
   // ---- tls
   bool tls_attempted = false;
   bool handshake_completed = false;
-  std::string sni;  // "" when none was sent (IP literal)
+  std::string sni;                         // "" when none was sent (IP literal)
   std::optional<std::string> tls_version;  // "TLSv1.3"
   std::optional<std::string> cipher;
   std::optional<std::string> alpn;
-  bool client_cert_requested = false;            // CertificateRequest seen (any time)
-  bool cert_request_in_handshake = false;        // in the initial handshake
-  bool cert_request_post_handshake = false;      // TLS 1.3 post-handshake authentication
-  bool renegotiation_requested = false;          // TLS 1.2 HelloRequest from the server
-  bool renegotiation_cert_request = false;       // CertificateRequest during a renegotiation
-  std::vector<std::string> acceptable_ca_names;  // RFC 4514 DNs the server listed
-  bool client_cert_sent = false;                 // a non-empty Certificate went out
-  bool empty_certificate_sent = false;           // asked, and answered with an empty Certificate
+  bool client_cert_requested = false;                 // CertificateRequest seen (any time)
+  bool cert_request_in_handshake = false;             // in the initial handshake
+  bool cert_request_post_handshake = false;           // TLS 1.3 post-handshake authentication
+  bool renegotiation_requested = false;               // TLS 1.2 HelloRequest from the server
+  bool renegotiation_cert_request = false;            // CertificateRequest during a renegotiation
+  std::vector<std::string> acceptable_ca_names;       // RFC 4514 DNs the server listed
+  bool client_cert_sent = false;                      // a non-empty Certificate went out
+  bool empty_certificate_sent = false;                // asked, and answered with an empty Certificate
   std::optional<bool> issuer_in_acceptable_ca_names;  // nullopt: no list, or no cert
-  std::vector<AlertRecord> alerts;               // every alert, in order
-  std::optional<AlertRecord> fatal_alert;        // the fatal one that ended the connection
+  std::vector<AlertRecord> alerts;                    // every alert, in order
+  std::optional<AlertRecord> fatal_alert;             // the fatal one that ended the connection
   std::optional<CertificateSummary> server_cert;
   std::vector<CertificateSummary> server_chain;  // as sent, leaf first
   std::optional<std::string> verify_error;       // OpenSSL's text, nullopt when verified
   long verify_code = 0;                          // X509_V_OK or X509_V_ERR_*
   int verify_error_depth = -1;
   bool hostname_mismatch = false;
-  std::string tls_error;        // OpenSSL error queue / reason on failure ("" when none)
-  bool peer_not_tls = false;    // the bytes that came back were not TLS (e.g. "wrong version number")
+  std::string tls_error;      // OpenSSL error queue / reason on failure ("" when none)
+  bool peer_not_tls = false;  // the bytes that came back were not TLS (e.g. "wrong version number")
   bool peer_closed_during_handshake = false;  // EOF / reset before the handshake finished
 
   // ---- http
@@ -129,7 +129,7 @@ struct ProbeFacts {
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::string body_excerpt;  // first bytes of the body (bounded)
   uint64_t body_bytes = 0;
-  bool body_truncated = false;  // stopped reading at the body cap
+  bool body_truncated = false;            // stopped reading at the body cap
   std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
   bool closed_before_response = false;    // peer closed (or reset) before any response byte
   bool reset_after_request = false;       // ECONNRESET after the request went out

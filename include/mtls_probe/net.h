@@ -68,9 +68,9 @@ DnsOutcome resolve_host(const std::string& host, uint16_t port, Deadline deadlin
 
 struct ConnectOutcome {
   NetStatus status = NetStatus::failed;
-  UniqueFd fd;         // non-blocking, connected
-  Endpoint endpoint;   // the one that answered (or the last tried)
-  std::string error;   // strerror of the last failure
+  UniqueFd fd;        // non-blocking, connected
+  Endpoint endpoint;  // the one that answered (or the last tried)
+  std::string error;  // strerror of the last failure
   int error_number = 0;
   std::vector<std::string> attempts;  // "127.0.0.1:8443: Connection refused"
 };

@@ -11,11 +11,11 @@ namespace mtls_probe {
 
 // Where the client identity comes from. Passwords are held only until the identity is loaded.
 struct IdentityOptions {
-  std::string p12_file;              // --p12, or --cert X --cert-type P12
-  std::string cert_file;             // --cert (PEM)
-  std::string key_file;              // --key (PEM); "" = key in cert_file
+  std::string p12_file;                 // --p12, or --cert X --cert-type P12
+  std::string cert_file;                // --cert (PEM)
+  std::string key_file;                 // --key (PEM); "" = key in cert_file
   std::optional<std::string> password;  // resolved from --p12-password-env/-file, --pass, --cert f:pw
-  bool no_cert = false;              // --no-cert
+  bool no_cert = false;                 // --no-cert
   bool configured() const { return !p12_file.empty() || !cert_file.empty(); }
 };
 
@@ -28,18 +28,18 @@ struct ResolveOverride {  // --resolve HOST:PORT:ADDR
 };
 
 struct TlsOptions {
-  std::string cacert_file;  // --cacert
-  std::string capath_dir;   // --capath
-  bool insecure = false;    // -k
-  std::string servername;   // --servername: SNI and name-check override
+  std::string cacert_file;                    // --cacert
+  std::string capath_dir;                     // --capath
+  bool insecure = false;                      // -k
+  std::string servername;                     // --servername: SNI and name-check override
   TlsVersion min_version = TlsVersion::v1_2;  // TLS below 1.2 only when asked for explicitly
   TlsVersion max_version = TlsVersion::any;
 };
 
 struct HttpOptions {
-  std::string method = "GET";                   // -X
-  std::vector<std::string> headers;             // -H 'Name: value'
-  std::optional<std::string> data;              // -d
+  std::string method = "GET";        // -X
+  std::vector<std::string> headers;  // -H 'Name: value'
+  std::optional<std::string> data;   // -d
 };
 
 struct ProbeOptions {
@@ -50,7 +50,7 @@ struct ProbeOptions {
   std::vector<ResolveOverride> resolve;
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
-  int verbose = 0;                                     // -v: handshake trace on stderr
+  int verbose = 0;                                    // -v: handshake trace on stderr
 };
 
 }  // namespace mtls_probe

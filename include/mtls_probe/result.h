@@ -9,7 +9,7 @@ namespace mtls_probe {
 
 // An error with a human message and, where it came from OpenSSL, the drained error queue.
 struct Error {
-  std::string message;        // what went wrong, in words a user can act on
+  std::string message;         // what went wrong, in words a user can act on
   std::string openssl_detail;  // OpenSSL's error queue, "" when not from OpenSSL
 };
 
@@ -24,7 +24,7 @@ Unexpected(E) -> Unexpected<E>;
 template <typename T, typename E = Error>
 class Expected {
  public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}            // NOLINT: implicit by design
   Expected(Unexpected<E> u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }

@@ -14,8 +14,8 @@ namespace mtls_probe {
 struct Url {
   std::string host;  // lower-cased name, or the IPv6 literal without brackets, or IPv4 literal
   uint16_t port = 443;
-  std::string target = "/";   // path + "?query", never empty, no fragment; sent as the request target
-  bool host_is_ip = false;    // IPv4 or IPv6 literal: no SNI, IP name check
+  std::string target = "/";  // path + "?query", never empty, no fragment; sent as the request target
+  bool host_is_ip = false;   // IPv4 or IPv6 literal: no SNI, IP name check
   bool host_is_ipv6 = false;
   std::string authority() const;  // Host header value: "host", "host:8443", "[::1]:8443"
 };

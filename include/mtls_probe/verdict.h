@@ -22,7 +22,9 @@ enum class Verdict {
 };
 
 // Process exit code of a verdict (stable, see the contract).
-constexpr int exit_code(Verdict v) { return static_cast<int>(v); }
+constexpr int exit_code(Verdict v) {
+  return static_cast<int>(v);
+}
 
 // The verdict's contract name, e.g. "client-cert-required".
 std::string_view verdict_name(Verdict v);
