@@ -487,7 +487,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   f.request_sent = !write_failed;
 
   HttpResponseParser parser({}, opts.http.method == "HEAD");
-  std::array<char, 16 * 1024> buf{};
+  std::array<char, std::size_t{16} * 1024> buf{};
   bool got_bytes = false;
   for (;;) {
     ERR_clear_error();
