@@ -196,11 +196,11 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   }
   if (o.tls.max_version != TlsVersion::any &&
       static_cast<int>(o.tls.max_version) < static_cast<int>(o.tls.min_version)) {
-    if (raw.tls_min.empty()) {
-      o.tls.min_version = o.tls.max_version;  // --tls-max 1.1 alone lowers the floor with it
-    } else {
-      return usage("--tls-min is above --tls-max");
-    }
+    // TLS below 1.2 is only ever used when asked for by name with --tls-min.
+    return usage(raw.tls_min.empty()
+                     ? "--tls-max is below the default minimum TLS 1.2: add --tls-min 1.0 or 1.1 "
+                       "to allow an old TLS version explicitly"
+                     : "--tls-min is above --tls-max");
   }
   for (const auto& r : raw.resolve) {
     auto parsed = parse_resolve(r);

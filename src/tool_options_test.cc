@@ -68,8 +68,9 @@ TEST(Options, TlsVersions) {
   EXPECT_EQ(parse({"--tls-min", "1.0", "https://h.test/"}).options.tls.min_version, TlsVersion::v1_0);
   EXPECT_TRUE(parse({"--tls-min", "1.4", "https://h.test/"}).usage_error);
   EXPECT_TRUE(parse({"--tls-min", "1.3", "--tls-max", "1.2", "https://h.test/"}).usage_error);
-  // --tls-max below the default floor lowers the floor: asking for 1.1 explicitly allows it.
-  ProbeCommand old = parse({"--tls-max", "1.1", "https://h.test/"});
+  // TLS below 1.2 only when --tls-min names it: --tls-max 1.1 alone is refused.
+  EXPECT_TRUE(parse({"--tls-max", "1.1", "https://h.test/"}).usage_error);
+  ProbeCommand old = parse({"--tls-min", "1.1", "--tls-max", "1.1", "https://h.test/"});
   ASSERT_FALSE(old.usage_error);
   EXPECT_EQ(old.options.tls.min_version, TlsVersion::v1_1);
 }

@@ -14,7 +14,8 @@ gen_pki
 # SPLAIN: no client auth, -tls1_2 only; S13ONLY: no client auth, -tls1_3 only
 # SEXP: expired server certificate; SWN: server certificate for wrong-name.example
 # SNONAMES: requires a client certificate but lists no CA names (-no_ca_names)
-read -r S13 S12 SPLAIN S13ONLY SEXP SWN SNONAMES < <(free_port 7)
+# SOLD: TLS 1.0 only (old ciphers allowed), no client auth
+read -r S13 S12 SPLAIN S13ONLY SEXP SWN SNONAMES SOLD < <(free_port 8)
 
 srv=(-cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/intermediate-ca.crt")
 verify=(-Verify 1 -verify_return_error -CAfile "$PKI/client-ca-bundle.pem")
@@ -25,6 +26,7 @@ start_s_server plain13 "$S13ONLY" "${srv[@]}" -www -tls1_3
 start_s_server nonames "$SNONAMES" "${srv[@]}" "${verify[@]}" -no_ca_names -www
 start_s_server expired "$SEXP" -cert "$PKI/server-expired.crt" -key "$PKI/server-expired.key" \
   -cert_chain "$PKI/intermediate-ca.crt" -www
+start_s_server old10 "$SOLD" "${srv[@]}" -www -tls1 -cipher 'DEFAULT:@SECLEVEL=0'
 start_s_server wrongname "$SWN" -cert "$PKI/server-wrongname.crt" -key "$PKI/server-wrongname.key" \
   -cert_chain "$PKI/intermediate-ca.crt" -www
 
@@ -151,6 +153,20 @@ scenario "server TLS 1.3 only, probe --tls-max 1.2 -> tls-handshake-failure"
 probe "${CACERT[@]}" --tls-max 1.2 "https://localhost:$S13ONLY/"
 expect_verdict tls-handshake-failure 6
 expect_json tls.alert.name protocol_version
+
+scenario "server TLS 1.0 only, probe defaults -> tls-handshake-failure (below 1.2 is refused by default)"
+probe "${CACERT[@]}" "https://localhost:$SOLD/"
+expect_verdict tls-handshake-failure 6
+expect_json tls.alert.name protocol_version
+
+scenario "server TLS 1.0 only, probe --tls-min 1.0 (explicit) -> ok"
+probe "${CACERT[@]}" --tls-min 1.0 "https://localhost:$SOLD/"
+expect_verdict ok 0
+expect_json tls.version TLSv1
+
+scenario "--tls-max 1.1 without --tls-min -> usage-error, no connection"
+probe "${CACERT[@]}" --tls-max 1.1 "https://localhost:$SOLD/"
+expect_verdict usage-error 1
 
 scenario "server TLS 1.3 only, probe defaults -> ok"
 probe "${CACERT[@]}" "https://localhost:$S13ONLY/"
