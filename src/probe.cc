@@ -61,6 +61,7 @@ struct ProbeSession {
   const ClientTlsContext* context = nullptr;
   bool handshake_done = false;
   bool certificate_out = false;  // our Certificate message has been written
+  bool server_hello_seen = false;  // the protocol version is negotiated
   int verbose = 0;
 };
 
@@ -83,7 +84,10 @@ void on_message(int write_p, int /*version*/, int content_type, const void* buf,
     a.name = alert_name(a.code);
     a.from = write_p ? Side::client : Side::server;
     // TLS 1.3 treats every alert but close_notify and user_canceled as fatal, whatever its level says.
-    a.fatal = bytes[0] == 2 || (classify_alert(a.code) != AlertClass::close && a.code != 100);
+    // Under TLS 1.2 (and before the ServerHello) a warning is only a warning: OpenSSL goes on (up to 4 in
+    // a row), and so must the verdict: some servers send warning unrecognized_name in every handshake.
+    const bool tls13 = s->server_hello_seen && SSL_version(ssl) == TLS1_3_VERSION;
+    a.fatal = bytes[0] == 2 || (tls13 && classify_alert(a.code) != AlertClass::close && a.code != 100);
     a.after_client_certificate = s->certificate_out;
     a.after_handshake = s->handshake_done;
     if (s->verbose > 0) {
@@ -96,6 +100,7 @@ void on_message(int write_p, int /*version*/, int content_type, const void* buf,
   if (content_type != SSL3_RT_HANDSHAKE || len < 1) return;
   const int type = bytes[0];
   if (s->verbose > 0) spdlog::debug("{} {} ({} bytes)", dir, handshake_message_name(type), len);
+  if (!write_p && type == SSL3_MT_SERVER_HELLO) s->server_hello_seen = true;
 
   if (!write_p && type == SSL3_MT_CERTIFICATE_REQUEST) {
     f.client_cert_requested = true;
@@ -324,6 +329,10 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
   // Renegotiation stays allowed (Apache's per-location SSLVerifyClient under TLS 1.2 needs it).
   SSL_CTX_clear_options(ctx, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  // A TCP close without close_notify is an EOF (as OpenSSL 1.1.1 reported it), not a TLS error: without
+  // this, OpenSSL 3 "answers" the closed socket with its own decode_error alert, which would turn a
+  // server that closes mid-handshake (or ends a read-until-close body) into "we sent decode_error".
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_cert_cb(ctx, on_certificate_request, nullptr);
   static const unsigned char kAlpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx, kAlpn, sizeof kAlpn - 1);
@@ -410,7 +419,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     f.tls_error = "cannot create a TLS connection: " + drain_openssl_errors();
     return;
   }
-  ProbeSession session{&f, &tls, false, false, opts.verbose};
+  ProbeSession session{&f, &tls, false, false, false, opts.verbose};
   SSL_set_app_data(ssl, &session);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
