@@ -261,8 +261,10 @@ IoResult after_ssl_call(SSL* ssl, int rc, int fd, Deadline deadline, ProbeFacts&
   }
 }
 
-void record_session_facts(SSL* ssl, ProbeFacts& f, long long now) {
-  if (const char* v = SSL_get_version(ssl); v != nullptr && f.handshake_completed) f.tls_version = v;
+// version_known: the ServerHello has arrived, so SSL_get_version names the negotiated version even when
+// the handshake failed afterwards (before it, it would name only what we offered).
+void record_session_facts(SSL* ssl, ProbeFacts& f, long long now, bool version_known) {
+  if (const char* v = SSL_get_version(ssl); v != nullptr && version_known) f.tls_version = v;
   if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl); c != nullptr) f.cipher = SSL_CIPHER_get_name(c);
   const unsigned char* alpn = nullptr;
   unsigned alpn_len = 0;
@@ -457,13 +459,13 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
                                                 : "connection closed by peer during the TLS handshake";
       }
     }
-    record_session_facts(ssl, f, now);
+    record_session_facts(ssl, f, now, session.server_hello_seen);
     return;
   }
   f.handshake_completed = true;
   session.handshake_done = true;
   f.tls_ms = ms_since(t);
-  record_session_facts(ssl, f, now);
+  record_session_facts(ssl, f, now, true);
   spdlog::debug("handshake done: {} {}; server certificate {}", f.tls_version.value_or("?"),
                 f.cipher.value_or("?"), f.verify_error ? *f.verify_error : std::string("verified"));
   if (!f.client_cert_requested) f.issuer_in_acceptable_ca_names.reset();
