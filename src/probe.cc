@@ -15,6 +15,7 @@
 #include "mtls_probe/alerts.h"
 #include "mtls_probe/http.h"
 #include "mtls_probe/net.h"
+#include "mtls_probe/report.h"
 #include "mtls_probe/url.h"
 
 namespace mtls_probe {
@@ -175,7 +176,20 @@ int on_certificate_request(SSL* ssl, void* /*arg*/) {
   f.client_cert_requested = true;
   const ClientIdentity* id = s->context->identity();
   f.issuer_in_acceptable_ca_names = record_ca_names(ssl, f, id);
-  if (id == nullptr || s->context->no_cert()) return 1;  // an empty Certificate goes out
+  if (s->verbose > 0) {
+    spdlog::debug("  the server accepts certificates issued by {} CA name(s){}", f.acceptable_ca_names.size(),
+                  f.acceptable_ca_names.empty() ? " (none listed)" : ":");
+    for (size_t i = 0; i < f.acceptable_ca_names.size() && i < 32; ++i) {
+      spdlog::debug("    {}", escape_terminal(f.acceptable_ca_names[i]));
+    }
+  }
+  if (id == nullptr || s->context->no_cert()) {
+    spdlog::debug("  answering with an empty Certificate ({})",
+                  id == nullptr ? "no client identity configured" : "--no-cert");
+    return 1;
+  }
+  spdlog::debug("  answering with {} ({} chain certificate(s))",
+                name_to_string(X509_get_subject_name(id->leaf.get())), id->chain.size());
 
   STACK_OF(X509)* chain = sk_X509_new_null();
   if (chain == nullptr) return 0;
