@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -599,6 +600,19 @@ TEST(Report, InsecureWarns) {
   r.facts.insecure = true;
   const std::string t = render_text(r);
   EXPECT_TRUE(has_line_containing(t, "  warning: -k/--insecure")) << t;
+}
+
+// Fuzz finding (tests/fuzz/fuzz_diagnosis): days_left == LONG_MIN was negated (signed overflow, UBSan).
+TEST(Report, FuzzExpiredCertWithMinimalDaysLeft) {
+  ProbeFacts f = reached_tls();
+  handshake_ok(f);
+  f.server_cert->days_left = std::numeric_limits<long>::min();
+  f.server_cert->expired = true;
+  with_identity(f);
+  f.client_cert->days_left = std::numeric_limits<long>::min();
+  f.client_cert->expired = true;
+  const std::string t = render_text(result(std::move(f), Verdict::ok, "Ok."));
+  EXPECT_TRUE(has_line_containing(t, "expired 2027-03-01 (9223372036854775807 days ago)")) << t;
 }
 
 TEST(Report, EscapeTerminal) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,7 +120,10 @@ std::string date(std::string_view iso) {
 std::string validity(const CertificateSummary& c) {
   if (c.not_yet_valid) return fmt::format("not valid before {}", date(c.not_before));
   if (c.expired || c.days_left < 0) {
-    return fmt::format("expired {} ({} ago)", date(c.not_after), plural(-c.days_left, "day"));
+    // days_left is any long: LONG_MIN cannot be negated.
+    const long ago =
+        c.days_left == std::numeric_limits<long>::min() ? std::numeric_limits<long>::max() : -c.days_left;
+    return fmt::format("expired {} ({} ago)", date(c.not_after), plural(ago, "day"));
   }
   return fmt::format("valid until {} ({})", date(c.not_after), plural(c.days_left, "day"));
 }
@@ -465,7 +469,7 @@ Section http_section(const ProbeFacts& f) {
     // After a fatal alert the closing is the alert's doing, already told in TLS/CLIENT.
     s.lines.push_back(f.fatal_alert
                           ? fmt::format("no response: the connection ended with alert {} {}",
-                                        f.fatal_alert->code, f.fatal_alert->name)
+                                        f.fatal_alert->code, esc(f.fatal_alert->name))
                           : std::string("the server closed the connection before sending a response"));
   }
   if (f.reset_after_request) s.lines.push_back("the connection was reset after the request was sent");

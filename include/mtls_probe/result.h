@@ -15,6 +15,8 @@ struct Error {
 
 template <typename E>
 struct Unexpected {
+  // A constructor, not an aggregate: clang before 16 has no parenthesised aggregate initialisation.
+  explicit Unexpected(E e) : error(std::move(e)) {}
   E error;
 };
 template <typename E>
