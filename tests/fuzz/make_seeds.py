@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """(Re)writes the text seed corpora in tests/fuzz/corpus/{url,resolve,header,http_response,diagnosis}.
 
-The identity seeds (small throw-away PKCS#12 / PEM files made with the openssl CLI) are committed as they
-are; see README.md for how they were made. Run from anywhere: python3 tests/fuzz/make_seeds.py
+The identity seeds are made at fuzz time by make_identity_seeds.sh (certificates expire: none is kept in
+the repo). Run from anywhere: python3 tests/fuzz/make_seeds.py
 """
 import os
 import random
