@@ -16,6 +16,7 @@
 #include "mtls_probe/identity.h"
 #include "mtls_probe/probe.h"
 #include "mtls_probe/report.h"
+#include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
 
@@ -105,6 +106,7 @@ int run(int argc, char** argv) {
   RawProbeArgs raw;
   add_probe_options(app, raw);
   CLI::App* serve_cmd = add_serve_command(app);
+  CLI::App* inspect_cmd = add_inspect_command(app);
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
@@ -124,6 +126,7 @@ int run(int argc, char** argv) {
   }
   blank_argv_secrets(argc, argv);
   if (serve_cmd->parsed()) return run_serve_command();
+  if (inspect_cmd->parsed()) return run_inspect_command();
   setup_logging(raw.verbose);
 
   ProbeCommand cmd = make_probe_command(raw);
