@@ -25,6 +25,7 @@
 
 #include "mtls_probe/identity.h"
 #include "mtls_probe/ossl.h"
+#include "mtls_probe/text_layout.h"
 
 namespace mtls_probe::inspect {
 
@@ -692,47 +693,15 @@ constexpr std::size_t kWidth = 100;
 constexpr std::size_t kLabelWidth = 10;  // "KEY USAGE "
 constexpr std::size_t kIndent = 2 + kLabelWidth;
 
-constexpr std::string_view kGreen = "\x1b[32m";
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kYellow = "\x1b[33m";
-constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kReset = "\x1b[0m";
+using text::kBold;
+using text::kGreen;
+using text::kRed;
+using text::kReset;
+using text::kYellow;
+using text::wrap;
 
 std::size_t width(std::string_view s) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\x1b') {
-      while (i < s.size() && s[i] != 'm') ++i;
-      continue;
-    }
-    n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
-  }
-  return n;
-}
-
-// Greedy word wrap at spaces; a word longer than the line (a fingerprint) stays whole.
-std::vector<std::string> wrap(std::string_view text, std::size_t first, std::size_t rest) {
-  std::vector<std::string> lines;
-  std::string line;
-  std::size_t limit = first;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t start = text.find_first_not_of(' ', pos);
-    if (start == std::string_view::npos) break;
-    std::size_t end = text.find(' ', start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view word = text.substr(start, end - start);
-    pos = end;
-    if (!line.empty() && width(line) + 1 + width(word) > limit) {
-      lines.push_back(std::move(line));
-      line.clear();
-      limit = rest;
-    }
-    if (!line.empty()) line += ' ';
-    line += word;
-  }
-  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
-  return lines;
+  return text::display_width(s);
 }
 
 std::string esc(std::string_view s) {

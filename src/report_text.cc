@@ -11,6 +11,7 @@
 
 #include "mtls_probe/alerts.h"
 #include "mtls_probe/report.h"
+#include "mtls_probe/text_layout.h"
 
 namespace mtls_probe {
 namespace {
@@ -23,24 +24,15 @@ constexpr std::size_t kMaxBodyLines = 3;
 constexpr std::size_t kMaxBodyLineChars = 100;
 constexpr std::size_t kMaxAddresses = 4;
 
-constexpr std::string_view kGreen = "\x1b[32m";
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kYellow = "\x1b[33m";
-constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kReset = "\x1b[0m";
+using text::kBold;
+using text::kGreen;
+using text::kRed;
+using text::kReset;
+using text::kYellow;
+using text::wrap;
 
-// Display width in code points (the text is valid UTF-8 by then; wide CJK glyphs are not special-cased).
-// Our own colour sequences take no room; escaped network text never contains ESC.
 std::size_t width(std::string_view s) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\x1b') {
-      while (i < s.size() && s[i] != 'm') ++i;
-      continue;
-    }
-    n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
-  }
-  return n;
+  return text::display_width(s);
 }
 
 // Untrusted text (anything from the network, the command line or a file) for one report line.
@@ -59,32 +51,6 @@ std::string clip(std::string_view s, std::size_t max) {
     }
   }
   return std::string(s.substr(0, i)) + "…";
-}
-
-// Greedy word wrap at spaces; spacing inside a line is kept, a word longer than the line stays whole.
-std::vector<std::string> wrap(std::string_view text, std::size_t first_width, std::size_t width_rest) {
-  std::vector<std::string> lines;
-  std::string line;
-  std::size_t limit = first_width;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t word_start = text.find_first_not_of(' ', pos);
-    if (word_start == std::string_view::npos) break;
-    const std::string_view gap = text.substr(pos, word_start - pos);
-    std::size_t end = text.find(' ', word_start);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view word = text.substr(word_start, end - word_start);
-    pos = end;
-    if (!line.empty() && width(line) + width(gap) + width(word) > limit) {
-      lines.push_back(std::move(line));
-      line.clear();
-      limit = width_rest;
-    }
-    if (!line.empty()) line += gap;
-    line += word;
-  }
-  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
-  return lines;
 }
 
 std::string indented(std::string_view text, std::string_view first_prefix, std::size_t indent) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -24,6 +25,7 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
+#include <list>
 #include <mutex>
 #include <thread>
 
@@ -65,16 +67,11 @@ namespace {
 
 int tls_version_number(TlsVersion v) {
   switch (v) {
-    case TlsVersion::v1_0:
-      return TLS1_VERSION;
-    case TlsVersion::v1_1:
-      return TLS1_1_VERSION;
-    case TlsVersion::v1_2:
-      return TLS1_2_VERSION;
-    case TlsVersion::v1_3:
-      return TLS1_3_VERSION;
-    case TlsVersion::any:
-      return 0;
+    case TlsVersion::v1_0: return TLS1_VERSION;
+    case TlsVersion::v1_1: return TLS1_1_VERSION;
+    case TlsVersion::v1_2: return TLS1_2_VERSION;
+    case TlsVersion::v1_3: return TLS1_3_VERSION;
+    case TlsVersion::any: return 0;
   }
   return 0;
 }
@@ -400,8 +397,7 @@ void Connection::serve() {
   const std::string_view path = req.path;
   if (sh_->per_location && path.substr(0, sh_->auth_prefix.size()) == sh_->auth_prefix && cert == nullptr) {
     switch (authenticate_after_handshake(req)) {
-      case AuthOutcome::ok:
-        break;
+      case AuthOutcome::ok: break;
       case AuthOutcome::no_pha:
         respond(403, "text/html; charset=iso-8859-1", apache_pha_forbidden_page(), head_only, false);
         sh_->log->info("{}\"{}\" 403 (post-handshake authentication impossible)", prefix_, req_text);
@@ -450,11 +446,8 @@ void Connection::log_handshake_failure(Io io) {
     case Io::timed_out:
       log.warn("{}client timed out in SSL handshake ({} ms)", prefix_, sh_->config.io_timeout.count());
       return;
-    case Io::stopped:
-      log.info("{}SSL handshake abandoned: server stopping", prefix_);
-      return;
-    default:
-      break;
+    case Io::stopped: log.info("{}SSL handshake abandoned: server stopping", prefix_); return;
+    default: break;
   }
   if (errors_.has(SSL_R_HTTP_REQUEST)) {
     log.warn("{}client sent plain HTTP request to HTTPS port", prefix_);
@@ -912,7 +905,21 @@ void Server::run() {
                                                    : ", CA names from " + cfg.client_ca_file,
                cfg.nginx_style ? ", nginx style" : "", cfg.min_version == TlsVersion::v1_3 ? "1.3" : "1.2",
                cfg.max_version == TlsVersion::v1_2 ? "1.2" : "1.3", cfg.once ? ", one connection" : "");
+  // Connection threads are joined, never detached: a detached one could still hold the shared state (and
+  // with it the SSL_CTX) when the process exits. done[i] says that workers[i] has finished its connection.
+  std::list<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> workers;
+  auto reap = [&workers](bool all) {
+    for (auto it = workers.begin(); it != workers.end();) {
+      if (all || it->second->load()) {
+        it->first.join();
+        it = workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
   while (!sh.stop.load()) {
+    reap(false);
     {
       std::unique_lock<std::mutex> lock(sh.mu);
       if (sh.active >= max_active) {
@@ -950,12 +957,15 @@ void Server::run() {
       ++sh.active;
     }
     try {
-      std::thread([shared = impl_->shared, fd = std::move(client), peer]() mutable {
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      std::thread worker([shared = impl_->shared, fd = std::move(client), peer, done]() mutable {
         Connection(shared, std::move(fd), peer).serve();
         std::lock_guard<std::mutex> lock(shared->mu);
         --shared->active;
         shared->cv.notify_all();
-      }).detach();
+        done->store(true);
+      });
+      workers.emplace_back(std::move(worker), std::move(done));
     } catch (const std::system_error& e) {
       sh.log->error("[client {}] cannot start a thread: {}", peer, e.what());
       std::lock_guard<std::mutex> lock(sh.mu);
@@ -967,6 +977,9 @@ void Server::run() {
   if (!sh.cv.wait_for(lock, 3s, [&] { return sh.active == 0; })) {
     sh.log->warn("{} connection(s) still open at exit", sh.active);
   }
+  lock.unlock();
+  // Every connection gives up within kStopPollMs of the stop flag, so these joins are short.
+  reap(true);
   sh.log->info("stopped");
 }
 
