@@ -68,12 +68,21 @@ show "a certificate from another CA" "${TRUST[@]}" "${OTHER[@]}" "$REQUIRE_URL"
 show "403 after a good certificate: authorization, not the certificate" "${TRUST[@]}" "${ID[@]}" "${FORBIDDEN_URL}admin"
 show "per-path client auth (TLS 1.3 post-handshake authentication)" "${TRUST[@]}" "${ID[@]}" "${PHA_URL}secure/"
 show "the server's certificate is not trusted (no --cacert)" "${ID[@]}" "$REQUIRE_URL"
-printf '\n=== the same as JSON for CI (verdict and exit code only)\n'
-for args in "${TRUST[@]} ${ID[@]} $REQUIRE_URL" "${TRUST[@]} $REQUIRE_URL" "${TRUST[@]} ${OTHER[@]} $REQUIRE_URL"; do
-  rc=0
-  # shellcheck disable=SC2086
-  verdict=$("$PROBE" --json $args | python3 -c 'import json,sys; print(json.load(sys.stdin)["verdict"])') || rc=$?
-  echo "  $verdict"
-done
+printf '\n=== the same as JSON for CI: verdict, exit code, tls.alert\n'
+json_line() {
+  local rc=0 out
+  out=$("$PROBE" --json "$@") || rc=$?
+  printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+a = d["tls"]["alert"]
+print("  %-22s exit %-3s alert %s" % (d["verdict"], d["exit_code"], a["name"] if a else None))'
+  [ "$rc" -eq "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["exit_code"])')" ] ||
+    echo "  (exit code $rc differs from the JSON!)"
+}
+json_line "${TRUST[@]}" "${ID[@]}" "$REQUIRE_URL"
+json_line "${TRUST[@]}" "$REQUIRE_URL"
+json_line "${TRUST[@]}" "${OTHER[@]}" "$REQUIRE_URL"
+json_line "${TRUST[@]}" "${ID[@]}" "${FORBIDDEN_URL}admin"
 printf '\nserver log of the require server (what its admin sees):\n'
 sed 's/^/  /' "$WORK/require.log"
