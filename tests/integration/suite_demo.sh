@@ -27,7 +27,7 @@ check "JSON lines: ok, client-cert-required, client-cert-rejected, http-error" \
   bash -c "grep -A4 '=== the same as JSON' '$out' | grep -cE '^  (ok|client-cert-required|client-cert-rejected|http-error) +exit (0|8|9|10) ' | grep -qx 4"
 check "no exit code disagrees with its JSON" bash -c "! grep -q 'differs from the JSON' '$out'"
 check "the admin's log line for a missing certificate" grep -q "peer did not return a certificate" "$out"
-check "no serve process left behind" bash -c "! pgrep -f \"$PROBE serve\" >/dev/null"
+check "no serve process left behind" bash -c "! pgrep -fx \"$PROBE serve .*\" >/dev/null"
 [ "$failed" = 0 ] || sed 's/^/    | /' "$out" | tail -40
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
