@@ -188,8 +188,10 @@ int on_certificate_request(SSL* ssl, void* /*arg*/) {
                   id == nullptr ? "no client identity configured" : "--no-cert");
     return 1;
   }
-  spdlog::debug("  answering with {} ({} chain certificate(s))",
-                name_to_string(X509_get_subject_name(id->leaf.get())), id->chain.size());
+  if (s->verbose > 0) {  // formatting the subject costs work on every probe; only -v shows it
+    spdlog::debug("  answering with {} ({} chain certificate(s))",
+                  name_to_string(X509_get_subject_name(id->leaf.get())), id->chain.size());
+  }
 
   STACK_OF(X509)* chain = sk_X509_new_null();
   if (chain == nullptr) return 0;
