@@ -6,6 +6,8 @@
 # Usage: scripts/bench.sh [RUNS]   (default 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=serve-url.sh
+source scripts/serve-url.sh
 RUNS=${1:-50}
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 BUILD_DIR=build-bench bash scripts/build.sh -DMTLS_PROBE_BENCH=ON -DMTLS_PROBE_TESTS=OFF >/dev/null
@@ -23,13 +25,7 @@ cleanup() {
 trap cleanup EXIT
 "$PROBE" serve --pki-dir "$WORK/pki" --port 0 >"$WORK/serve.out" 2>/dev/null &
 SERVE_PID=$!
-URL=""
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^listening on \(https:[^ ]*\)$/\1/p' "$WORK/serve.out")
-  [ -n "$URL" ] && break
-  sleep 0.1
-done
-[ -n "$URL" ] || { echo "serve did not start"; exit 1; }
+URL=$(serve_url "$WORK/serve.out") || { echo "serve did not start"; exit 1; }
 P="$WORK/pki"
 echo "== one full mTLS probe (TLS 1.3, client certificate, GET), mtls-probe vs curl, $RUNS runs each"
 hyperfine --warmup 5 --runs "$RUNS" -N --export-json "$WORK/h.json" \

@@ -4,6 +4,8 @@
 # started here is stopped by its pid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=serve-url.sh
+source scripts/serve-url.sh
 BUILD_DIR=${BUILD_DIR:-build}
 PROBE="$BUILD_DIR/mtls-probe"
 if [ ! -x "$PROBE" ]; then
@@ -29,11 +31,7 @@ start_serve() {
   shift
   "$PROBE" serve --pki-dir "$PKI" --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
   PIDS+=($!)
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/^listening on \(https:[^ ]*\)$/\1/p' "$WORK/$name.out")
-    [ -n "$URL" ] && return 0
-    sleep 0.1
-  done
+  URL=$(serve_url "$WORK/$name.out") && return 0
   echo "serve ($name) did not start:" >&2
   cat "$WORK/$name.log" >&2
   exit 1

@@ -3,6 +3,8 @@
 # Skipped (exit 77) for a sanitizer build, which valgrind cannot run.
 set -uo pipefail
 PROBE=$(realpath "$1")
+# shellcheck source=../../scripts/serve-url.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/serve-url.sh"
 # (not `ldd | grep -q`: under pipefail, grep's early exit makes ldd die of SIGPIPE and the test false)
 deps=$(ldd "$PROBE" 2>/dev/null || true)
 if [[ $deps == *libasan* ]]; then
@@ -19,13 +21,7 @@ cleanup() {
 trap cleanup EXIT
 "$PROBE" serve --pki-dir "$WORK/pki" --port 0 --status-for-path /admin=403 >"$WORK/serve.out" 2>"$WORK/serve.log" &
 SERVE_PID=$!
-URL=""
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^listening on \(https:[^ ]*\)$/\1/p' "$WORK/serve.out")
-  [ -n "$URL" ] && break
-  sleep 0.1
-done
-[ -n "$URL" ] || { cat "$WORK/serve.log"; echo "0 passed, 1 failed"; exit 1; }
+URL=$(serve_url "$WORK/serve.out") || { cat "$WORK/serve.log"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
 # run NAME EXPECTED_EXIT ARGS...: the probe under memcheck must give EXPECTED_EXIT and a clean report.
