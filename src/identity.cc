@@ -21,6 +21,8 @@
 #include <string_view>
 #include <utility>
 
+#include "mtls_probe/secret_file.h"
+
 namespace mtls_probe {
 
 namespace {
@@ -29,95 +31,11 @@ namespace {
 constexpr std::size_t kMaxIdentityFile = 16 * 1024 * 1024;
 constexpr std::size_t kMaxPasswordFile = 64 * 1024;
 
-// File contents that may hold a private key or a password: wiped when released.
-class SecretBytes {
- public:
-  SecretBytes() = default;
-  SecretBytes(SecretBytes&& o) noexcept : data_(std::move(o.data_)) {}
-  SecretBytes& operator=(SecretBytes&& o) noexcept {
-    wipe();
-    data_ = std::move(o.data_);
-    return *this;
-  }
-  SecretBytes(const SecretBytes&) = delete;
-  SecretBytes& operator=(const SecretBytes&) = delete;
-  ~SecretBytes() { wipe(); }
-
-  std::vector<char>& bytes() { return data_; }
-  const char* data() const { return data_.data(); }
-  std::size_t size() const { return data_.size(); }
-  bool empty() const { return data_.empty(); }
-  std::string_view view() const { return {data_.data(), data_.size()}; }
-
- private:
-  void wipe() {
-    if (!data_.empty()) OPENSSL_cleanse(data_.data(), data_.size());
-    data_.clear();
-  }
-  std::vector<char> data_;
-};
-
 IdentityFailure failure(IdentityProblem problem, std::string message) {
   // The error queue carries algorithm names and OpenSSL's reasons, never the password.
   return IdentityFailure{problem, std::move(message), drain_openssl_errors()};
 }
 
-// Reads a whole file, classifying why it could not be read. `what` is "PKCS#12 file", "key file", ...
-Expected<SecretBytes, IdentityFailure> read_file(const std::string& path, const char* what,
-                                                 std::size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
-      return Unexpected{
-          failure(IdentityProblem::file_missing, fmt::format("{} '{}' does not exist", what, path))};
-    }
-    return Unexpected{failure(IdentityProblem::file_unreadable,
-                              fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)))};
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Unexpected{failure(IdentityProblem::file_unreadable,
-                              fmt::format("{} '{}' is a directory, not a file", what, path))};
-  }
-  // Read in chunks rather than trusting st_size, so pipes (--p12 <(vault read ...)) work too.
-  SecretBytes out;
-  std::vector<char>& buf = out.bytes();
-  buf.reserve(S_ISREG(st.st_mode) && st.st_size > 0 ? std::min<std::size_t>(st.st_size, limit) + 1 : 4096);
-  char chunk[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      OPENSSL_cleanse(chunk, sizeof chunk);
-      ::close(fd);
-      return Unexpected{failure(IdentityProblem::file_unreadable,
-                                fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)))};
-    }
-    if (n == 0) break;
-    if (buf.size() + static_cast<std::size_t>(n) > limit) {
-      OPENSSL_cleanse(chunk, sizeof chunk);
-      ::close(fd);
-      return Unexpected{
-          failure(IdentityProblem::not_recognised,
-                  fmt::format("{} '{}' is larger than {} bytes; not an identity file", what, path, limit))};
-    }
-    // Grow by hand: a reallocation would leave an uncleared copy of key material behind.
-    if (buf.size() + n > buf.capacity()) {
-      std::vector<char> bigger;
-      bigger.reserve(std::max(buf.capacity() * 2, buf.size() + n));
-      bigger.assign(buf.begin(), buf.end());
-      if (!buf.empty()) OPENSSL_cleanse(buf.data(), buf.size());
-      buf.swap(bigger);  // the old, wiped storage is freed with `bigger`
-    }
-    buf.insert(buf.end(), chunk, chunk + n);
-  }
-  OPENSSL_cleanse(chunk, sizeof chunk);
-  ::close(fd);
-  return out;
-}
 
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
@@ -382,7 +300,7 @@ bool parse_p12_without_mac(PKCS12* p12, const char* pass, Parsed* out) {
 
 Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) {
   const std::string& path = opts.p12_file;
-  auto bytes = read_file(path, "PKCS#12 file", kMaxIdentityFile);
+  auto bytes = read_secret_file(path, "PKCS#12 file", kMaxIdentityFile);
   if (!bytes) return Unexpected{bytes.error()};
   if (bytes->empty()) {
     return Unexpected{
@@ -569,7 +487,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
   const bool key_in_cert_file = opts.key_file.empty() || opts.key_file == opts.cert_file;
   const std::string& key_path = key_in_cert_file ? cert_path : opts.key_file;
 
-  auto cert_bytes = read_file(cert_path, "certificate file", kMaxIdentityFile);
+  auto cert_bytes = read_secret_file(cert_path, "certificate file", kMaxIdentityFile);
   if (!cert_bytes) return Unexpected{cert_bytes.error()};
   if (cert_bytes->empty()) {
     return Unexpected{
@@ -622,7 +540,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
 
   std::optional<SecretBytes> separate_key;
   if (!key_in_cert_file) {
-    auto key_bytes = read_file(key_path, "key file", kMaxIdentityFile);
+    auto key_bytes = read_secret_file(key_path, "key file", kMaxIdentityFile);
     if (!key_bytes) return Unexpected{key_bytes.error()};
     if (key_bytes->empty()) {
       return Unexpected{
@@ -842,7 +760,7 @@ Expected<std::string, IdentityFailure> password_from_env(const std::string& var)
 }
 
 Expected<std::string, IdentityFailure> password_from_file(const std::string& file) {
-  auto bytes = read_file(file, "password file", kMaxPasswordFile);
+  auto bytes = read_secret_file(file, "password file", kMaxPasswordFile);
   if (!bytes) {
     IdentityFailure f = std::move(bytes.error());
     f.problem = IdentityProblem::password_source;

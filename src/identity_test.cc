@@ -12,12 +12,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mtls_probe/ossl.h"
+#include "mtls_probe/secret_file.h"
 
 namespace mtls_probe {
 namespace {
@@ -335,12 +339,39 @@ TEST_F(IdentityTest, PemGivenAsP12SaysSo) {
       << describe(r.error());
 }
 
-TEST_F(IdentityTest, UnreadableFile) {
-  const std::string file = "unreadable.p12";
-  fs::copy_file(f("modern.p12"), f(file), fs::copy_options::overwrite_existing);
-  ::chmod(f(file).c_str(), 0);
-  if (::access(f(file).c_str(), R_OK) == 0) GTEST_SKIP() << "running as root: permissions are not enforced";
-  expect_failure(p12(file), IdentityProblem::file_unreadable, file);
+// Runs as root too (CI does): permissions cannot make a file unreadable there, a FIFO with no writer can.
+// Opening one blocks forever unless the loader opens it non-blocking and bounds its wait.
+TEST_F(IdentityTest, FifoWithoutWriterIsUnreadableNotAHang) {
+  const std::string file = f("no-writer.fifo");
+  ::unlink(file.c_str());
+  ASSERT_EQ(::mkfifo(file.c_str(), 0600), 0) << std::strerror(errno);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = read_secret_file(file, "PKCS#12 file", 1 << 20, std::chrono::milliseconds(300));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().problem, IdentityProblem::file_unreadable);
+  EXPECT_NE(r.error().message.find("no-writer.fifo"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("not a regular file"), std::string::npos) << r.error().message;
+  EXPECT_GE(waited, std::chrono::milliseconds(300));  // it did wait for a writer, up to the bound
+  ::unlink(file.c_str());
+}
+
+// The same FIFO with a writer (what `--p12 <(vault read ...)` gives) is read to its end.
+TEST_F(IdentityTest, FifoWithWriterLoads) {
+  const std::string file = f("writer.fifo");
+  ::unlink(file.c_str());
+  ASSERT_EQ(::mkfifo(file.c_str(), 0600), 0) << std::strerror(errno);
+  std::thread writer([&] {
+    std::ifstream in(f("modern.p12"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reader is already waiting
+    std::ofstream out(file, std::ios::binary);
+    out << bytes;
+  });
+  auto r = load_client_identity(p12("writer.fifo"));
+  writer.join();
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  ::unlink(file.c_str());
 }
 
 // Runs in the death-test child: reports what loading legacy.p12 gave, without printing any secret.

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "mtls_probe/identity.h"
+#include "mtls_probe/secret_file.h"
 #include "mtls_probe/ossl.h"
 #include "mtls_probe/text_layout.h"
 
@@ -36,35 +37,12 @@ using UniqueStoreCtx = std::unique_ptr<X509_STORE_CTX, OsslDeleter<X509_STORE_CT
 // Identity files are a few KiB; the cap only protects against being pointed at a disk image.
 constexpr std::size_t kMaxFile = 16 * 1024 * 1024;
 
-// Whole file, or nullopt when it cannot be read. The bytes may hold a private key (a combined PEM file):
-// they are wiped by the caller, and the buffer is never reallocated behind our back, which would leave an
-// uncleared copy on the heap.
+// Whole file, or nullopt when it cannot be read (read_secret_file bounds its size and the wait for a FIFO).
+// The bytes may hold a private key (a combined PEM file): they are wiped by the caller.
 std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  std::string data;
-  data.reserve(ec ? 4096 : std::min<std::size_t>(size, kMaxFile) + 1);
-  char chunk[4096];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-    const auto n = static_cast<std::size_t>(in.gcount());
-    if (data.size() + n > kMaxFile) break;  // not an identity file; what we have decides the format
-    if (data.size() + n > data.capacity()) {
-      std::string bigger;
-      bigger.reserve(std::max(data.capacity() * 2, data.size() + n));
-      bigger.assign(data);
-      OPENSSL_cleanse(data.data(), data.size());
-      data.swap(bigger);  // the old, wiped storage is freed with `bigger`
-    }
-    data.append(chunk, n);
-  }
-  OPENSSL_cleanse(chunk, sizeof chunk);
-  if (in.bad()) {
-    OPENSSL_cleanse(data.data(), data.size());
-    return std::nullopt;
-  }
-  return data;
+  auto bytes = read_secret_file(path, "file", kMaxFile);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->view());
 }
 
 void wipe(std::optional<std::string>& s) {

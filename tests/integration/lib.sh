@@ -74,6 +74,7 @@ stop_pid() {  # stop_pid PID — stop one server started by this suite
 _cleanup() {
   local rc=$?
   stop_all
+  _release_ports 2>/dev/null
   if [[ -n $TMP && -d $TMP ]]; then
     if [[ ${KEEP_TMP:-0} == 1 ]]; then
       echo "kept temp dir: $TMP" >&2
@@ -121,18 +122,53 @@ gen_pki() {
   PEM_GOOD=(--cert "$PKI/client-good.crt" --key "$PKI/client-good.key")
 }
 
-# free_port [N] — prints N (default 1) distinct TCP ports that are free on 127.0.0.1 now. They are
-# picked at random below the kernel's ephemeral range (so an outgoing connection of a parallel suite
-# cannot take one before our server binds it) and checked by binding them.
+# free_port [N] — prints N (default 1) distinct TCP ports that are free on 127.0.0.1 now and reserved for
+# this suite until it exits. They are picked at random below the kernel's ephemeral range (so an outgoing
+# connection cannot take one before our server binds it), checked by binding them, and claimed with an
+# atomic mkdir in $PORT_LOCK_DIR, so that suites running at once (ctest -j) never pick the same port even
+# when a server (nginx, apache2, s_server) cannot bind port 0 and tell us which one it got. A claim whose
+# owner is gone is taken over; _cleanup releases ours.
+PORT_LOCK_DIR=${MTLS_PROBE_PORT_LOCKS:-${TMPDIR:-/tmp}/mtls-probe-port-locks}
+SUITE_PID=$$
 free_port() {
-  "$PY" -I - "${1:-1}" <<'PYEOF'
-import random, socket, sys
-want = int(sys.argv[1])
+  "$PY" -I - "${1:-1}" "$PORT_LOCK_DIR" "$SUITE_PID" <<'PYEOF'
+import os, random, shutil, socket, sys
+want, lock_dir, owner = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+os.makedirs(lock_dir, mode=0o777, exist_ok=True)
 try:
     low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
 except (OSError, ValueError, IndexError):
     low = 32768
 lo, hi = 20000, max(low, 20000 + 2000)
+
+def alive(pid):
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+
+def claim(port):
+    path = os.path.join(lock_dir, str(port))
+    for _ in range(2):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            try:
+                holder = open(os.path.join(path, "owner")).read().strip()
+            except OSError:
+                return False  # being claimed right now
+            if alive(holder):
+                return False
+            shutil.rmtree(path, ignore_errors=True)  # stale: its suite is gone
+            continue
+        with open(os.path.join(path, "owner"), "w") as f:
+            f.write(owner)
+        return True
+    return False
+
 picked = []
 for _ in range(5000):
     if len(picked) == want:
@@ -147,11 +183,19 @@ for _ in range(5000):
         continue
     finally:
         s.close()
-    picked.append(p)
+    if claim(p):
+        picked.append(p)
 if len(picked) < want:
     sys.exit("no free ports found")
 print(" ".join(map(str, picked)))
 PYEOF
+}
+
+_release_ports() {  # removes this suite's claims (see free_port)
+  local d
+  for d in "$PORT_LOCK_DIR"/*/; do
+    [[ -f ${d}owner && $(<"${d}owner") == "$SUITE_PID" ]] && rm -rf "$d"
+  done
 }
 
 port_open() {  # port_open PORT — true if 127.0.0.1:PORT accepts a TCP connection
@@ -175,6 +219,18 @@ wait_port() {  # wait_port PORT PID [SECONDS] — until the port accepts, the pr
 }
 
 die() { echo "FATAL: $*" >&2; exit 2; }
+
+# probe_is_sanitized — true for an ASan/UBSan build of $PROBE: ctest says so (MTLS_PROBE_SANITIZED, set
+# from the CMake option); run by hand, the binary's libraries tell (gcc links libasan dynamically).
+probe_is_sanitized() {
+  case ${MTLS_PROBE_SANITIZED:-} in
+    1) return 0 ;;
+    0) return 1 ;;
+  esac
+  local deps
+  deps=$(ldd "$PROBE" 2>/dev/null || true)  # not `ldd | grep -q`: SIGPIPE under pipefail
+  [[ $deps == *libasan* || $deps == *libubsan* ]]
+}
 
 # ---------------------------------------------------------------------------------------------------
 # servers. Each start_* sets LAST_PID and LAST_DIR; the caller passes the port(s) inside the config.
@@ -558,6 +614,20 @@ expect_wall_below() {
   else
     _fail "wall time ${WALL_MS}ms < $1ms" "$(_evidence)"
   fi
+}
+
+# Time bounds are margins measured in the same run, never figures tuned to one machine:
+# note_overhead records the last probe's wall time (a probe that ends at once: a refused connection, a
+# local server's answer) as the cost of starting and ending a probe here; expect_within SECONDS then
+# allows SECONDS plus max(1 s, 3 x that cost).
+PROBE_OVERHEAD_MS=0
+note_overhead() {
+  ((WALL_MS > PROBE_OVERHEAD_MS)) && PROBE_OVERHEAD_MS=$WALL_MS
+  echo "  (probe overhead measured: ${PROBE_OVERHEAD_MS}ms)"
+}
+expect_within() {
+  local margin=$((3 * PROBE_OVERHEAD_MS > 1000 ? 3 * PROBE_OVERHEAD_MS : 1000))
+  expect_wall_below $(($1 * 1000 + margin))
 }
 
 # finish — prints exactly one summary line `N passed, M failed` and exits non-zero on failure

@@ -174,13 +174,14 @@ check "plain HTTP gets a plain 400 page" grep -q "speaking plain HTTP to an SSL-
 expect_log "client sent plain HTTP request to HTTPS port"
 probe "${CA[@]}" "${ID_GOOD[@]}" "$SERVE_URL"
 expect_verdict ok 0
+note_overhead
 check "serve is still running" kill -0 "$SERVE_PID"
 
 scenario "require: a silent client does not block others"
 exec 7<>"/dev/tcp/127.0.0.1/$(sed 's/.*:\([0-9]*\)\/$/\1/' <<<"$SERVE_URL")"
 probe "${CA[@]}" "${ID_GOOD[@]}" "$SERVE_URL"
 expect_verdict ok 0
-expect_wall_below 3000
+expect_within 0  # as fast as an unhindered probe (+ the margin), not after the silent client's timeout
 exec 7>&-
 
 scenario "require: curl sees the TLS 1.3 rejection on the read path (exit 56)"
