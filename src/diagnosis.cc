@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <string>
 
@@ -37,6 +39,59 @@ std::string our_cert(const ProbeFacts& f) {
 
 bool body_contains(const ProbeFacts& f, std::string_view needle) {
   return f.body_excerpt.find(needle) != std::string::npos;
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    size_t k = 0;
+    while (k < needle.size() && std::tolower(static_cast<unsigned char>(haystack[i + k])) ==
+                                    std::tolower(static_cast<unsigned char>(needle[k])))
+      ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+// A line of the body (or the reason phrase) that speaks of a certificate problem, as a person reading the
+// response would notice: "Sorry, but you need a valid client certificate: UNABLE_TO_VERIFY_LEAF_SIGNATURE".
+// A line must name a certificate and a problem: pages that merely show the accepted certificate do not count.
+std::optional<std::string> response_names_certificate_problem(const ProbeFacts& f) {
+  static constexpr std::string_view kCertWords[] = {"certificate", "client cert", "x509", "x.509", "ssl_c_"};
+  static constexpr std::string_view kProblemWords[] = {
+      "invalid", "not valid", "no valid", "not verified", "unverified", "verify error", "verification fail",
+      "could not be verified", "unauthori", "required", "missing", "expired", "revoked",
+      "reject", "denied", "trust", "unknown", "need", "error", "fail", "unable", "self_signed", "self-signed",
+      "not allowed", "no client cert", "cert_"};
+  auto any_of = [](std::string_view line, const auto& words) {
+    return std::any_of(std::begin(words), std::end(words), [&](std::string_view w) { return contains_ci(line, w); });
+  };
+  for (std::string_view text : {std::string_view(f.http_reason), std::string_view(f.body_excerpt)}) {
+    while (!text.empty()) {
+      const size_t end = std::min(text.find('\n'), text.size());
+      std::string_view line = text.substr(0, end);
+      text.remove_prefix(std::min(end + 1, text.size()));
+      if (!any_of(line, kCertWords) || !any_of(line, kProblemWords)) continue;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      return std::string(line.substr(0, 160));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string join_and(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+// The statuses by which applications refuse a client at the HTTP layer (HAProxy's 495/496 included).
+bool is_refusal_status(int status) {
+  return status == 400 || status == 401 || status == 403 || status == 495 || status == 496;
 }
 
 class Builder {
@@ -269,14 +324,8 @@ class Builder {
           hint("your issuer is in the server's list, yet it answered unknown_ca: the server may need the "
                "intermediate certificate(s); put them into the .p12 (openssl pkcs12 -export -certfile CHAIN)");
         } else if (c) {
-          if (f_.client_chain_subjects.empty() && !f_.acceptable_ca_names.empty()) {
-            // Most often not a wrong CA but a missing intermediate: the server lists the root only.
-            hint(fmt::format("your identity carries no chain certificates: if \"{}\" is an intermediate CA under "
-                             "one of the CAs the server lists, the server needs it sent along. Put it into the "
-                             ".p12 (openssl pkcs12 -export -certfile CHAIN.pem) or give --cert a PEM with leaf "
-                             "and chain",
-                             c->issuer));
-          }
+          // Most often not a wrong CA but a missing intermediate: the server lists the root only.
+          missing_intermediate_hint();
           hint(fmt::format("the server does not trust \"{}\", the CA that issued your certificate. Use an identity "
                            "issued by a CA it trusts{}, or ask the server's owner to add \"{}\" to its client CA "
                            "list (nginx: ssl_client_certificate; Apache: SSLCACertificateFile)",
@@ -399,17 +448,7 @@ class Builder {
       return;
     }
     if (f_.peer_closed_during_handshake) {
-      if (f_.client_cert_requested && !f_.client_cert_sent) {
-        return cert_required("it closed the connection without an alert after we sent no certificate");
-      }
-      if (f_.client_cert_sent) {
-        set(Verdict::client_cert_rejected,
-            fmt::format("The server closed the connection right after receiving your client certificate {}, "
-                        "without an alert.", our_cert(f_)));
-        hint("servers do this when they reject a certificate silently; its error log says why");
-        ca_list_hints();
-        return;
-      }
+      if (silent_close_verdict(true)) return;
       set(Verdict::tls_handshake_failure,
           fmt::format("The server closed the connection during the TLS handshake ({}).", f_.tls_error));
       hint("it may not accept our TLS versions or cipher suites, or it may want a name in SNI (--servername)");
@@ -426,6 +465,7 @@ class Builder {
       set(Verdict::protocol_error, fmt::format("The server broke HTTP: {}.", *f_.http_error));
       return;
     }
+    if (f_.closed_before_response && silent_close_verdict(false)) return;
     set(Verdict::protocol_error,
         fmt::format("TLS was established, then the server {} before sending any HTTP response.",
                     f_.reset_after_request ? "reset the connection" : "closed the connection"));
@@ -435,6 +475,36 @@ class Builder {
     } else {
       hint("the TLS endpoint may not be an HTTP server (or HTTP/1.1 is not accepted there)");
     }
+  }
+
+  // The server closed (EOF or reset) with no alert and no HTTP response after it had asked for a
+  // certificate: one rule for a close inside the handshake (TLS 1.2, where our certificate was the last thing
+  // it received) and right after it (TLS 1.3, where the server judges our certificate once our side is done:
+  // GnuTLS servers, node.js with rejectUnauthorized: true). Returns false when the facts point nowhere.
+  bool silent_close_verdict(bool in_handshake) {
+    if (!f_.client_cert_requested) return false;
+    const std::string how = fmt::format(
+        "it {} the connection {} without an alert{}", f_.reset_after_request ? "reset" : "closed",
+        in_handshake ? "during the TLS handshake" : "right after the TLS handshake",
+        in_handshake ? "" : " and without an HTTP response");
+    if (!f_.client_cert_sent) {
+      cert_required(how + ", after we sent no certificate");
+      hint("some servers refuse a missing certificate by closing the connection instead of sending an alert "
+           "(GnuTLS-based servers; node.js with rejectUnauthorized: true); their error log says so");
+      return true;
+    }
+    const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
+    // Inside the handshake our certificate was the last thing the server got: the close is about it. After
+    // the handshake, only evidence against the certificate makes it so.
+    if (!in_handshake && evidence.empty()) return false;
+    set(Verdict::client_cert_rejected,
+        fmt::format("The server refused your client certificate {}: {}{}.", our_cert(f_), how,
+                    evidence.empty() ? "" : ", most likely because " + join_and(evidence)));
+    hint("servers that reject a certificate silently (GnuTLS-based servers; node.js with rejectUnauthorized: "
+         "true) close the connection instead of sending an alert; the server's error log says why");
+    unverifiable_certificate_hints();
+    ca_list_hints();
+    return true;
   }
 
   void http_status_verdict(int status) {
@@ -477,9 +547,12 @@ class Builder {
       return true;
     }
     if (status == 495) {
+      const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
       set(Verdict::client_cert_rejected,
           fmt::format("The server refused your client certificate {}: it answered HTTP 495 (SSL Certificate "
-                      "Error).", our_cert(f_)));
+                      "Error, as HAProxy and nginx name a certificate that did not verify){}.",
+                      our_cert(f_), evidence.empty() ? "" : ", most likely because " + join_and(evidence)));
+      unverifiable_certificate_hints();
       ca_list_hints();
       return true;
     }
@@ -490,12 +563,63 @@ class Builder {
       return true;
     }
     const bool asked_later = f_.cert_request_post_handshake || f_.renegotiation_cert_request;
-    if ((status == 401 || status == 403) && f_.client_cert_requested && !f_.client_cert_sent) {
+    if (is_refusal_status(status) && f_.client_cert_requested && !f_.client_cert_sent) {
       cert_required(fmt::format("it asked for one{} and answered HTTP {}{}",
                                 asked_later ? " after the handshake" : "", status, reason));
       return true;
     }
+    if (is_refusal_status(status) && f_.client_cert_sent) return application_rejection(status);
     return false;
+  }
+
+  // "Optional" client auth (node's rejectUnauthorized: false, nginx optional_no_ca, HAProxy verify optional,
+  // lighttpd enforce = disable) lets the handshake finish with any certificate and leaves the decision to the
+  // application. A refusal then is about the certificate when the facts say the server could not have
+  // verified it, or when the response says so.
+  bool application_rejection(int status) {
+    const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
+    const std::optional<std::string> said = response_names_certificate_problem(f_);
+    if (evidence.empty() && !said) return false;
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
+    std::string because = evidence.empty() ? "" : ", most likely because " + join_and(evidence);
+    if (said) because += fmt::format("{} the response says \"{}\"", evidence.empty() ? ":" : ";", *said);
+    set(Verdict::client_cert_rejected,
+        fmt::format("The server's TLS layer let the handshake finish with your client certificate {}, then its "
+                    "application refused it with HTTP {}{}{}.",
+                    our_cert(f_), status, reason, because));
+    hint("the server requests a certificate without enforcing it in TLS (optional client auth: node.js "
+         "rejectUnauthorized: false, nginx ssl_verify_client optional_no_ca, HAProxy verify optional, lighttpd "
+         "ssl.verifyclient.enforce = \"disable\") and its application checks the result; fix the certificate, "
+         "not the authorization rules");
+    unverifiable_certificate_hints();
+    ca_list_hints();
+    return true;
+  }
+
+  // The next step for each reason unverifiable_certificate_evidence() found.
+  void unverifiable_certificate_hints() {
+    const auto& c = f_.client_cert;
+    if (!c) return;
+    if (c->expired) hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+    if (c->not_yet_valid) {
+      hint(fmt::format("your certificate is not valid before {}: check the clocks, or wait", c->not_before));
+    }
+    if (c->has_client_auth_eku == std::optional<bool>(false)) {
+      hint("your certificate's Extended Key Usage does not include clientAuth (TLS Web Client Authentication): "
+           "get one issued for client authentication");
+    }
+    if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(false)) missing_intermediate_hint();
+  }
+
+  // Our leaf's issuer is not listed and we sent no chain: most often the issuer is an intermediate under a
+  // CA the server does list, and the server needs it sent along.
+  void missing_intermediate_hint() {
+    if (!f_.client_cert || !f_.client_chain_subjects.empty() || f_.acceptable_ca_names.empty()) return;
+    hint(fmt::format("your identity carries no chain certificates: if \"{}\" is an intermediate CA under one of "
+                     "the CAs the server lists, send the intermediate {} with your certificate: put it into the "
+                     ".p12 (openssl pkcs12 -export -in CERT -inkey KEY -certfile INTERMEDIATE.pem) or give --cert "
+                     "a PEM file with your certificate followed by the intermediate",
+                     f_.client_cert->issuer, f_.client_cert->issuer));
   }
 
   void plain_status_verdict(int status) {
@@ -521,9 +645,16 @@ class Builder {
                "the server's access rules");
         }
       }
-      if (status == 421) hint("421 Misdirected Request: the SNI name and the Host header point at different sites");
+      if (status == 421) misdirected_hint();
+      if (f_.client_cert_sent && f_.client_cert_requested && f_.acceptable_ca_names.empty() &&
+          is_refusal_status(status)) {
+        hint("the server asked for a certificate without naming any CA: optional client auth may be in play (the "
+             "TLS layer takes any certificate and the application decides); ask what the application requires "
+             "of the certificate (issuer, subject), and check it with 'mtls-probe inspect'");
+      }
       return;
     }
+    if (status >= 300 && status < 400) return redirect_verdict(status, reason);
     if (f_.client_cert_sent) {
       set(Verdict::ok, fmt::format("TLS and client authentication succeeded; the server answered {}{}.", status,
                                    reason));
@@ -534,6 +665,32 @@ class Builder {
       set(Verdict::ok, fmt::format("TLS succeeded without client authentication; the server answered {}{}.",
                                    status, reason));
     }
+  }
+
+  void misdirected_hint() {
+    const std::string sent = f_.sni.empty() ? "no SNI (the URL's host is an IP address)"
+                                            : fmt::format("SNI \"{}\"", f_.sni);
+    hint(fmt::format("421 Misdirected Request: we sent {} and Host \"{}\"; the server wants them to name the same "
+                     "site it serves (Caddy answers 421 whenever client auth is on and they differ). Use the "
+                     "server's name in the URL with --resolve NAME:{}:ADDRESS to keep the address, or "
+                     "--servername NAME",
+                     sent, f_.host, f_.port));
+  }
+
+  void redirect_verdict(int status, const std::string& reason) {
+    const std::optional<std::string> location = response_header(f_, "location");
+    const std::string to = location ? " redirecting to " + *location : "";
+    if (f_.client_cert_sent) {
+      set(Verdict::ok, fmt::format("TLS and client authentication succeeded; the server answered {}{}{}.", status,
+                                   reason, to));
+    } else {
+      set(Verdict::ok, fmt::format("TLS succeeded{}; the server answered {}{}{}.",
+                                   f_.client_cert_requested ? " without a client certificate" : "", status, reason,
+                                   to));
+    }
+    hint(fmt::format("a redirect after client authentication often leads to a login or error page: probe the "
+                     "target{} to see what it answers",
+                     location ? " (mtls-probe ... " + *location + ")" : ""));
   }
 
   // Hints that hold whatever the verdict.
@@ -550,6 +707,7 @@ class Builder {
                          f_.client_cert->days_left));
       }
     }
+    strict_clients_hint(v);
     if (f_.insecure) {
       if (f_.verify_error) {
         hint(fmt::format("-k: the server's certificate was NOT verified ({}); do not rely on this connection",
@@ -560,6 +718,27 @@ class Builder {
     }
   }
 
+  // OpenSSL sent our certificate although its issuer is not in the server's list; most other clients would
+  // not have (other_clients_would_send).
+  void strict_clients_hint(Verdict v) {
+    if (other_clients_would_send(f_) != std::optional<bool>(false) || !f_.client_cert) return;
+    const std::string issuer = f_.client_cert->issuer;
+    if (v == Verdict::ok || v == Verdict::http_error) {
+      hint(fmt::format("curl works but your Java/Go/iOS app will not: strict clients (Java, Go, .NET, GnuTLS, "
+                       "browsers, Apple's URLSession) send a certificate only when its issuer is among the CAs the "
+                       "server lists ({}); yours is issued by \"{}\", so they send none and the server sees no "
+                       "certificate. Have the server list \"{}\" (nginx: ssl_client_certificate / "
+                       "ssl_trusted_certificate; Apache: SSLCADNRequestFile), or send the chain that links it to a "
+                       "listed CA; --as strict shows what those clients get",
+                       ca_list_text(f_), issuer, issuer));
+    } else if (f_.client_cert_sent) {
+      hint(fmt::format("strict clients (Java, Go, .NET, GnuTLS, browsers, URLSession) would not even send this "
+                       "certificate: its issuer \"{}\" is not among the CAs the server lists, so the server would "
+                       "see no certificate from them",
+                       issuer));
+    }
+  }
+
   const ProbeFacts& f_;
   Diagnosis d_;
 };
@@ -567,5 +746,27 @@ class Builder {
 }  // namespace
 
 Diagnosis diagnose(const ProbeFacts& facts) { return Builder(facts).run(); }
+
+std::optional<bool> other_clients_would_send(const ProbeFacts& f) {
+  if (!f.client_cert_requested || !f.identity_configured || f.no_cert || !f.client_cert) return std::nullopt;
+  if (f.acceptable_ca_names.empty()) return true;  // an empty list: any certificate will do, for them too
+  if (!f.issuer_in_acceptable_ca_names) return std::nullopt;
+  return *f.issuer_in_acceptable_ca_names;
+}
+
+std::vector<std::string> unverifiable_certificate_evidence(const ProbeFacts& f) {
+  std::vector<std::string> out;
+  if (!f.client_cert_sent || !f.client_cert) return out;
+  const CertificateSummary& c = *f.client_cert;
+  if (f.issuer_in_acceptable_ca_names == std::optional<bool>(false)) {
+    out.push_back(fmt::format("its issuer \"{}\" is not among the CAs the server listed", c.issuer));
+  }
+  if (c.expired) out.push_back(fmt::format("it expired on {}", date_of(c.not_after)));
+  if (c.not_yet_valid) out.push_back(fmt::format("it is not valid before {}", date_of(c.not_before)));
+  if (c.has_client_auth_eku == std::optional<bool>(false)) {
+    out.push_back("its Extended Key Usage lacks clientAuth");
+  }
+  return out;
+}
 
 }  // namespace mtls_probe

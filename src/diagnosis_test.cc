@@ -391,8 +391,211 @@ TEST(Diagnosis, NginxCertificateErrorPage) {
 }
 
 TEST(Diagnosis, Plain400IsHttpError) {
-  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 400, "Bad Request", "bad json")).verdict,
-            Verdict::http_error);
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;  // nothing says the server could not verify our certificate
+  EXPECT_EQ(diagnose(with_status(f, 400, "Bad Request", "bad json")).verdict, Verdict::http_error);
+}
+
+// ---- issue 9: application-level rejections ("optional" client auth, the application decides)
+
+TEST(Diagnosis, RefusalAfterCertificateFromUnlistedIssuerIsRejected) {
+  for (int status : {400, 401, 403}) {
+    Diagnosis d = diagnose(with_status(asked_and_sent(), status, "Unauthorized", "nope"));
+    EXPECT_EQ(d.verdict, Verdict::client_cert_rejected) << status;
+    EXPECT_NE(d.summary.find("let the handshake finish"), std::string::npos) << d.summary;
+    EXPECT_NE(d.summary.find("application refused it"), std::string::npos) << d.summary;
+    EXPECT_NE(d.summary.find("\"CN=Contractors CA\" is not among the CAs the server listed"), std::string::npos)
+        << d.summary;
+    EXPECT_TRUE(any_hint_contains(d, "rejectUnauthorized: false")) << status;
+    EXPECT_TRUE(any_hint_contains(d, "carries no chain certificates")) << status;
+  }
+}
+
+TEST(Diagnosis, RefusalAfterExpiredOrWrongPurposeCertificateIsRejected) {
+  ProbeFacts expired = asked_and_sent();
+  expired.issuer_in_acceptable_ca_names = true;
+  expired.client_cert->expired = true;
+  Diagnosis d = diagnose(with_status(expired, 401, "Unauthorized"));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_NE(d.summary.find("expired on 2027-03-01"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "get it renewed"));
+
+  ProbeFacts not_yet = asked_and_sent();
+  not_yet.issuer_in_acceptable_ca_names = true;
+  not_yet.client_cert->not_yet_valid = true;
+  EXPECT_EQ(diagnose(with_status(not_yet, 403, "Forbidden")).verdict, Verdict::client_cert_rejected);
+
+  ProbeFacts server_only = asked_and_sent();
+  server_only.issuer_in_acceptable_ca_names = true;
+  server_only.client_cert->has_client_auth_eku = false;
+  Diagnosis e = diagnose(with_status(server_only, 403, "Forbidden"));
+  EXPECT_EQ(e.verdict, Verdict::client_cert_rejected);
+  EXPECT_TRUE(any_hint_contains(e, "clientAuth"));
+}
+
+TEST(Diagnosis, HaproxyCertificateErrorStatusGivesTheEvidence) {
+  Diagnosis d = diagnose(with_status(asked_and_sent(), 495, "SSL Certificate Error"));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_NE(d.summary.find("495"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("not among the CAs the server listed"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "carries no chain certificates"));
+}
+
+TEST(Diagnosis, RefusalWhoseBodyNamesTheCertificateIsRejected) {
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;
+  f = with_status(f, 401, "Unauthorized",
+                  "Sorry, but you need a valid client certificate: CERT_REVOKED\nmore text");
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_NE(d.summary.find("the response says \"Sorry, but you need a valid client certificate: CERT_REVOKED\""),
+            std::string::npos)
+      << d.summary;
+  EXPECT_EQ(d.summary.find("more text"), std::string::npos) << d.summary;
+}
+
+TEST(Diagnosis, PageThatShowsTheAcceptedCertificateIsNotAComplaint) {
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;
+  f = with_status(f, 403, "Forbidden", "403 Forbidden\nclient certificate: CN=alice,O=Corp\nclient certificate verified: yes\ntls: TLSv1.3");
+  EXPECT_EQ(diagnose(f).verdict, Verdict::http_error);
+}
+
+TEST(Diagnosis, RefusalRulesThatMustNotFire) {
+  // A 403 after a certificate from a listed CA, valid, clientAuth: authorization.
+  ProbeFacts listed = asked_and_sent();
+  listed.issuer_in_acceptable_ca_names = true;
+  EXPECT_EQ(diagnose(with_status(listed, 403, "Forbidden", "not for you")).verdict, Verdict::http_error);
+  // A 404 or 500 is never about the certificate, whatever its issuer.
+  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 404, "Not Found")).verdict, Verdict::http_error);
+  EXPECT_EQ(diagnose(with_status(asked_and_sent(), 500, "Internal Server Error")).verdict, Verdict::http_error);
+  // The server never asked and we sent nothing: a 401 is plain HTTP auth.
+  EXPECT_EQ(diagnose(with_status(handshake_done(), 401, "Unauthorized")).verdict, Verdict::http_error);
+}
+
+TEST(Diagnosis, RefusalWithAnEmptyCaListAndNothingElseKnownHintsAtOptionalAuth) {
+  ProbeFacts f = asked_and_sent();
+  f.acceptable_ca_names.clear();
+  f.issuer_in_acceptable_ca_names.reset();
+  Diagnosis d = diagnose(with_status(f, 401, "Unauthorized", "go away"));
+  EXPECT_EQ(d.verdict, Verdict::http_error);
+  EXPECT_TRUE(any_hint_contains(d, "optional client auth may be in play"));
+}
+
+TEST(Diagnosis, RefusalWithoutOurCertificateIsRequired) {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.empty_certificate_sent = true;
+  for (int status : {400, 401, 403, 496}) {
+    EXPECT_EQ(diagnose(with_status(f, status, "x")).verdict, Verdict::client_cert_required) << status;
+  }
+}
+
+// ---- issue 9: a silent close after the TLS 1.3 handshake (GnuTLS, node with rejectUnauthorized: true)
+
+ProbeFacts closed_after_handshake(ProbeFacts f) {
+  f.closed_before_response = true;
+  return f;
+}
+
+TEST(Diagnosis, SilentCloseAfterHandshakeWithoutCertificateIsRequired) {
+  ProbeFacts f = handshake_done();
+  f.client_cert_requested = true;
+  f.empty_certificate_sent = true;
+  Diagnosis d = diagnose(closed_after_handshake(f));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("without an alert"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("right after the TLS handshake"), std::string::npos) << d.summary;
+  f.reset_after_request = true;
+  Diagnosis r = diagnose(closed_after_handshake(f));
+  EXPECT_EQ(r.verdict, Verdict::client_cert_required);
+  EXPECT_NE(r.summary.find("reset the connection"), std::string::npos) << r.summary;
+}
+
+TEST(Diagnosis, SilentCloseAfterHandshakeWithUnverifiableCertificateIsRejected) {
+  Diagnosis d = diagnose(closed_after_handshake(asked_and_sent()));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_NE(d.summary.find("without an alert"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("not among the CAs"), std::string::npos) << d.summary;
+  ProbeFacts expired = asked_and_sent();
+  expired.issuer_in_acceptable_ca_names = true;
+  expired.client_cert->expired = true;
+  EXPECT_EQ(diagnose(closed_after_handshake(expired)).verdict, Verdict::client_cert_rejected);
+}
+
+TEST(Diagnosis, SilentCloseAfterHandshakeThatPointsNowhereStaysProtocolError) {
+  ProbeFacts good = asked_and_sent();
+  good.issuer_in_acceptable_ca_names = true;
+  EXPECT_EQ(diagnose(closed_after_handshake(good)).verdict, Verdict::protocol_error);
+  EXPECT_EQ(diagnose(closed_after_handshake(handshake_done())).verdict, Verdict::protocol_error);
+}
+
+TEST(Diagnosis, SilentCloseInsideTheHandshakeAfterOurCertificateIsRejectedWithoutMoreEvidence) {
+  ProbeFacts f = asked_and_sent();
+  f.issuer_in_acceptable_ca_names = true;
+  f.handshake_completed = false;
+  f.peer_closed_during_handshake = true;
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_NE(d.summary.find("during the TLS handshake without an alert"), std::string::npos) << d.summary;
+}
+
+// ---- issue 9: what other clients would do
+
+TEST(Diagnosis, OtherClientsWouldSend) {
+  EXPECT_EQ(other_clients_would_send(asked_and_sent()), std::optional<bool>(false));
+  ProbeFacts listed = asked_and_sent();
+  listed.issuer_in_acceptable_ca_names = true;
+  EXPECT_EQ(other_clients_would_send(listed), std::optional<bool>(true));
+  ProbeFacts empty_list = asked_and_sent();
+  empty_list.acceptable_ca_names.clear();
+  empty_list.issuer_in_acceptable_ca_names.reset();
+  EXPECT_EQ(other_clients_would_send(empty_list), std::optional<bool>(true));
+  EXPECT_EQ(other_clients_would_send(handshake_done()), std::nullopt);  // never asked
+  ProbeFacts none = asked_and_sent();
+  none.identity_configured = false;
+  none.client_cert.reset();
+  EXPECT_EQ(other_clients_would_send(none), std::nullopt);
+}
+
+TEST(Diagnosis, CurlWorksButStrictClientsWouldNot) {
+  Diagnosis ok = diagnose(with_status(asked_and_sent(), 200, "OK"));
+  EXPECT_EQ(ok.verdict, Verdict::ok);
+  EXPECT_TRUE(any_hint_contains(ok, "curl works but your Java/Go/iOS app will not"));
+  EXPECT_TRUE(any_hint_contains(ok, "--as strict"));
+  ProbeFacts rejected = asked_and_sent();
+  rejected.fatal_alert = server_alert(48);
+  EXPECT_TRUE(any_hint_contains(diagnose(rejected), "would not even send this certificate"));
+  ProbeFacts listed = with_status(asked_and_sent(), 200, "OK");
+  listed.issuer_in_acceptable_ca_names = true;
+  EXPECT_FALSE(any_hint_contains(diagnose(listed), "Java"));
+}
+
+// ---- issue 9: 421 and redirects
+
+TEST(Diagnosis, MisdirectedRequestNamesTheSniWeSent) {
+  ProbeFacts ip = with_status(asked_and_sent(), 421, "Misdirected Request");
+  ip.issuer_in_acceptable_ca_names = true;
+  ip.host = "127.0.0.1";
+  Diagnosis d = diagnose(ip);
+  EXPECT_EQ(d.verdict, Verdict::http_error);
+  EXPECT_TRUE(any_hint_contains(d, "no SNI (the URL's host is an IP address)"));
+  EXPECT_TRUE(any_hint_contains(d, "--resolve NAME:443:ADDRESS"));
+  ProbeFacts named = ip;
+  named.sni = "api.example";
+  EXPECT_TRUE(any_hint_contains(diagnose(named), "SNI \"api.example\""));
+  EXPECT_TRUE(any_hint_contains(diagnose(named), "--servername"));
+}
+
+TEST(Diagnosis, RedirectShowsItsLocation) {
+  ProbeFacts f = with_status(asked_and_sent(), 302, "Found");
+  f.issuer_in_acceptable_ca_names = true;
+  f.response_headers = {{"Content-Length", "0"}, {"location", "https://sso.example/login"}};
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::ok);
+  EXPECT_NE(d.summary.find("redirecting to https://sso.example/login"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "login or error page"));
+  EXPECT_EQ(response_header(f, "Location"), std::optional<std::string>("https://sso.example/login"));
 }
 
 TEST(Diagnosis, ForbiddenAfterAcceptedCertificateIsAuthorization) {

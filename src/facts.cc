@@ -1,5 +1,7 @@
 #include "mtls_probe/facts.h"
 
+#include <strings.h>
+
 namespace mtls_probe {
 
 const char* phase_name(Phase p) {
@@ -30,6 +32,13 @@ const char* identity_problem_name(IdentityProblem p) {
     case IdentityProblem::password_source: return "password-source";
   }
   return "unknown";
+}
+
+std::optional<std::string> response_header(const ProbeFacts& f, std::string_view name) {
+  for (const auto& [key, value] : f.response_headers) {
+    if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) return value;
+  }
+  return std::nullopt;
 }
 
 }  // namespace mtls_probe

@@ -476,6 +476,12 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
       }
     }
     record_session_facts(ssl, f, now, session.server_hello_seen);
+    // The CertificateRequest may have arrived before the handshake failed (TLS 1.3: it comes before the
+    // server's Certificate, whose verification can abort the handshake): OpenSSL has parsed its CA list
+    // then, but our certificate callback never ran to record it.
+    if (f.client_cert_requested && f.acceptable_ca_names.empty()) {
+      f.issuer_in_acceptable_ca_names = record_ca_names(ssl, f, tls.identity());
+    }
     return;
   }
   f.handshake_completed = true;

@@ -142,6 +142,8 @@ json client_cert_json(const ProbeFacts& f) {
   j["has_client_auth_eku"] =
       f.client_cert->has_client_auth_eku ? json(*f.client_cert->has_client_auth_eku) : json(nullptr);
   j["chain_subjects"] = str_array(f.client_chain_subjects);
+  const std::optional<bool> others = other_clients_would_send(f);
+  j["other_clients_would_send"] = others ? json(*others) : json(nullptr);
   return j;
 }
 
@@ -162,6 +164,9 @@ json http_json(const ProbeFacts& f) {
       {"request_sent", f.request_sent},
       {"request_line", f.request_line.empty() ? json(nullptr) : str(f.request_line)},
       {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
+      {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
+                       ? opt_str(response_header(f, "location"))
+                       : json(nullptr)},
       {"reason", f.http_status ? str(f.http_reason) : json(nullptr)},
       {"headers", reached ? std::move(headers) : json(nullptr)},
       {"body_excerpt", reached ? str(excerpt) : json(nullptr)},

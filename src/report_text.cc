@@ -326,6 +326,9 @@ Section client_section(const ProbeFacts& f) {
     std::string line = fmt::format("we sent {}, issued by {}", esc(c.subject), esc(c.issuer));
     if (f.issuer_in_acceptable_ca_names == false) line += "  <- not in that list";
     s.lines.push_back(std::move(line));
+    if (other_clients_would_send(f) == false) {
+      s.lines.push_back("Java, Go, .NET, GnuTLS, browsers and URLSession would have sent no certificate here");
+    }
     if (c.expired || c.not_yet_valid) s.lines.push_back("our certificate is " + validity(c));
     if (c.has_client_auth_eku == false)
       s.lines.push_back("our certificate lacks the clientAuth extended key usage");
@@ -423,6 +426,9 @@ Section http_section(const ProbeFacts& f) {
     std::string line = fmt::format("status {}", *f.http_status);
     if (!f.http_reason.empty()) line += " " + clip(esc(f.http_reason), 80);
     s.lines.push_back(std::move(line));
+    if (*f.http_status >= 300 && *f.http_status < 400) {
+      if (auto location = response_header(f, "location")) s.lines.push_back("Location: " + clip(esc(*location), 200));
+    }
     if (*f.http_status >= 400) {
       for (auto& l : body_lines(f.body_excerpt)) s.lines.push_back(std::move(l));
       if (f.body_bytes > 0) {
@@ -436,7 +442,8 @@ Section http_section(const ProbeFacts& f) {
     s.lines.push_back(f.fatal_alert
                           ? fmt::format("no response: the connection ended with alert {} {}",
                                         f.fatal_alert->code, esc(f.fatal_alert->name))
-                          : std::string("the server closed the connection before sending a response"));
+                          : std::string("the server closed the connection before sending a response, without an "
+                                        "alert"));
   }
   if (f.reset_after_request) s.lines.push_back("the connection was reset after the request was sent");
   if (f.http_error) s.lines.push_back("error: " + clip(esc(*f.http_error), 200));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -137,5 +138,8 @@ struct ProbeFacts {
   // ---- timing (milliseconds since the start of the phase; nullopt: not reached)
   std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
 };
+
+// The value of the first response header named `name` (case-insensitive), or nullopt.
+std::optional<std::string> response_header(const ProbeFacts& f, std::string_view name);
 
 }  // namespace mtls_probe
