@@ -70,6 +70,9 @@ start_caddy() {
   auto_https off
   skip_install_trust
   storage file_system $d/storage
+  servers {
+    protocols h1 h2
+  }
   log {
     output stderr
     level DEBUG
