@@ -9,14 +9,14 @@
 # logs and state in its own directory under the suite's $TMP, is registered with track_pid (so lib.sh's
 # cleanup stops it by pid) and is waited for with wait_port. Each sets LAST_PID and LAST_DIR.
 
-# need_binary NAME PATH... — exits 77 (ctest: skipped) when none of the PATHs is executable; prints the
-# first one that is.
+# need_binary VAR NAME PATH... — sets VAR to the first executable PATH; exits the suite with 77 (ctest:
+# skipped) when there is none. (Not used in $(...): an exit there would only leave the subshell.)
 need_binary() {
-  local name=$1 p
-  shift
+  local var=$1 name=$2 p
+  shift 2
   for p in "$@"; do
     if [[ -x $p ]]; then
-      printf '%s\n' "$p"
+      printf -v "$var" '%s' "$p"
       return 0
     fi
   done

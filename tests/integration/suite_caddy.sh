@@ -36,7 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=lib_stacks.sh
 source "$INTEG_DIR/lib_stacks.sh"
 
-CADDY=$(need_binary caddy /usr/bin/caddy /usr/local/bin/caddy)
+need_binary CADDY caddy /usr/bin/caddy /usr/local/bin/caddy
 make_tmp
 gen_pki
 

@@ -42,7 +42,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=lib_stacks.sh
 source "$INTEG_DIR/lib_stacks.sh"
 
-HAPROXY=$(need_binary haproxy /usr/sbin/haproxy /usr/bin/haproxy)
+need_binary HAPROXY haproxy /usr/sbin/haproxy /usr/bin/haproxy
 make_tmp
 gen_pki
 

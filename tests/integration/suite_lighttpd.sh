@@ -43,7 +43,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=lib_stacks.sh
 source "$INTEG_DIR/lib_stacks.sh"
 
-LIGHTTPD=$(need_binary lighttpd /usr/sbin/lighttpd /usr/local/sbin/lighttpd)
+need_binary LIGHTTPD lighttpd /usr/sbin/lighttpd /usr/local/sbin/lighttpd
 if [[ ! -e /usr/lib/lighttpd/mod_gnutls.so ]] && ! "$LIGHTTPD" -V 2>/dev/null | grep -qi gnutls; then
   echo "SKIP: lighttpd mod_gnutls not installed (package lighttpd-mod-gnutls)" >&2
   exit 77

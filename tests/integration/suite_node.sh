@@ -42,7 +42,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=lib_stacks.sh
 source "$INTEG_DIR/lib_stacks.sh"
 
-NODE=$(need_binary node /usr/bin/node /usr/bin/nodejs /usr/local/bin/node)
+need_binary NODE node /usr/bin/node /usr/bin/nodejs /usr/local/bin/node
 make_tmp
 gen_pki
 
