@@ -77,7 +77,9 @@ for v in 1.3 1.2; do
     stack_case "lighttpd enforce, TLS 1.3: no certificate -> client-cert-required (silent close after the handshake) [issue 9]" \
       client-cert-required 8 null null true false -- "${CACERT[@]}" "${T[@]}" "$REQ/"
     expect_json tls.handshake_completed true
+    expect_json tls.empty_certificate_sent true
     expect_json http.request_sent true
+    expect_json http.closed_before_response true
   else
     stack_case "lighttpd enforce, TLS 1.2: no certificate -> client-cert-required (close in the handshake, no alert)" \
       client-cert-required 8 null null true false -- "${CACERT[@]}" "${T[@]}" "$REQ/"

@@ -100,6 +100,13 @@ for v in 1.3 1.2; do
   stack_case "node rejectUnauthorized, TLS $v: other CA -> client-cert-rejected ($what)" \
     client-cert-rejected 9 null null true true -- "${CACERT[@]}" "${T[@]}" "${ID_OTHER[@]}" "$REJECT/"
   expect_json client_cert.issuer_in_acceptable_ca_names false
+  if [[ $v == 1.3 ]]; then
+    expect_json tls.handshake_completed true
+    expect_json http.request_sent true
+    expect_json http.closed_before_response true
+  else
+    expect_json tls.peer_closed_during_handshake true
+  fi
   assert_no_password
 
   stack_case "node rejectUnauthorized, TLS $v: expired -> client-cert-rejected ($what)" \
