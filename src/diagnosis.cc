@@ -461,11 +461,12 @@ class Builder {
   void http_verdict() {
     if (f_.http_status) return http_status_verdict(*f_.http_status);
     const bool tls13 = f_.tls_version == std::optional<std::string>("TLSv1.3");
+    // Before http_error: a close before any byte is also the parser's "closed before any response".
+    if (f_.closed_before_response && silent_close_verdict(false)) return;
     if (f_.http_error) {
       set(Verdict::protocol_error, fmt::format("The server broke HTTP: {}.", *f_.http_error));
       return;
     }
-    if (f_.closed_before_response && silent_close_verdict(false)) return;
     set(Verdict::protocol_error,
         fmt::format("TLS was established, then the server {} before sending any HTTP response.",
                     f_.reset_after_request ? "reset the connection" : "closed the connection"));
@@ -651,6 +652,11 @@ class Builder {
         hint("the server asked for a certificate without naming any CA: optional client auth may be in play (the "
              "TLS layer takes any certificate and the application decides); ask what the application requires "
              "of the certificate (issuer, subject), and check it with 'mtls-probe inspect'");
+        if (status == 401 && !response_header(f_, "www-authenticate")) {
+          hint("this 401 carries no WWW-Authenticate header: it does not ask for HTTP credentials, so the refusal "
+               "is most likely about the client certificate (e.g. lighttpd with ssl.verifyclient.enforce = "
+               "\"disable\" refuses an unverified certificate this way)");
+        }
       }
       return;
     }
@@ -675,6 +681,10 @@ class Builder {
                      "server's name in the URL with --resolve NAME:{}:ADDRESS to keep the address, or "
                      "--servername NAME",
                      sent, f_.host, f_.port));
+    if (!f_.client_cert_requested && f_.identity_configured && !f_.no_cert) {
+      hint("the server did not ask for a client certificate on this connection: servers that pick their TLS "
+           "settings by SNI (Caddy) ask only when the SNI names a site with client auth");
+    }
   }
 
   void redirect_verdict(int status, const std::string& reason) {
@@ -697,7 +707,9 @@ class Builder {
   void add_general_hints() {
     const Verdict v = d_.verdict;
     if (v == Verdict::usage_error || v == Verdict::identity_error) return;
-    if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested) {
+    // (After a 421 the SNI is the likely reason the server did not ask: misdirected_hint says so.)
+    if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested &&
+        f_.http_status != std::optional<int>(421)) {
       hint("you gave a client certificate, but the server never asked for one: client authentication is not "
            "enabled for this host/path (nginx: ssl_verify_client; Apache: SSLVerifyClient)");
     }

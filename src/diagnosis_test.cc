@@ -495,6 +495,7 @@ TEST(Diagnosis, RefusalWithoutOurCertificateIsRequired) {
 
 ProbeFacts closed_after_handshake(ProbeFacts f) {
   f.closed_before_response = true;
+  f.http_error = "connection closed before any response was received";  // what the parser says then
   return f;
 }
 
