@@ -572,7 +572,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
 ProbeFacts run_probe(const ProbeOptions& opts, const ClientTlsContext& tls) {
   const Clock::time_point start = Clock::now();
   ProbeFacts f;
-  f.url = opts.url;
+  f.url = redact_url(opts.url);  // shown in every report: never with a password
   f.insecure = tls.options().insecure;
   f.no_cert = tls.no_cert();
   if (const ClientIdentity* id = tls.identity(); id != nullptr && id->leaf) {

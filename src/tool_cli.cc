@@ -16,6 +16,7 @@
 #include "mtls_probe/identity.h"
 #include "mtls_probe/probe.h"
 #include "mtls_probe/report.h"
+#include "mtls_probe/url.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
@@ -73,7 +74,7 @@ ProbeFacts execute(ProbeCommand& cmd) {
     auto loaded = load_client_identity(id);
     if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
     if (!loaded) {
-      facts.url = cmd.options.url;
+      facts.url = redact_url(cmd.options.url);
       facts.identity_configured = true;
       facts.identity_error = loaded.error();
       return facts;
@@ -82,7 +83,7 @@ ProbeFacts execute(ProbeCommand& cmd) {
   }
   auto ctx = ClientTlsContext::create(cmd.options.tls, identity, id.no_cert);
   if (!ctx) {
-    facts.url = cmd.options.url;
+    facts.url = redact_url(cmd.options.url);
     facts.usage_error = ctx.error().message +
                         (ctx.error().openssl_detail.empty() ? "" : " (" + ctx.error().openssl_detail + ")");
     return facts;
@@ -120,7 +121,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    result.facts.usage_error = e.what();
+    result.facts.usage_error = redact_urls_in_text(e.what());  // may quote an argument
     result.diagnosis = diagnose(result.facts);
     return emit(result, json);
   }
@@ -131,10 +132,10 @@ int run(int argc, char** argv) {
 
   ProbeCommand cmd = make_probe_command(raw);
   if (cmd.usage_error) {
-    result.facts.url = raw.url;
+    result.facts.url = redact_url(raw.url);
     result.facts.usage_error = cmd.usage_error;
   } else if (cmd.identity_error) {
-    result.facts.url = raw.url;
+    result.facts.url = redact_url(raw.url);
     result.facts.identity_configured = true;
     result.facts.identity_error = cmd.identity_error;
   } else {
