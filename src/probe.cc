@@ -277,6 +277,19 @@ IoResult after_ssl_call(SSL* ssl, int rc, int fd, Deadline deadline, ProbeFacts&
   }
 }
 
+// -v: the HTTP exchange as curl -v shows it, terminal-safe, credential values redacted.
+void trace_request(const std::string& request) {
+  for (const auto& line : request_trace_lines(request)) spdlog::debug("> {}", escape_terminal(line));
+}
+
+void trace_response(const HttpResponseParser& p) {
+  if (!p.status()) return;
+  spdlog::debug("< {} {}{}", escape_terminal(p.version()), *p.status(),
+                p.reason().empty() ? "" : " " + escape_terminal(p.reason()));
+  for (const auto& [name, value] : p.headers())
+    spdlog::debug("< {}", escape_terminal(header_trace_line(name, value)));
+}
+
 // version_known: the ServerHello has arrived, so SSL_get_version names the negotiated version even when
 // the handshake failed afterwards (before it, it would name only what we offered).
 void record_session_facts(SSL* ssl, ProbeFacts& f, long long now, bool version_known) {
@@ -490,6 +503,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   // after the handshake, and its verdict arrives as an alert on the first read.
   const std::string request = build_request(opts.http, url.authority(), url.target);
   f.request_line = opts.http.method + " " + url.target + " HTTP/1.1";
+  if (opts.verbose > 0) trace_request(request);
   t = Clock::now();
   size_t written = 0;
   bool write_failed = false;
@@ -549,6 +563,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     if (auto m = record_ca_names(ssl, f, tls.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
   if (!got_bytes) f.closed_before_response = !f.timed_out_in.has_value();
+  if (opts.verbose > 0) trace_response(parser);
   if (parser.status()) {
     f.http_status = parser.status();
     f.http_reason = parser.reason();

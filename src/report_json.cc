@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "mtls_probe/alerts.h"
+#include "mtls_probe/http.h"
 #include "mtls_probe/report.h"
 
 namespace mtls_probe {
@@ -43,15 +44,6 @@ std::string_view truncate_utf8(std::string_view s, std::size_t n) {
   for (int back = 0; back < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80; ++back)
     --cut;
   return s.substr(0, cut);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 const char* side_name(Side s) {
@@ -151,7 +143,7 @@ json http_json(const ProbeFacts& f) {
   for (const auto& [name, value] : f.response_headers) {
     if (n++ == kMaxHeaders) break;
     // A session cookie is a credential: keep it out of CI logs.
-    const bool secret = iequals(name, "set-cookie");
+    const bool secret = is_credential_header(name);
     headers.push_back(
         {{"name", str(truncate_utf8(name, kMaxHeaderValueBytes))},
          {"value", secret ? json("(redacted)") : str(truncate_utf8(value, kMaxHeaderValueBytes))}});

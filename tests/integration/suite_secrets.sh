@@ -104,4 +104,37 @@ expect_verdict timeout 5
 check "stderr warns that the password is visible in the process list" grep -q "process list" "$ERR"
 assert_no_password
 
+# --- -v shows the HTTP exchange as curl -v does, never a credential value ----------------------------
+d="$TMP/serve"
+mkdir -p "$d"
+"$PROBE" serve --port 0 --cert "$PKI/server-chain.pem" --key "$PKI/server.key" --client-ca "$PKI/ca.pem" \
+  >"$d/out" 2>"$d/err" </dev/null &
+SERVE_PID=$!
+track_pid "$SERVE_PID" serve "$d/err"
+SERVE_URL=""
+for ((i = 0; i < 200; i++)); do
+  SERVE_URL=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$d/out")
+  [[ -n $SERVE_URL ]] && break
+  kill -0 "$SERVE_PID" 2>/dev/null || { cat "$d/err" >&2; die "serve exited before listening"; }
+  sleep 0.05
+done
+[[ -n $SERVE_URL ]] || die "serve printed no 'listening on' line"
+SERVE_HOSTPORT=${SERVE_URL#https://}
+SERVE_HOSTPORT=${SERVE_HOSTPORT%/}
+
+export MTLS_TEST_HEADER_SECRET="hdr-secret-Vq83"
+scenario "-v: request and response headers on stderr, Authorization and Cookie values redacted"
+probe "${CACERT[@]}" "${ID_GOOD[@]}" -H "Authorization: Bearer ${MTLS_TEST_HEADER_SECRET}" \
+  -H "Cookie: sid=${MTLS_TEST_HEADER_SECRET}" -H "X-Probe-Test: visible" "${SERVE_URL}trace"
+expect_verdict ok 0
+check "stderr has '> GET /trace HTTP/1.1'" grep -qF "* > GET /trace HTTP/1.1" "$ERR"
+check "stderr has '> Host: $SERVE_HOSTPORT'" grep -qF "* > Host: $SERVE_HOSTPORT" "$ERR"
+check "stderr has '> X-Probe-Test: visible'" grep -qF "* > X-Probe-Test: visible" "$ERR"
+check "stderr has '> Authorization: <redacted>'" grep -qF "* > Authorization: <redacted>" "$ERR"
+check "stderr has '> Cookie: <redacted>'" grep -qF "* > Cookie: <redacted>" "$ERR"
+check "stderr has '< HTTP/1.1 200 OK'" grep -qF "* < HTTP/1.1 200 OK" "$ERR"
+check "stderr has a response header line" grep -qE '^\* < Content-Type: ' "$ERR"
+assert_no_password MTLS_TEST_HEADER_SECRET
+stop_pid "$SERVE_PID"
+
 finish
