@@ -64,6 +64,7 @@ struct ProbeSession {
   bool certificate_out = false;  // our Certificate message has been written
   bool server_hello_seen = false;  // the protocol version is negotiated
   int verbose = 0;
+  bool strict = false;  // --as strict
 };
 
 ProbeSession* session_of(const SSL* ssl) { return static_cast<ProbeSession*>(SSL_get_app_data(ssl)); }
@@ -166,6 +167,18 @@ std::optional<bool> record_ca_names(SSL* ssl, ProbeFacts& f, const ClientIdentit
   return match;
 }
 
+// --as strict: a strict client (Java, Go, .NET, GnuTLS, browsers) sends no certificate when the server listed
+// CA names and none of them is our leaf's issuer or any certificate of our chain; with no list it sends.
+bool withhold_by_strict_selection(ProbeSession& s) {
+  ProbeFacts& f = *s.facts;
+  if (!s.strict || f.issuer_in_acceptable_ca_names != std::optional<bool>(false)) return false;
+  f.strict_selection_withheld = true;
+  spdlog::debug(
+      "  answering with an empty Certificate (--as strict: our certificate matches none of the "
+      "server's CA names)");
+  return true;
+}
+
 // Called by OpenSSL when a CertificateRequest has been processed (handshake, post-handshake auth, or
 // renegotiation). We never preload the identity, so this is where it is handed over: it tells us
 // reliably that the server asked, and lets us see the CA list first.
@@ -188,6 +201,7 @@ int on_certificate_request(SSL* ssl, void* /*arg*/) {
                   id == nullptr ? "no client identity configured" : "--no-cert");
     return 1;
   }
+  if (withhold_by_strict_selection(*s)) return 1;
   if (s->verbose > 0) {  // formatting the subject costs work on every probe; only -v shows it
     spdlog::debug("  answering with {} ({} chain certificate(s))",
                   name_to_string(X509_get_subject_name(id->leaf.get())), id->chain.size());
@@ -450,7 +464,8 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     f.tls_error = "cannot create a TLS connection: " + drain_openssl_errors();
     return;
   }
-  ProbeSession session{&f, &tls, false, false, false, opts.verbose};
+  ProbeSession session{
+      &f, &tls, false, false, false, opts.verbose, opts.client_behaviour == ClientBehaviour::strict};
   SSL_set_app_data(ssl, &session);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
@@ -590,6 +605,7 @@ ProbeFacts run_probe(const ProbeOptions& opts, const ClientTlsContext& tls) {
   f.url = redact_url(opts.url);  // shown in every report: never with a password
   f.insecure = tls.options().insecure;
   f.no_cert = tls.no_cert();
+  f.client_behaviour = opts.client_behaviour == ClientBehaviour::strict ? "strict" : "openssl";
   if (const ClientIdentity* id = tls.identity(); id != nullptr && id->leaf) {
     f.identity_configured = true;
     f.client_cert = summarize_certificate(id->leaf.get(), static_cast<long long>(std::time(nullptr)));

@@ -134,6 +134,7 @@ json client_cert_json(const ProbeFacts& f) {
   j["has_client_auth_eku"] =
       f.client_cert->has_client_auth_eku ? json(*f.client_cert->has_client_auth_eku) : json(nullptr);
   j["chain_subjects"] = str_array(f.client_chain_subjects);
+  j["withheld_by_strict_selection"] = f.strict_selection_withheld;
   return j;
 }
 
@@ -190,6 +191,7 @@ json to_json(const ProbeResult& result) {
   j["timed_out_in"] = f.timed_out_in ? json(phase_name(*f.timed_out_in)) : json(nullptr);
   j["timeout_limit"] = f.timed_out_in && !f.timeout_limit.empty() ? str(f.timeout_limit) : json(nullptr);
   j["insecure"] = f.insecure;
+  j["client_behaviour"] = str(f.client_behaviour);
   j["identity"] = {{"configured", f.identity_configured},
                    {"no_cert", f.no_cert},
                    {"legacy_pkcs12", f.legacy_pkcs12},

@@ -48,6 +48,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--key-type", raw.key_type, "PEM")->group(id);
   app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")
       ->group(id);
+  app.add_option("--as", raw.as,
+                 "openssl (default): send the certificate whatever CAs the server lists, as curl; strict: "
+                 "send none when the server's CA list names none of its issuers, as Java, Go, .NET, "
+                 "browsers")
+      ->group(id);
 
   auto* trust = "Server trust and connection";
   app.add_option("--cacert", raw.cacert, "CA certificates (PEM) to verify the server with")->group(trust);
@@ -264,6 +269,11 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   }
   o.identity.password = std::move(password);
   o.identity.no_cert = raw.no_cert;
+  if (raw.as == "strict") {
+    o.client_behaviour = ClientBehaviour::strict;
+  } else if (!raw.as.empty() && raw.as != "openssl") {
+    return usage("--as takes openssl or strict");
+  }
 
   // ---- trust and connection
   o.tls.cacert_file = raw.cacert;

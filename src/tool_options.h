@@ -20,6 +20,7 @@ struct RawProbeArgs {
   std::string url;
   std::string p12, p12_password_env, p12_password_file, pass, cert, cert_type, key, key_type;
   bool no_cert = false;
+  std::string as;  // --as openssl|strict
   std::string cacert, capath, servername, tls_min, tls_max;
   bool insecure = false;
   std::vector<std::string> resolve, headers;

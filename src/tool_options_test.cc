@@ -159,6 +159,13 @@ TEST(Options, TwoPasswordSourcesOrPasswordWithoutIdentityAreUsageErrors) {
   EXPECT_TRUE(parse({"--pass", "a", "https://h.test/"}).usage_error);
 }
 
+TEST(Options, AsOpensslOrStrict) {
+  EXPECT_EQ(parse({"https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "openssl", "https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "strict", "https://h.test/"}).options.client_behaviour, ClientBehaviour::strict);
+  EXPECT_TRUE(parse({"--as", "java", "https://h.test/"}).usage_error);
+}
+
 TEST(Options, Http2IsRefusedHonestly) {
   EXPECT_TRUE(parse({"--http2", "https://h.test/"}).usage_error);
 }
