@@ -307,11 +307,22 @@ class Builder {
       hint("drop --no-cert to present your identity");
     } else if (!f_.identity_configured) {
       hint("give your identity with --p12 FILE --p12-password-env VAR (or --cert FILE --key FILE)");
+    } else if (f_.strict_selection_withheld) {
+      strict_selection_hint();
     } else if (f_.client_cert_requested && !f_.client_cert_sent) {
       hint("an identity was configured but OpenSSL sent none: its key type may not fit the signature algorithms "
            "the server allows");
     }
     ca_list_hints();
+  }
+
+  // --as strict withheld the certificate (kept apart: the rest of the diagnosis does not depend on --as).
+  void strict_selection_hint() {
+    hint(
+        "--as strict: no certificate sent because none matched the server's CA list; strict clients (Java, "
+        "Go, .NET, GnuTLS, browsers, URLSession) do the same. OpenSSL and curl send it anyway (drop --as "
+        "strict); to satisfy both, use an identity issued under one of the CAs the server lists, or carry "
+        "the linking intermediate in the .p12");
   }
 
   void cert_rejected(const AlertRecord& a) {

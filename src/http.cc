@@ -97,6 +97,37 @@ struct UserHeader {
 
 }  // namespace
 
+bool is_credential_header(std::string_view name) {
+  for (std::string_view c : {"authorization", "proxy-authorization", "cookie", "set-cookie"}) {
+    if (iequals(trim(name), c)) return true;
+  }
+  return false;
+}
+
+std::string header_trace_line(std::string_view name, std::string_view value) {
+  return fmt::format("{}: {}", name, is_credential_header(name) ? std::string_view("<redacted>") : value);
+}
+
+std::vector<std::string> request_trace_lines(std::string_view request) {
+  std::vector<std::string> lines;
+  std::string_view head = request.substr(0, request.find("\r\n\r\n"));
+  while (!head.empty()) {
+    const std::size_t eol = head.find("\r\n");
+    std::string_view line = head.substr(0, eol);
+    const std::size_t colon = line.find(':');
+    if (lines.empty() || colon == std::string_view::npos) {
+      lines.emplace_back(line);  // the request line (or a header line without a colon: never built)
+    } else if (is_credential_header(line.substr(0, colon))) {
+      lines.push_back(header_trace_line(line.substr(0, colon), ""));
+    } else {
+      lines.emplace_back(line);  // as sent: "Name:value" and "Name;"-made "Name:" stay as they are
+    }
+    if (eol == std::string_view::npos) break;
+    head.remove_prefix(eol + 2);
+  }
+  return lines;
+}
+
 std::string build_request(const HttpOptions& opts, const std::string& authority, const std::string& target) {
   std::vector<UserHeader> user;
   for (const auto& raw : opts.headers) {
@@ -299,6 +330,7 @@ HttpResponseParser::State HttpResponseParser::on_status_line(std::string_view li
   if (!ok) return fail(fmt::format("not an HTTP response (status line \"{}\")", escape(line)));
   status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
   reason_ = line.size() > 13 ? std::string(line.substr(13)) : std::string();
+  version_ = std::string(line.substr(0, 8));
   phase_ = Phase::headers;
   return state_;
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -616,6 +617,47 @@ TEST(HttpResponse, ZeroMaxBodyTruncatesAtOnce) {
   EXPECT_EQ(r.state, State::complete);
   EXPECT_TRUE(r.truncated);
   EXPECT_EQ(r.body_bytes, 0u);
+}
+
+TEST(HttpTrace, CredentialHeadersAreRecognisedCaseInsensitively) {
+  for (const char* n : {"Authorization", "authorization", "PROXY-AUTHORIZATION", "Cookie", "set-cookie"}) {
+    EXPECT_TRUE(is_credential_header(n)) << n;
+  }
+  for (const char* n : {"Host", "X-Authorization-Id", "Cookies", "Content-Type", ""}) {
+    EXPECT_FALSE(is_credential_header(n)) << n;
+  }
+}
+
+TEST(HttpTrace, HeaderLineRedactsOnlyCredentials) {
+  EXPECT_EQ(header_trace_line("Set-Cookie", "sid=SECRET; HttpOnly"), "Set-Cookie: <redacted>");
+  EXPECT_EQ(header_trace_line("Content-Type", "text/plain"), "Content-Type: text/plain");
+}
+
+TEST(HttpTrace, RequestLinesWithoutCredentialValuesOrBody) {
+  HttpOptions o;
+  o.method = "POST";
+  o.headers = {"Authorization: Bearer SECRET-TOKEN", "cookie:sid=SECRET", "X-Trace: 1",
+               "Proxy-Authorization: Basic SECRET"};
+  o.data = "body=SECRET-BODY";
+  const std::vector<std::string> lines = request_trace_lines(build_request(o, "h.test:8443", "/p?q=1"));
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "POST /p?q=1 HTTP/1.1");
+  EXPECT_EQ(lines[1], "Host: h.test:8443");
+  auto has = [&](const std::string& l) { return std::find(lines.begin(), lines.end(), l) != lines.end(); };
+  EXPECT_TRUE(has("Authorization: <redacted>"));
+  EXPECT_TRUE(has("cookie: <redacted>"));
+  EXPECT_TRUE(has("Proxy-Authorization: <redacted>"));
+  EXPECT_TRUE(has("X-Trace: 1"));
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.find("SECRET"), std::string::npos) << l;
+    EXPECT_EQ(l.find('\r'), std::string::npos) << l;
+  }
+}
+
+TEST(HttpTrace, ParserKeepsTheResponseVersion) {
+  HttpResponseParser p;
+  p.feed("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(p.version(), "HTTP/1.0");
 }
 
 }  // namespace

@@ -64,6 +64,7 @@ struct ProbeSession {
   bool certificate_out = false;  // our Certificate message has been written
   bool server_hello_seen = false;  // the protocol version is negotiated
   int verbose = 0;
+  bool strict = false;  // --as strict
 };
 
 ProbeSession* session_of(const SSL* ssl) { return static_cast<ProbeSession*>(SSL_get_app_data(ssl)); }
@@ -166,6 +167,18 @@ std::optional<bool> record_ca_names(SSL* ssl, ProbeFacts& f, const ClientIdentit
   return match;
 }
 
+// --as strict: a strict client (Java, Go, .NET, GnuTLS, browsers) sends no certificate when the server listed
+// CA names and none of them is our leaf's issuer or any certificate of our chain; with no list it sends.
+bool withhold_by_strict_selection(ProbeSession& s) {
+  ProbeFacts& f = *s.facts;
+  if (!s.strict || f.issuer_in_acceptable_ca_names != std::optional<bool>(false)) return false;
+  f.strict_selection_withheld = true;
+  spdlog::debug(
+      "  answering with an empty Certificate (--as strict: our certificate matches none of the "
+      "server's CA names)");
+  return true;
+}
+
 // Called by OpenSSL when a CertificateRequest has been processed (handshake, post-handshake auth, or
 // renegotiation). We never preload the identity, so this is where it is handed over: it tells us
 // reliably that the server asked, and lets us see the CA list first.
@@ -188,6 +201,7 @@ int on_certificate_request(SSL* ssl, void* /*arg*/) {
                   id == nullptr ? "no client identity configured" : "--no-cert");
     return 1;
   }
+  if (withhold_by_strict_selection(*s)) return 1;
   if (s->verbose > 0) {  // formatting the subject costs work on every probe; only -v shows it
     spdlog::debug("  answering with {} ({} chain certificate(s))",
                   name_to_string(X509_get_subject_name(id->leaf.get())), id->chain.size());
@@ -275,6 +289,19 @@ IoResult after_ssl_call(SSL* ssl, int rc, int fd, Deadline deadline, ProbeFacts&
       record_tls_failure(f);
       return {IoResult::failed};
   }
+}
+
+// -v: the HTTP exchange as curl -v shows it, terminal-safe, credential values redacted.
+void trace_request(const std::string& request) {
+  for (const auto& line : request_trace_lines(request)) spdlog::debug("> {}", escape_terminal(line));
+}
+
+void trace_response(const HttpResponseParser& p) {
+  if (!p.status()) return;
+  spdlog::debug("< {} {}{}", escape_terminal(p.version()), *p.status(),
+                p.reason().empty() ? "" : " " + escape_terminal(p.reason()));
+  for (const auto& [name, value] : p.headers())
+    spdlog::debug("< {}", escape_terminal(header_trace_line(name, value)));
 }
 
 // version_known: the ServerHello has arrived, so SSL_get_version names the negotiated version even when
@@ -437,7 +464,8 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     f.tls_error = "cannot create a TLS connection: " + drain_openssl_errors();
     return;
   }
-  ProbeSession session{&f, &tls, false, false, false, opts.verbose};
+  ProbeSession session{
+      &f, &tls, false, false, false, opts.verbose, opts.client_behaviour == ClientBehaviour::strict};
   SSL_set_app_data(ssl, &session);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
@@ -496,6 +524,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   // after the handshake, and its verdict arrives as an alert on the first read.
   const std::string request = build_request(opts.http, url.authority(), url.target);
   f.request_line = opts.http.method + " " + url.target + " HTTP/1.1";
+  if (opts.verbose > 0) trace_request(request);
   t = Clock::now();
   size_t written = 0;
   bool write_failed = false;
@@ -555,6 +584,7 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     if (auto m = record_ca_names(ssl, f, tls.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
   if (!got_bytes) f.closed_before_response = !f.timed_out_in.has_value();
+  if (opts.verbose > 0) trace_response(parser);
   if (parser.status()) {
     f.http_status = parser.status();
     f.http_reason = parser.reason();
@@ -578,9 +608,10 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
 ProbeFacts run_probe(const ProbeOptions& opts, const ClientTlsContext& tls) {
   const Clock::time_point start = Clock::now();
   ProbeFacts f;
-  f.url = opts.url;
+  f.url = redact_url(opts.url);  // shown in every report: never with a password
   f.insecure = tls.options().insecure;
   f.no_cert = tls.no_cert();
+  f.client_behaviour = opts.client_behaviour == ClientBehaviour::strict ? "strict" : "openssl";
   if (const ClientIdentity* id = tls.identity(); id != nullptr && id->leaf) {
     f.identity_configured = true;
     f.client_cert = summarize_certificate(id->leaf.get(), static_cast<long long>(std::time(nullptr)));

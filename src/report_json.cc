@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "mtls_probe/alerts.h"
+#include "mtls_probe/http.h"
 #include "mtls_probe/report.h"
 
 namespace mtls_probe {
@@ -43,15 +44,6 @@ std::string_view truncate_utf8(std::string_view s, std::size_t n) {
   for (int back = 0; back < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80; ++back)
     --cut;
   return s.substr(0, cut);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 const char* side_name(Side s) {
@@ -144,6 +136,7 @@ json client_cert_json(const ProbeFacts& f) {
   j["chain_subjects"] = str_array(f.client_chain_subjects);
   const std::optional<bool> others = other_clients_would_send(f);
   j["other_clients_would_send"] = others ? json(*others) : json(nullptr);
+  j["withheld_by_strict_selection"] = f.strict_selection_withheld;
   return j;
 }
 
@@ -153,7 +146,7 @@ json http_json(const ProbeFacts& f) {
   for (const auto& [name, value] : f.response_headers) {
     if (n++ == kMaxHeaders) break;
     // A session cookie is a credential: keep it out of CI logs.
-    const bool secret = iequals(name, "set-cookie");
+    const bool secret = is_credential_header(name);
     headers.push_back(
         {{"name", str(truncate_utf8(name, kMaxHeaderValueBytes))},
          {"value", secret ? json("(redacted)") : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
@@ -203,6 +196,7 @@ json to_json(const ProbeResult& result) {
   j["timed_out_in"] = f.timed_out_in ? json(phase_name(*f.timed_out_in)) : json(nullptr);
   j["timeout_limit"] = f.timed_out_in && !f.timeout_limit.empty() ? str(f.timeout_limit) : json(nullptr);
   j["insecure"] = f.insecure;
+  j["client_behaviour"] = str(f.client_behaviour);
   j["identity"] = {{"configured", f.identity_configured},
                    {"no_cert", f.no_cert},
                    {"legacy_pkcs12", f.legacy_pkcs12},

@@ -460,6 +460,51 @@ TEST(Report, ClientCertRequired) {
   EXPECT_TRUE(has_line_containing(t, "\n  hint: Pass your identity with --p12")) << t;
 }
 
+// --as strict: the identity matched none of the listed CAs, so it was withheld.
+ProbeFacts strict_withheld_facts() {
+  ProbeFacts f = reached_tls();
+  handshake_ok(f);
+  with_identity(f, "CN=Other CA");
+  f.client_behaviour = "strict";
+  f.client_cert_requested = true;
+  f.cert_request_in_handshake = true;
+  f.acceptable_ca_names = {"CN=Corp Issuing CA 2,O=Corp"};
+  f.issuer_in_acceptable_ca_names = false;
+  f.empty_certificate_sent = true;
+  f.strict_selection_withheld = true;
+  AlertRecord a = alert(116, "certificate_required");
+  a.after_handshake = true;
+  f.alerts = {a};
+  f.fatal_alert = a;
+  return f;
+}
+
+TEST(Report, StrictSelectionWithheldIsSaidInTheClientSection) {
+  ProbeResult r;
+  r.facts = strict_withheld_facts();
+  r.diagnosis = diagnose(r.facts);
+  EXPECT_EQ(r.diagnosis.verdict, Verdict::client_cert_required);
+  const std::string t = render_text(r);
+  EXPECT_TRUE(
+      has_line_containing(t, "--as strict: no certificate sent because none matched the server's CA list"))
+      << t;
+  const json j = to_json(r);
+  expect_contract_shape(j);
+  EXPECT_EQ(j["client_behaviour"], "strict");
+  EXPECT_EQ(j["client_cert"]["withheld_by_strict_selection"], true);
+  EXPECT_EQ(j["tls"]["client_cert_sent"], false);
+  bool hinted = false;
+  for (const auto& h : j["hints"])
+    hinted = hinted || h.get<std::string>().find("--as strict") != std::string::npos;
+  EXPECT_TRUE(hinted) << j["hints"].dump();
+}
+
+TEST(Json, DefaultBehaviourIsOpenssl) {
+  const json j = to_json(rejected_case());
+  EXPECT_EQ(j["client_behaviour"], "openssl");
+  EXPECT_EQ(j["client_cert"]["withheld_by_strict_selection"], false);
+}
+
 TEST(Report, ClientCertRejectedListsTheCasAndTheMismatch) {
   const std::string t = render_text(rejected_case());
   EXPECT_EQ(t.rfind("✗ client-cert-rejected (exit 9)  https://api.internal.example/orders\n", 0), 0u) << t;

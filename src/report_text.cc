@@ -337,6 +337,8 @@ Section client_section(const ProbeFacts& f) {
   } else if (f.client_cert_requested || f.renegotiation_requested) {
     if (f.no_cert) {
       s.lines.push_back("we sent no certificate (--no-cert)");
+    } else if (f.strict_selection_withheld) {
+      s.lines.push_back("--as strict: no certificate sent because none matched the server's CA list");
     } else if (!f.identity_configured) {
       s.lines.push_back("we sent no certificate: no client identity configured (--p12 or --cert)");
     } else if (f.client_cert) {

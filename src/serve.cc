@@ -33,6 +33,7 @@
 #include "mtls_probe/identity.h"
 #include "mtls_probe/net.h"
 #include "mtls_probe/ossl.h"
+#include "mtls_probe/url.h"
 
 #ifndef MTLS_PROBE_VERSION
 #define MTLS_PROBE_VERSION "0"
@@ -218,7 +219,10 @@ bool parse_request_head(std::string_view head, Request& req) {
 }
 
 // Log lines keep to printable ASCII: a request line is attacker-controlled text going into a terminal.
-std::string printable(std::string_view s, std::size_t max = 200) {
+// An absolute-form target ("GET https://user:pw@host/") never shows its userinfo.
+std::string printable(std::string_view raw, std::size_t max = 200) {
+  const std::string redacted = redact_urls_in_text(raw);
+  const std::string_view s = redacted;
   std::string out;
   for (char ch : s.substr(0, max)) {
     const auto c = static_cast<unsigned char>(ch);

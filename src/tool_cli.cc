@@ -16,6 +16,7 @@
 #include "mtls_probe/identity.h"
 #include "mtls_probe/probe.h"
 #include "mtls_probe/report.h"
+#include "mtls_probe/url.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
@@ -46,24 +47,6 @@ int emit(const ProbeResult& result, bool json) {
   return exit_code(result.diagnosis.verdict);
 }
 
-// Overwrites secrets in argv so that `ps` shows them only for the instant before we got here (curl does the
-// same for -u and --cert's password).
-void blank_argv_secrets(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    char* a = argv[i];
-    auto blank = [](char* p) { std::memset(p, '*', std::strlen(p)); };
-    if ((std::strcmp(a, "--pass") == 0) && i + 1 < argc) {
-      blank(argv[++i]);
-    } else if (std::strncmp(a, "--pass=", 7) == 0) {
-      blank(a + 7);
-    } else if ((std::strcmp(a, "--cert") == 0 || std::strcmp(a, "-E") == 0) && i + 1 < argc) {
-      char* colon = std::strchr(argv[++i], ':');
-      while (colon != nullptr && colon > argv[i] && colon[-1] == '\\') colon = std::strchr(colon + 1, ':');
-      if (colon != nullptr) blank(colon + 1);
-    }
-  }
-}
-
 // Identity -> TLS context -> network phases.
 ProbeFacts execute(ProbeCommand& cmd) {
   ProbeFacts facts;
@@ -73,7 +56,7 @@ ProbeFacts execute(ProbeCommand& cmd) {
     auto loaded = load_client_identity(id);
     if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
     if (!loaded) {
-      facts.url = cmd.options.url;
+      facts.url = redact_url(cmd.options.url);
       facts.identity_configured = true;
       facts.identity_error = loaded.error();
       return facts;
@@ -82,7 +65,7 @@ ProbeFacts execute(ProbeCommand& cmd) {
   }
   auto ctx = ClientTlsContext::create(cmd.options.tls, identity, id.no_cert);
   if (!ctx) {
-    facts.url = cmd.options.url;
+    facts.url = redact_url(cmd.options.url);
     facts.usage_error = ctx.error().message +
                         (ctx.error().openssl_detail.empty() ? "" : " (" + ctx.error().openssl_detail + ")");
     return facts;
@@ -114,27 +97,32 @@ int run(int argc, char** argv) {
     if (std::strcmp(argv[i], "--json") == 0) json = true;
   }
 
+  // CLI11 parses a copy; the secrets in argv itself are overwritten before anything else happens, so that
+  // `ps` shows them only for the instant before we got here (as curl does for --cert's password and -u).
+  std::vector<std::string> args;
+  for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 takes them last first
+  blank_argv_secrets(app, argc, argv);
+
   ProbeResult result;
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    result.facts.usage_error = e.what();
+    result.facts.usage_error = redact_urls_in_text(e.what());  // may quote an argument
     result.diagnosis = diagnose(result.facts);
     return emit(result, json);
   }
-  blank_argv_secrets(argc, argv);
   if (serve_cmd->parsed()) return run_serve_command();
   if (inspect_cmd->parsed()) return run_inspect_command();
   setup_logging(raw.verbose);
 
   ProbeCommand cmd = make_probe_command(raw);
   if (cmd.usage_error) {
-    result.facts.url = raw.url;
+    result.facts.url = redact_url(raw.url);
     result.facts.usage_error = cmd.usage_error;
   } else if (cmd.identity_error) {
-    result.facts.url = raw.url;
+    result.facts.url = redact_url(raw.url);
     result.facts.identity_configured = true;
     result.facts.identity_error = cmd.identity_error;
   } else {

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstring>
+#include <string_view>
 
 #include "mtls_probe/identity.h"
 #include "mtls_probe/url.h"
@@ -46,6 +48,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--key-type", raw.key_type, "PEM")->group(id);
   app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")
       ->group(id);
+  app.add_option("--as", raw.as,
+                 "openssl (default): send the certificate whatever CAs the server lists, as curl; strict: "
+                 "send none when the server's CA list names none of its issuers, as Java, Go, .NET, "
+                 "browsers")
+      ->group(id);
 
   auto* trust = "Server trust and connection";
   app.add_option("--cacert", raw.cacert, "CA certificates (PEM) to verify the server with")->group(trust);
@@ -79,6 +86,90 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
+}
+
+const std::vector<SecretOption>& secret_options() {
+  static const std::vector<SecretOption> list{
+      {"--pass", 0, SecretPart::whole},
+      {"--cert", 'E', SecretPart::after_colon},
+  };
+  return list;
+}
+
+namespace {
+
+const SecretOption* find_secret(std::string_view long_name, char short_name) {
+  for (const auto& s : secret_options()) {
+    if ((!long_name.empty() && long_name == s.long_name) || (short_name != 0 && short_name == s.short_name))
+      return &s;
+  }
+  return nullptr;
+}
+
+void blank_value(char* value, SecretPart part) {
+  if (part == SecretPart::after_colon) {
+    char* p = value;
+    while (*p != '\0' && !(*p == ':' && !(p > value && p[-1] == '\\'))) ++p;
+    if (*p == '\0') return;  // no password in this value
+    value = p + 1;
+  }
+  std::memset(value, '*', std::strlen(value));
+}
+
+// The option NAME ("--cert", "-E") in app or, as CLI11 falls through, one of its parents.
+const CLI::Option* find_option(const CLI::App* app, const std::string& name) {
+  for (; app != nullptr; app = app->get_parent()) {
+    if (const CLI::Option* o = app->get_option_no_throw(name); o != nullptr) return o;
+  }
+  return nullptr;
+}
+
+bool takes_value(const CLI::App* app, const std::string& name) {
+  const CLI::Option* o = find_option(app, name);
+  return o != nullptr && o->get_items_expected_max() > 0;
+}
+
+const CLI::App* find_subcommand(const CLI::App* app, const char* name) {
+  auto subs = app->get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); });
+  return subs.empty() ? nullptr : subs.front();
+}
+
+// -kEFILE:PW: flags, then at most one option that takes a value (the rest of the word, or the next one).
+// Returns the index of the last argv word used.
+int blank_short_cluster(const CLI::App* app, int i, int argc, char** argv) {
+  char* a = argv[i];
+  for (char* c = a + 1; *c != '\0'; ++c) {
+    const std::string name{'-', *c};
+    const SecretOption* secret = find_secret({}, *c);
+    if (secret == nullptr && !takes_value(app, name)) continue;  // a flag (or unknown: CLI11 refuses it)
+    char* value = c[1] != '\0' ? c + 1 : (i + 1 < argc ? argv[++i] : nullptr);
+    if (secret != nullptr && value != nullptr) blank_value(value, secret->part);
+    break;
+  }
+  return i;
+}
+
+}  // namespace
+
+void blank_argv_secrets(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    if (std::strcmp(a, "--") == 0) return;
+    if (std::strncmp(a, "--", 2) == 0) {
+      char* eq = std::strchr(a, '=');
+      const std::string name = eq != nullptr ? std::string(a, eq) : std::string(a);
+      const SecretOption* secret = find_secret(name, 0);
+      char* value = eq != nullptr ? eq + 1 : nullptr;
+      if (value == nullptr && (secret != nullptr || takes_value(current, name)) && i + 1 < argc)
+        value = argv[++i];
+      if (secret != nullptr && value != nullptr) blank_value(value, secret->part);
+    } else if (a[0] == '-' && a[1] != '\0') {
+      i = blank_short_cluster(current, i, argc, argv);
+    } else if (const CLI::App* sub = find_subcommand(current, a); sub != nullptr) {
+      current = sub;  // "inspect --pass PW": the subcommand's options from here on
+    }
+  }
 }
 
 std::pair<std::string, std::optional<std::string>> split_cert_password(const std::string& arg) {
@@ -178,6 +269,11 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   }
   o.identity.password = std::move(password);
   o.identity.no_cert = raw.no_cert;
+  if (raw.as == "strict") {
+    o.client_behaviour = ClientBehaviour::strict;
+  } else if (!raw.as.empty() && raw.as != "openssl") {
+    return usage("--as takes openssl or strict");
+  }
 
   // ---- trust and connection
   o.tls.cacert_file = raw.cacert;

@@ -20,6 +20,7 @@ struct RawProbeArgs {
   std::string url;
   std::string p12, p12_password_env, p12_password_file, pass, cert, cert_type, key, key_type;
   bool no_cert = false;
+  std::string as;  // --as openssl|strict
   std::string cacert, capath, servername, tls_min, tls_max;
   bool insecure = false;
   std::vector<std::string> resolve, headers;
@@ -43,6 +44,26 @@ struct ProbeCommand {
 
 // Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources.
 ProbeCommand make_probe_command(const RawProbeArgs& raw);
+
+// Options whose value carries a secret (curl's ARG_CLEAR). Listed once here; blank_argv_secrets overwrites
+// the secret part in argv, whatever the spelling. A new secret option (--proxy-user, --pin) is one more line
+// in secret_options() (tool_options.cc).
+enum class SecretPart {
+  whole,        // --pass PASSWORD
+  after_colon,  // --cert FILE:PASSWORD: only what follows the first unescaped ':' ("\:" is part of FILE)
+};
+struct SecretOption {
+  const char* long_name;  // "--pass"
+  char short_name;        // 'E' for -E, or 0
+  SecretPart part;
+};
+const std::vector<SecretOption>& secret_options();
+
+// Overwrites (with '*', in place, so /proc/PID/cmdline no longer shows it) the secret part of every secret
+// option in argv: --opt=VALUE, --opt VALUE, -XVALUE (also after flags: -kXVALUE) and -X VALUE, in the probe
+// command and in its subcommands. app (with its subcommands) tells which options take a value, so that a
+// value that looks like an option ("-H --pass") is not taken for one. Stops at "--".
+void blank_argv_secrets(const CLI::App& app, int argc, char** argv);
 
 // curl's --cert FILE[:PASSWORD]: a colon escaped as "\:" belongs to the file name.
 std::pair<std::string, std::optional<std::string>> split_cert_password(const std::string& arg);

@@ -2,9 +2,17 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <fstream>
+
+#include "tool_inspect.h"
+#include "tool_serve.h"
+
+extern char** environ;
 
 namespace mtls_probe::tool {
 namespace {
@@ -151,12 +159,179 @@ TEST(Options, TwoPasswordSourcesOrPasswordWithoutIdentityAreUsageErrors) {
   EXPECT_TRUE(parse({"--pass", "a", "https://h.test/"}).usage_error);
 }
 
+TEST(Options, AsOpensslOrStrict) {
+  EXPECT_EQ(parse({"https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "openssl", "https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "strict", "https://h.test/"}).options.client_behaviour, ClientBehaviour::strict);
+  EXPECT_TRUE(parse({"--as", "java", "https://h.test/"}).usage_error);
+}
+
 TEST(Options, Http2IsRefusedHonestly) {
   EXPECT_TRUE(parse({"--http2", "https://h.test/"}).usage_error);
 }
 
 TEST(Options, UnknownOptionThrowsForTheCallerToReport) {
   EXPECT_THROW(parse({"--bogus", "https://h.test/"}), CLI::ParseError);
+}
+
+// ---- blanking secrets in argv
+
+// The tool's whole command line: probe options and the subcommands (they have --pass / --cert too).
+struct ToolApp {
+  CLI::App app;
+  RawProbeArgs raw;
+  ToolApp() {
+    add_probe_options(app, raw);
+    add_serve_command(app);
+    add_inspect_command(app);
+  }
+};
+
+// argv as the kernel hands it over: writable words, each NUL-terminated.
+struct WritableArgv {
+  std::vector<std::string> words;
+  std::vector<char*> ptrs;
+  explicit WritableArgv(std::vector<std::string> w) : words(std::move(w)) {
+    words.insert(words.begin(), "mtls-probe");
+    for (auto& x : words) ptrs.push_back(x.data());
+    ptrs.push_back(nullptr);
+  }
+  int argc() const { return static_cast<int>(words.size()); }
+  std::string joined() const {
+    std::string out;
+    for (size_t i = 1; i < words.size(); ++i) out += (i > 1 ? " " : "") + std::string(words[i].c_str());
+    return out;
+  }
+};
+
+std::string blanked(std::vector<std::string> args) {
+  ToolApp t;
+  WritableArgv a(std::move(args));
+  blank_argv_secrets(t.app, a.argc(), a.ptrs.data());
+  return a.joined();
+}
+
+TEST(BlankArgv, EverySpellingOfCertPassword) {
+  EXPECT_EQ(blanked({"--cert=id.p12:hunter2", "https://h/"}), "--cert=id.p12:******* https://h/");
+  EXPECT_EQ(blanked({"--cert", "id.p12:hunter2", "https://h/"}), "--cert id.p12:******* https://h/");
+  EXPECT_EQ(blanked({"-Eid.p12:hunter2", "https://h/"}), "-Eid.p12:******* https://h/");
+  EXPECT_EQ(blanked({"-E", "id.p12:hunter2", "https://h/"}), "-E id.p12:******* https://h/");
+  EXPECT_EQ(blanked({"-kEid.p12:hunter2", "https://h/"}), "-kEid.p12:******* https://h/");
+  EXPECT_EQ(blanked({"-kvE", "id.p12:hunter2", "https://h/"}), "-kvE id.p12:******* https://h/");
+  // Only the part after the first unescaped ':' is the password; the file name stays readable.
+  EXPECT_EQ(blanked({"--cert", "C\\:/x.p12:pa:ss"}), "--cert C\\:/x.p12:*****");
+  EXPECT_EQ(blanked({"--cert", "c.pem", "--key", "k.pem"}), "--cert c.pem --key k.pem");
+}
+
+TEST(BlankArgv, EverySpellingOfPass) {
+  EXPECT_EQ(blanked({"--pass", "hunter2", "https://h/"}), "--pass ******* https://h/");
+  EXPECT_EQ(blanked({"--pass=hunter2", "https://h/"}), "--pass=******* https://h/");
+  EXPECT_EQ(blanked({"inspect", "--pass", "hunter2", "a.p12"}), "inspect --pass ******* a.p12");
+  EXPECT_EQ(blanked({"inspect", "--cert=a.p12:hunter2"}), "inspect --cert=a.p12:*******");
+}
+
+TEST(BlankArgv, OnlyOptionsNotTheirValues) {
+  // "--pass" as the value of -H, -d or -X is no option: the word after it is left alone.
+  EXPECT_EQ(blanked({"-H", "--pass", "https://h/"}), "-H --pass https://h/");
+  EXPECT_EQ(blanked({"-d", "-E", "x:y", "https://h/"}), "-d -E x:y https://h/");
+  EXPECT_EQ(blanked({"-H--pass", "https://h/"}), "-H--pass https://h/");
+  EXPECT_EQ(blanked({"--", "--pass", "x"}), "-- --pass x");
+  EXPECT_EQ(blanked({"--pass"}), "--pass");  // no value: nothing to blank, CLI11 reports it
+}
+
+TEST(BlankArgv, TheListNamesRealOptions) {
+  ToolApp t;
+  for (const auto& s : secret_options()) {
+    EXPECT_NE(t.app.get_option_no_throw(s.long_name), nullptr) << s.long_name;
+    if (s.short_name != 0) {
+      const CLI::Option* o = t.app.get_option_no_throw(std::string{'-', s.short_name});
+      ASSERT_NE(o, nullptr) << s.short_name;
+      EXPECT_EQ(o, t.app.get_option_no_throw(s.long_name)) << s.short_name;
+    }
+  }
+}
+
+TEST(BlankArgv, ParsingACopyMadeBeforeStillSeesThePassword) {
+  ToolApp t;
+  WritableArgv a({"-Eid.p12:hunter2", "--cert-type", "P12", "https://h.test/"});
+  std::vector<std::string> args;
+  for (int i = a.argc() - 1; i > 0; --i) args.emplace_back(a.ptrs[static_cast<size_t>(i)]);
+  blank_argv_secrets(t.app, a.argc(), a.ptrs.data());
+  t.app.parse(args);
+  ProbeCommand c = make_probe_command(t.raw);
+  ASSERT_FALSE(c.usage_error) << *c.usage_error;
+  EXPECT_EQ(c.options.identity.p12_file, "id.p12");
+  EXPECT_EQ(c.options.identity.password, "hunter2");
+  EXPECT_EQ(a.joined().find("hunter2"), std::string::npos) << a.joined();
+}
+
+// The real thing: /proc/PID/cmdline of a process that blanked its own argv. This test binary runs itself
+// again with MTLS_PROBE_ARGV_CHILD set; before main() (glibc hands argc/argv to .init_array functions)
+// the child blanks its real argv, prints its own /proc/self/cmdline and exits.
+constexpr const char* kChildEnv = "MTLS_PROBE_ARGV_CHILD";
+
+void argv_child(int argc, char** argv, char** /*envp*/) {
+  if (std::getenv(kChildEnv) == nullptr) return;
+  // This runs before the static objects of other files are constructed (the subcommands keep theirs in
+  // globals), so only the probe options and a stand-in "inspect" with its own variables are used here.
+  CLI::App app;
+  RawProbeArgs raw;
+  add_probe_options(app, raw);
+  std::string pass, cert, file;
+  CLI::App* inspect = app.add_subcommand("inspect");
+  inspect->add_option("--pass", pass);
+  inspect->add_option("--cert", cert);
+  inspect->add_option("file", file);
+  blank_argv_secrets(app, argc, argv);
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::fwrite(cmdline.data(), 1, cmdline.size(), stdout);
+  std::fflush(stdout);
+  _exit(0);
+}
+__attribute__((section(".init_array"), used)) void (*kArgvChildHook)(int, char**, char**) = argv_child;
+
+// Runs this binary with args and kChildEnv set; returns the child's /proc/self/cmdline (NULs as ' ').
+std::string child_cmdline(const std::vector<std::string>& args) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    std::vector<char*> argv{const_cast<char*>("argv-child")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    setenv(kChildEnv, "1", 1);
+    execve("/proc/self/exe", argv.data(), environ);
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  for (char& c : out) c = c == '\0' ? ' ' : c;
+  return out;
+}
+
+TEST(BlankArgv, ProcSelfCmdlineNoLongerShowsThePassword) {
+  const std::vector<std::vector<std::string>> spellings{
+      {"--cert=id.p12:s3cr3t-pw", "--cert-type", "P12"}, {"--cert", "id.p12:s3cr3t-pw", "--cert-type", "P12"},
+      {"-Eid.p12:s3cr3t-pw", "--cert-type", "P12"},      {"-E", "id.p12:s3cr3t-pw", "--cert-type", "P12"},
+      {"--p12", "id.p12", "--pass", "s3cr3t-pw"},        {"--p12", "id.p12", "--pass=s3cr3t-pw"},
+      {"inspect", "--pass", "s3cr3t-pw", "id.p12"},
+  };
+  for (auto args : spellings) {
+    args.emplace_back("https://127.0.0.1:1/");
+    const std::string cmdline = child_cmdline(args);
+    EXPECT_NE(cmdline.find("argv-child"), std::string::npos) << cmdline;  // the child did run
+    EXPECT_NE(cmdline.find("id.p12"), std::string::npos) << cmdline;
+    EXPECT_EQ(cmdline.find("s3cr3t-pw"), std::string::npos) << cmdline;
+    EXPECT_NE(cmdline.find("*********"), std::string::npos) << cmdline;
+  }
 }
 
 }  // namespace

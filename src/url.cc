@@ -257,8 +257,8 @@ Expected<Url> parse_url(const std::string& text) {
         return fail(fmt::format("only https:// URLs are probed (got '{}')", head));
       return fail("malformed URL: the scheme must be followed by '//' (write https://HOST/...)");
     }
-    std::string_view before_path = rest.substr(0, rest.find_first_of("/?#"));
-    if (before_path.find('@') == std::string_view::npos && text.size() <= 200) {
+    // Any '@' may be the end of a password (one with '/' in it ends the authority early): not echoed.
+    if (rest.find('@') == std::string_view::npos && text.size() <= 200) {
       return fail(fmt::format("URL has no scheme: only https:// URLs are probed (did you mean 'https://{}'?)",
                               text.substr(0, 200)));
     }
@@ -310,6 +310,14 @@ Expected<Url> parse_url(const std::string& text) {
     if (colon != std::string_view::npos) {
       port_text = authority.substr(colon + 1);
       has_port = true;
+      // "user:pa/ss@host": a password with '/', '?' or '#' ends the authority early. Its first part would
+      // be read as the port: say what it is without quoting any of it.
+      if (tail.find('@') != std::string_view::npos &&
+          !std::all_of(port_text.begin(), port_text.end(), is_digit)) {
+        return fail(
+            "credentials in the URL (user:password@host) are not supported: remove them; authenticate "
+            "with a client certificate, or send -H 'Authorization: ...'");
+      }
       if (port_text.find(':') != std::string_view::npos) {
         return fail(
             fmt::format("an IPv6 address in a URL must be in brackets: https://[{}]/", quote(authority)));
@@ -343,6 +351,50 @@ Expected<Url> parse_url(const std::string& text) {
   }
   url.target = std::move(target);
   return url;
+}
+
+namespace {
+
+// One word that may hold a URL with userinfo: replaces what lies between "://" (or the start) and the '@'
+// before the host by "***". When the authority holds no '@' (a password with '/' ends it early), the last
+// '@' of the word is taken: more is hidden than needed rather than part of a password shown.
+std::string redact_word(std::string_view w) {
+  std::size_t start = w.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  const std::size_t auth_end = std::min(w.find_first_of("/?#", start), w.size());
+  std::size_t at = w.substr(0, auth_end).rfind('@');
+  if (at == std::string_view::npos || at < start) at = w.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(w);
+  return fmt::format("{}***{}", w.substr(0, start), w.substr(at));
+}
+
+bool is_word_end(char c) {
+  return is_ctl_or_space(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '`';
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  if (parse_url(std::string(url))) return std::string(url);  // userinfo is refused: nothing to hide
+  return redact_word(url);
+}
+
+std::string redact_urls_in_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (is_word_end(text[i])) {
+      out += text[i++];
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && !is_word_end(text[end])) ++end;
+    std::string_view word = text.substr(i, end - i);
+    out += word.find("://") == std::string_view::npos ? std::string(word) : redact_url(word);
+    i = end;
+  }
+  return out;
 }
 
 Expected<ResolveOverride> parse_resolve(const std::string& text) {

@@ -148,6 +148,56 @@ TEST(Url, UserinfoRefusedWithoutEchoingIt) {
   EXPECT_EQ(e.find("s3cret"), std::string::npos) << e;
 }
 
+TEST(Url, PasswordWithSlashIsNotEchoedAsAPort) {
+  for (const char* u : {"https://user:PW1/PW2@example.com/", "https://user:PW1?PW2@example.com/",
+                        "https://user:PW1#PW2@example.com/", "user:PW1/PW2@example.com/"}) {
+    std::string e = url_error(u);
+    EXPECT_EQ(e.find("PW1"), std::string::npos) << u << ": " << e;
+    EXPECT_EQ(e.find("PW2"), std::string::npos) << u << ": " << e;
+  }
+  EXPECT_NE(url_error("https://user:PW1/PW2@example.com/").find("credentials"), std::string::npos);
+  // A real port with an '@' later in the path is no password.
+  EXPECT_EQ(ok_url("https://example.com:8443/a@b").port, 8443);
+}
+
+TEST(RedactUrl, UserinfoBecomesStars) {
+  EXPECT_EQ(redact_url("https://user:SECRETPW@127.0.0.1:1/"), "https://***@127.0.0.1:1/");
+  EXPECT_EQ(redact_url("https://user@host/"), "https://***@host/");
+  EXPECT_EQ(redact_url("https://@host/"), "https://***@host/");
+  EXPECT_EQ(redact_url("HTTPS://u:p@host?q=1"), "HTTPS://***@host?q=1");
+  EXPECT_EQ(redact_url("https://u:p@ss@host/x"), "https://***@host/x");  // the '@' before the host
+}
+
+TEST(RedactUrl, ValidUrlsAreUnchanged) {
+  for (const char* u : {"https://example.com/", "https://h/a@b", "https://h:8443/p?mail=a@b.example#x@y",
+                        "https://[::1]:8443/"}) {
+    EXPECT_EQ(redact_url(u), u);
+  }
+}
+
+TEST(RedactUrl, MalformedUrlsAreRedactedToo) {
+  // Other schemes, a mangled authority, no scheme, a space: the password still never shows.
+  EXPECT_EQ(redact_url("http://u:SECRET@h/"), "http://***@h/");
+  EXPECT_EQ(redact_url("ftp://u:SECRET@h"), "ftp://***@h");
+  EXPECT_EQ(redact_url("https://user:pa/SECRET@host/"), "https://***@host/");
+  EXPECT_EQ(redact_url("https://u:SECRET@ho st/"), "https://***@ho st/");
+  EXPECT_EQ(redact_url("u:SECRET@host/"), "***@host/");
+  EXPECT_EQ(redact_url("https://u:SECRET@[::1/"), "https://***@[::1/");
+  EXPECT_EQ(redact_url("not a url"), "not a url");
+  EXPECT_EQ(redact_url(""), "");
+}
+
+TEST(RedactUrl, InFreeText) {
+  EXPECT_EQ(redact_urls_in_text("The following argument was not expected: https://u:SECRET@h/"),
+            "The following argument was not expected: https://***@h/");
+  EXPECT_EQ(redact_urls_in_text("GET https://u:SECRET@h/x HTTP/1.1"), "GET https://***@h/x HTTP/1.1");
+  EXPECT_EQ(redact_urls_in_text("url 'https://a:SECRET@h' and \"ftp://b:SECRET@g\""),
+            "url 'https://***@h' and \"ftp://***@g\"");
+  EXPECT_EQ(redact_urls_in_text("mail me at a@b.example, see https://h/a@b"),
+            "mail me at a@b.example, see https://h/a@b");
+  EXPECT_EQ(redact_urls_in_text(""), "");
+}
+
 TEST(Url, BadPortsRefused) {
   url_error("https://example.com:0/");
   url_error("https://example.com:65536/");

@@ -137,6 +137,11 @@ struct ProbeFacts {
 
   // ---- timing (milliseconds since the start of the phase; nullopt: not reached)
   std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
+
+  // ---- --as openssl|strict (which client's certificate selection the probe imitates)
+  std::string client_behaviour = "openssl";  // "openssl" (curl, this probe's default) | "strict"
+  bool strict_selection_withheld = false;    // --as strict: our identity matched none of the server's CA
+                                             // names, so an empty Certificate was sent instead
 };
 
 // The value of the first response header named `name` (case-insensitive), or nullopt.

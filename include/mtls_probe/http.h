@@ -18,6 +18,17 @@ namespace mtls_probe {
 // A user header replaces the default of the same name (case-insensitive), as curl does.
 std::string build_request(const HttpOptions& opts, const std::string& authority, const std::string& target);
 
+// Headers whose value is a credential: Authorization, Proxy-Authorization, Cookie, Set-Cookie
+// (case-insensitive). Their values are never shown: not in the -v trace, not in a report.
+bool is_credential_header(std::string_view name);
+
+// The head of a request as build_request made it, one entry per line without CRLF ("GET / HTTP/1.1",
+// "Host: h", ...), for the -v trace; a credential header's value is "<redacted>". The body is left out.
+std::vector<std::string> request_trace_lines(std::string_view request);
+
+// "Name: value" for the -v trace, the value "<redacted>" for a credential header.
+std::string header_trace_line(std::string_view name, std::string_view value);
+
 struct HttpLimits {
   std::size_t max_header_bytes = std::size_t{64} * 1024;  // status line + all headers
   std::size_t max_headers = 256;
@@ -41,6 +52,7 @@ class HttpResponseParser {
   bool headers_complete() const { return headers_done_; }
   std::optional<int> status() const { return status_; }
   const std::string& reason() const { return reason_; }
+  const std::string& version() const { return version_; }  // "HTTP/1.1" as the status line said
   const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
   std::optional<std::string> header(std::string_view name) const;  // first, case-insensitive
   const std::string& body_kept() const { return body_; }
@@ -80,6 +92,7 @@ class HttpResponseParser {
   bool headers_done_ = false;
   std::optional<int> status_;
   std::string reason_;
+  std::string version_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::uint64_t content_length_ = 0;  // Content-Length framing: the announced length
   std::uint64_t remaining_ = 0;       // content-length left, or current chunk left

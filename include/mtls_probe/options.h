@@ -42,15 +42,21 @@ struct HttpOptions {
   std::optional<std::string> data;   // -d
 };
 
+// --as: whose certificate selection to imitate. OpenSSL (and curl) send the configured certificate whatever
+// CA names the server lists; strict clients (Java, Go, .NET, GnuTLS, browsers, URLSession) send none when
+// the server listed CA names and none of them issued the certificate or its chain (an empty list: sent).
+enum class ClientBehaviour { openssl, strict };
+
 struct ProbeOptions {
   std::string url;
   IdentityOptions identity;
   TlsOptions tls;
   HttpOptions http;
   std::vector<ResolveOverride> resolve;
-  std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
-  std::chrono::milliseconds max_time{30'000};         // the whole probe
-  int verbose = 0;                                    // -v: handshake trace on stderr
+  std::chrono::milliseconds connect_timeout{10'000};            // DNS + TCP + TLS handshake (as curl)
+  std::chrono::milliseconds max_time{30'000};                   // the whole probe
+  int verbose = 0;                                              // -v: handshake trace on stderr
+  ClientBehaviour client_behaviour = ClientBehaviour::openssl;  // --as
 };
 
 }  // namespace mtls_probe

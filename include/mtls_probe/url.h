@@ -23,6 +23,16 @@ struct Url {
 // Only https:// is probed (scheme case-insensitive); userinfo is refused; port 1-65535; default 443.
 Expected<Url> parse_url(const std::string& text);
 
+// The URL as it may be shown (report, JSON, logs): the userinfo of "scheme://user:password@host" becomes
+// "***". A URL that parses has no userinfo and comes back as it is; one that does not parse is redacted
+// textually (up to the '@' before the host, or the last '@' when the authority is mangled), so a
+// password is never shown even in a malformed URL.
+std::string redact_url(std::string_view url);
+
+// The same for free text that may contain URLs (an error message, a request line): every
+// "scheme://...@" inside a whitespace- or quote-delimited word is redacted.
+std::string redact_urls_in_text(std::string_view text);
+
 // --resolve HOST:PORT:ADDR[,ADDR...] as curl (ADDR may be [v6]); refuses a bad port or address.
 Expected<ResolveOverride> parse_resolve(const std::string& text);
 

@@ -122,6 +122,29 @@ scenario "malformed URL -> usage-error"
 probe "https://"
 expect_verdict usage-error 1
 
+# A password in the URL is refused, and never echoed: not in the JSON url, the summary, nor the -v trace.
+# The secret reaches only the probe's own command line (that is the case under test), never a helper's.
+export MTLS_TEST_URL_SECRET="SECRETPW"
+scenario "password in the URL -> usage-error, the password is not echoed"
+mark_connections
+probe "https://user:${MTLS_TEST_URL_SECRET}@127.0.0.1:1/"
+expect_verdict usage-error 1
+expect_json url "https://***@127.0.0.1:1/"
+expect_json_contains summary "credentials"
+expect_no_connection
+assert_no_password MTLS_TEST_URL_SECRET
+
+scenario "password with a '/' in the URL (mangled authority) -> usage-error, not echoed"
+probe "https://user:pa/${MTLS_TEST_URL_SECRET}@127.0.0.1:1/"
+expect_verdict usage-error 1
+expect_json url "https://***@127.0.0.1:1/"
+assert_no_password MTLS_TEST_URL_SECRET
+
+scenario "a second URL with a password (CLI11's 'not expected' message) -> usage-error, not echoed"
+probe "https://127.0.0.1:1/" "https://user:${MTLS_TEST_URL_SECRET}@127.0.0.1:1/"
+expect_verdict usage-error 1
+assert_no_password MTLS_TEST_URL_SECRET
+
 scenario "invalid --tls-min value -> usage-error"
 mark_connections
 probe --tls-min 9.9 "$REC_URL"
