@@ -8,12 +8,20 @@ cd "$(dirname "$0")/.."
 source scripts/serve-url.sh
 BUILD_DIR=${BUILD_DIR:-build}
 PROBE="$BUILD_DIR/mtls-probe"
-if [ ! -x "$PROBE" ]; then
+
+# The first run builds mtls-probe, and only it (not the unit tests), showing cmake's progress on stderr.
+build_probe() {
   if ! command -v cmake >/dev/null || ! dpkg -s libcli11-dev >/dev/null 2>&1; then
-    bash scripts/install-deps.sh
+    echo "demo: installing the build dependencies (apt-get)..." >&2
+    bash scripts/install-deps.sh >&2
   fi
-  BUILD_DIR="$BUILD_DIR" bash scripts/build.sh >/dev/null
-fi
+  echo "demo: configuring $BUILD_DIR (cmake)..." >&2
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMTLS_PROBE_WERROR=ON >&2
+  echo "demo: building mtls-probe (this takes a few minutes the first time)..." >&2
+  cmake --build "$BUILD_DIR" --target mtls-probe -j"$(nproc)" >&2
+  echo "demo: built $PROBE" >&2
+}
+if [ ! -x "$PROBE" ]; then build_probe; fi
 
 WORK=$(mktemp -d)
 PIDS=()

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "mtls_probe/text_layout.h"
 
 namespace mtls_probe {
 namespace {
@@ -446,6 +450,138 @@ TEST(Report, LinesStayWithinTheWidth) {
       start = end + 1;
     }
   }
+}
+
+// A rejection that names long DNs with spaces, in the evidence, the summary and the hint.
+ProbeResult long_dn_case() {
+  const std::string issuer =
+      "CN=Contractors Issuing CA 2019,OU=External Partners Division,O=Example Corporation Ltd,C=GB";
+  ProbeResult r = rejected_case();
+  r.facts.client_cert->issuer = issuer;
+  r.facts.client_cert->subject = "CN=alice smith,OU=Platform Engineering,O=Example Corporation Ltd";
+  r.facts.acceptable_ca_names = {"CN=Corp Root CA,O=Corp",
+                                 "CN=Corp Issuing CA 2,O=Example Corporation Ltd,C=GB"};
+  r.diagnosis.summary =
+      "The server refused your client certificate CN=alice smith,OU=Platform Engineering,O=Example "
+      "Corporation Ltd (issued by " +
+      issuer + "): it sent alert 48 unknown_ca.";
+  r.diagnosis.hints = {"the server does not trust \"" + issuer + "\", the CA that issued your certificate."};
+  return r;
+}
+
+std::vector<std::string> lines_of(const std::string& t) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < t.size()) {
+    const std::size_t end = t.find('\n', start);
+    out.push_back(t.substr(start, end - start));
+    start = end == std::string::npos ? t.size() : end + 1;
+  }
+  return out;
+}
+
+// A line wider than the report is allowed only when it holds one unbreakable token (a DN counts as one),
+// after its indent and an optional section label.
+bool single_token(std::string line, const std::vector<std::string>& dns) {
+  for (const auto& dn : dns) {
+    for (auto at = line.find(dn); at != std::string::npos; at = line.find(dn))
+      line.replace(at, dn.size(), "DN");
+  }
+  std::vector<std::string> tokens;
+  std::size_t pos = 0;
+  while ((pos = line.find_first_not_of(' ', pos)) != std::string::npos) {
+    const std::size_t end = line.find(' ', pos);
+    tokens.push_back(line.substr(pos, end - pos));
+    pos = end;
+  }
+  const bool labelled =
+      !tokens.empty() && (tokens[0] == "DNS" || tokens[0] == "TCP" || tokens[0] == "TLS" ||
+                          tokens[0] == "CLIENT" || tokens[0] == "HTTP" || tokens[0] == "hint:");
+  return tokens.size() <= (labelled ? 2u : 1u);
+}
+
+std::vector<std::string> dns_of(const ProbeFacts& f) {
+  std::vector<std::string> dns = f.acceptable_ca_names;
+  for (const auto& c : {f.server_cert, f.client_cert}) {
+    if (c) dns.push_back(c->subject), dns.push_back(c->issuer);
+  }
+  return dns;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Runs of spaces and newlines become one space.
+std::string flatten(const std::string& t) {
+  std::string out;
+  for (char c : t) {
+    const bool blank = c == ' ' || c == '\n';
+    if (blank && !out.empty() && out.back() == ' ') continue;
+    out += blank ? ' ' : c;
+  }
+  return out;
+}
+
+TEST(Report, FitsWidths40And80And120WithoutSplittingADn) {
+  for (const ProbeResult& r :
+       {ok_case(), rejected_case(), http_error_case(), required_case(), long_dn_case()}) {
+    const std::vector<std::string> dns = dns_of(r.facts);
+    for (std::size_t w : {40u, 80u, 120u}) {
+      TextStyle style;
+      style.width = w;
+      const std::string t = render_text(r, style);
+      std::size_t widest = 0;
+      for (const auto& line : lines_of(t)) {
+        const std::size_t cps = text::display_width(line);
+        widest = std::max(widest, cps);
+        if (cps > w) {
+          EXPECT_TRUE(single_token(line, dns)) << "width " << w << ": " << line << "\n" << t;
+        }
+      }
+      // Every DN the report names is printed whole: wrapping never cut one at an inner space (in the text
+      // with line breaks and indents flattened to single spaces, a DN is found as often as in the text).
+      const std::string flat = flatten(t);
+      for (const auto& dn : dns) {
+        EXPECT_EQ(occurrences(flat, dn), occurrences(t, dn)) << "width " << w << ": " << dn << "\n" << t;
+      }
+      if (w == 120 && r.diagnosis.summary.size() > 120) {
+        EXPECT_GT(widest, 100u) << t;  // the room is used
+      }
+    }
+  }
+}
+
+TEST(Report, LongDnsStayWholeInSummaryHintAndEvidence) {
+  const ProbeResult r = long_dn_case();
+  TextStyle style;
+  style.width = 40;
+  const std::string t = render_text(r, style);
+  const std::string& issuer = r.facts.client_cert->issuer;
+  EXPECT_EQ(occurrences(t, issuer), 3u) << t;  // summary, CLIENT evidence, hint
+  // a DN longer than the width stands on a line of its own
+  bool alone = false;
+  for (const auto& line : lines_of(t)) {
+    const auto first = line.find_first_not_of(' ');
+    if (first != std::string::npos && line.compare(first, std::string::npos, issuer) == 0) alone = true;
+  }
+  EXPECT_TRUE(alone) << t;
+  EXPECT_NE(t.find("            CN=Corp Issuing CA 2,O=Example Corporation Ltd,C=GB\n"), std::string::npos)
+      << t;
+}
+
+TEST(Report, ALongUrlMovesOffTheVerdictLine) {
+  ProbeResult r = ok_case();
+  r.facts.url = "https://api.internal.example/orders/with/a/rather/long/path";
+  TextStyle style;
+  style.width = 40;
+  const std::string t = render_text(r, style);
+  EXPECT_EQ(t.rfind("✓ ok (exit 0)\n  https://api.internal.example/orders/with/a/rather/long/path\n", 0), 0u)
+      << t;
+  style.width = 80;
+  EXPECT_EQ(render_text(r, style).rfind("✓ ok (exit 0)  https://", 0), 0u);
 }
 
 TEST(Report, ClientCertRequired) {

@@ -16,8 +16,7 @@
 namespace mtls_probe {
 namespace {
 
-constexpr std::size_t kWidth = 100;          // wrap column
-constexpr std::size_t kTimingColumn = 96;    // timings end here
+constexpr std::size_t kTimingMargin = 4;     // timings end this many columns before the width
 constexpr std::size_t kEvidenceIndent = 10;  // "  DNS     "
 constexpr std::size_t kMaxCaNames = 20;
 constexpr std::size_t kMaxBodyLines = 3;
@@ -53,9 +52,15 @@ std::string clip(std::string_view s, std::size_t max) {
   return std::string(s.substr(0, i)) + "…";
 }
 
-std::string indented(std::string_view text, std::string_view first_prefix, std::size_t indent) {
-  const std::size_t first_width = kWidth > width(first_prefix) ? kWidth - width(first_prefix) : 20;
-  const std::vector<std::string> lines = wrap(text, first_width, kWidth - indent);
+// What is left of total columns after used, never less than a short word's room (narrow terminals).
+std::size_t room(std::size_t total, std::size_t used) {
+  return total > used + 10 ? total - used : 10;
+}
+
+std::string indented(std::string_view text, std::string_view first_prefix, std::size_t indent,
+                     std::size_t line_width) {
+  const std::size_t first_width = room(line_width, width(first_prefix));
+  const std::vector<std::string> lines = wrap(text, first_width, room(line_width, indent));
   std::string out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     out += i == 0 ? std::string(first_prefix) : std::string(indent, ' ');
@@ -135,9 +140,11 @@ std::string render_section(const Section& s, const TextStyle& style) {
         line.find_first_not_of(' ') == std::string::npos ? 0 : line.find_first_not_of(' ');
     const std::size_t indent = kEvidenceIndent + extra + (extra ? 0 : 2);
     std::string_view body = std::string_view(line).substr(extra);
-    std::size_t first_width = kWidth - kEvidenceIndent - extra;
-    if (first && !timing.empty()) first_width = kTimingColumn - kEvidenceIndent - extra - timing.size() - 2;
-    std::vector<std::string> wrapped = wrap(body, first_width, kWidth - indent);
+    const std::size_t timing_column = room(style.width, kTimingMargin);
+    std::size_t first_width = room(style.width, kEvidenceIndent + extra);
+    if (first && !timing.empty())
+      first_width = room(timing_column, kEvidenceIndent + extra + timing.size() + 2);
+    std::vector<std::string> wrapped = wrap(body, first_width, room(style.width, indent));
     for (std::size_t i = 0; i < wrapped.size(); ++i) {
       std::string text;
       if (first) {
@@ -148,7 +155,7 @@ std::string render_section(const Section& s, const TextStyle& style) {
       if (first && !timing.empty()) {
         const std::size_t used = kEvidenceIndent + extra + width(wrapped[i]);
         const std::size_t pad =
-            used + 2 + timing.size() <= kTimingColumn ? kTimingColumn - used - timing.size() : 2;
+            used + 2 + timing.size() <= timing_column ? timing_column - used - timing.size() : 2;
         text += std::string(pad, ' ') + timing;
       }
       out += text;
@@ -453,6 +460,29 @@ Section http_section(const ProbeFacts& f) {
   return s;
 }
 
+// The DNs this report names (as escaped for it): wrapping must never split one at its inner spaces.
+std::vector<std::string> named_dns(const ProbeFacts& f) {
+  std::vector<std::string> dns;
+  auto add = [&dns](const std::string& dn) {
+    if (!dn.empty()) dns.push_back(esc(dn));
+  };
+  for (const auto* c :
+       {f.server_cert ? &*f.server_cert : nullptr, f.client_cert ? &*f.client_cert : nullptr}) {
+    if (c != nullptr) add(c->subject), add(c->issuer);
+  }
+  for (const auto& c : f.server_chain) add(c.subject), add(c.issuer);
+  for (const auto& n : f.acceptable_ca_names) add(n);
+  for (const auto& n : f.client_chain_subjects) add(n);
+  // Longest first: a DN that contains a shorter one is glued as a whole.
+  std::sort(dns.begin(), dns.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  return dns;
+}
+
+Section keep_dns_together(Section s, const std::vector<std::string>& dns) {
+  for (auto& line : s.lines) line = text::keep_together(line, dns);
+  return s;
+}
+
 }  // namespace
 
 std::string render_text(const ProbeResult& result, const TextStyle& style) {
@@ -467,33 +497,39 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
   std::string head =
       fmt::format("{} {} (exit {})", ok ? "✓" : "✗", verdict_name(d.verdict), exit_code(d.verdict));
   out += paint(ok ? kGreen : kRed, head);
-  if (!f.url.empty()) out += "  " + clip(esc(f.url), 300);
+  if (!f.url.empty()) {
+    const std::string url = clip(esc(f.url), 300);
+    out += (width(head) + 2 + width(url) <= style.width ? "  " : "\n  ") + url;  // a long URL: own line
+  }
   out += '\n';
-  if (!d.summary.empty()) out += indented(esc(d.summary), "  ", 2);
+  const std::size_t cols = style.width;
+  const std::vector<std::string> dns = named_dns(f);
+  if (!d.summary.empty()) out += indented(text::keep_together(esc(d.summary), dns), "  ", 2, cols);
 
   if (f.usage_error) {
     if (d.summary.find(*f.usage_error) == std::string::npos) {
-      out += indented(esc(*f.usage_error), "  error: ", 9);
+      out += indented(esc(*f.usage_error), "  error: ", 9, cols);
     }
   } else {
     out += '\n';
     for (const Section& s :
          {dns_section(f), tcp_section(f), tls_section(f), client_section(f), http_section(f)}) {
-      out += render_section(s, style);
+      out += render_section(keep_dns_together(s, dns), style);
     }
   }
 
   const bool any_notes = !d.hints.empty() || !f.warnings.empty() || f.insecure;
   if (any_notes) out += '\n';
-  for (const auto& h : d.hints) out += indented(esc(h), "  " + paint(kYellow, "hint:") + " ", 8);
-  for (const auto& w : f.warnings) out += indented(esc(w), "  " + paint(kYellow, "warning:") + " ", 11);
+  for (const auto& h : d.hints)
+    out += indented(text::keep_together(esc(h), dns), "  " + paint(kYellow, "hint:") + " ", 8, cols);
+  for (const auto& w : f.warnings) out += indented(esc(w), "  " + paint(kYellow, "warning:") + " ", 11, cols);
   if (f.insecure) {
     const bool mentioned = std::any_of(f.warnings.begin(), f.warnings.end(), [](const std::string& w) {
       return w.find("-k") != std::string::npos || w.find("insecure") != std::string::npos;
     });
     if (!mentioned) {
       out += indented("-k/--insecure: the server's certificate was not required to verify",
-                      "  " + paint(kYellow, "warning:") + " ", 11);
+                      "  " + paint(kYellow, "warning:") + " ", 11, cols);
     }
   }
   return out;

@@ -81,8 +81,11 @@ int tls_version_number(TlsVersion v) {
 // Per-connection facts that OpenSSL callbacks fill in (attached to the SSL object as ex_data).
 
 struct TlsFacts {
-  bool accept_any_cert = false;   // nginx: the verify callback always returns 1, the HTTP layer decides
-  long verify_error = X509_V_OK;  // the first failure the verify callback saw
+  bool accept_any_cert = false;       // nginx: the verify callback always returns 1, the HTTP layer decides
+  bool require_cert = false;          // a missing client certificate is a failure (--client-auth require)
+  bool close_without_alert = false;   // --close-without-alert: a failure ends in a plain TCP close
+  bool closed_without_alert = false;  // the TLS 1.2 handshake was cut that way (inside the info callback)
+  long verify_error = X509_V_OK;      // the first failure the verify callback saw
   int verify_depth = -1;
   std::string verify_subject;  // of the certificate that failed
   std::vector<int> alerts_sent;
@@ -111,10 +114,29 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   return facts->accept_any_cert ? 1 : preverify_ok;
 }
 
+// True when the client certificate (or its absence) fails this server's policy. Only meaningful once the
+// client's Certificate message has been processed.
+bool client_cert_unacceptable(const SSL* ssl, const TlsFacts& facts) {
+  if (SSL_get0_peer_certificate(ssl) == nullptr) return facts.require_cert;
+  return facts.verify_error != X509_V_OK;
+}
+
+// --close-without-alert under TLS 1.2: the client's whole flight (Certificate ... Finished) has been read
+// and the server is about to send ChangeCipherSpec. Shutting the socket down here makes that write fail,
+// so the client sees the connection end inside its handshake, with no alert, as from GnuTLS.
+void close_tls12_handshake_if_unacceptable(const SSL* ssl, TlsFacts& facts) {
+  if (!facts.close_without_alert || facts.closed_without_alert) return;
+  if (SSL_version(ssl) >= TLS1_3_VERSION || SSL_get_state(ssl) != TLS_ST_SW_CHANGE) return;
+  if (!client_cert_unacceptable(ssl, facts)) return;
+  facts.closed_without_alert = true;
+  ::shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+}
+
 void info_callback(const SSL* ssl, int where, int ret) {
-  if ((where & SSL_CB_ALERT) == 0) return;
   TlsFacts* facts = facts_of(ssl);
   if (facts == nullptr) return;
+  if ((where & SSL_CB_LOOP) != 0) close_tls12_handshake_if_unacceptable(ssl, *facts);
+  if ((where & SSL_CB_ALERT) == 0) return;
   const int code = ret & 0xff;
   if (code == SSL_AD_CLOSE_NOTIFY) return;
   ((where & SSL_CB_WRITE) != 0 ? facts->alerts_sent : facts->alerts_received).push_back(code);
@@ -329,7 +351,11 @@ class Connection {
   }
 
   bool handshake();
+  bool close_if_unacceptable();
+  void log_closed_without_alert();
   void log_handshake_failure(Io io);
+  bool answered_unverified(const Request& req, bool head_only);
+  long verify_result() const;
   bool read_request(Request& req);
   enum class AuthOutcome { ok, no_pha, failed };
   AuthOutcome authenticate_after_handshake(const Request& req);
@@ -359,7 +385,12 @@ void Connection::serve() {
     sh_->log->error("{}cannot set up TLS: {}", prefix_, drain_openssl_errors());
     return;
   }
-  facts_.accept_any_cert = cfg.nginx_style;
+  // Verification failures never make OpenSSL send an alert in these modes: the HTTP layer (nginx,
+  // optional-no-verify) or the plain close decides.
+  facts_.accept_any_cert =
+      cfg.nginx_style || cfg.client_auth == ClientAuth::optional_no_verify || cfg.close_without_alert;
+  facts_.require_cert = cfg.client_auth == ClientAuth::require;
+  facts_.close_without_alert = cfg.close_without_alert;
   SSL_set_ex_data(ssl_.get(), facts_index(), &facts_);
 
   if (!handshake()) return;
@@ -373,10 +404,11 @@ void Connection::serve() {
   const std::string req_text = printable(req.line);
   X509* cert = SSL_get0_peer_certificate(ssl_.get());
 
-  // nginx: the handshake went through whatever the client sent; ngx_http_process_request decides.
+  // nginx: the handshake went through whatever the client sent; ngx_http_process_request decides
+  // (with optional_no_ca it leaves a bad certificate to the application).
   if (cfg.nginx_style && cfg.client_auth != ClientAuth::none) {
     const long verify = SSL_get_verify_result(ssl_.get());
-    if (cert != nullptr && verify != X509_V_OK) {
+    if (cert != nullptr && verify != X509_V_OK && cfg.client_auth != ClientAuth::optional_no_verify) {
       sh_->log->warn(
           "{}client SSL certificate verify error: {} while reading client request headers, "
           "request: \"{}\"",
@@ -412,6 +444,8 @@ void Connection::serve() {
     }
   }
 
+  if (answered_unverified(req, head_only)) return;
+
   const int status = status_for_path(cfg.status_rules, req.path, cfg.status);
   respond(status, "text/plain; charset=utf-8", describe_page(req, status), head_only, cfg.nginx_style);
   sh_->log->info("{}\"{}\" {} {}", prefix_, req_text, status, client_cert_text());
@@ -431,7 +465,11 @@ bool Connection::handshake() {
       who += verify == X509_V_OK ? ", verified" : ", verify error " + verify_text(verify);
     }
     sh_->log->info("{}{} {}, {}", prefix_, SSL_get_version(ssl_.get()), SSL_get_cipher_name(ssl_.get()), who);
-    return true;
+    return !close_if_unacceptable();
+  }
+  if (facts_.closed_without_alert) {
+    log_closed_without_alert();
+    return false;  // the socket is shut down already: no alert, no close_notify, nothing to drain
   }
   log_handshake_failure(io);
   if (errors_.has(SSL_R_HTTP_REQUEST)) {
@@ -442,6 +480,61 @@ bool Connection::handshake() {
     lingering_close();
   }
   return false;
+}
+
+// --close-without-alert after a completed handshake (TLS 1.3: the client's certificate arrives with its
+// Finished, after our Finished): close the socket before reading the request, without close_notify.
+bool Connection::close_if_unacceptable() {
+  if (!sh_->config.close_without_alert || !client_cert_unacceptable(ssl_.get(), facts_)) return false;
+  log_closed_without_alert();
+  fd_ = UniqueFd();
+  return true;
+}
+
+void Connection::log_closed_without_alert() {
+  const char* how = SSL_version(ssl_.get()) >= TLS1_3_VERSION
+                        ? "after the handshake, before reading the request"
+                        : "before sending Finished (TLS 1.2)";
+  if (SSL_get0_peer_certificate(ssl_.get()) == nullptr) {
+    sh_->log->warn("{}peer did not return a certificate: closed the connection without an alert {}", prefix_,
+                   how);
+    return;
+  }
+  sh_->log->warn(
+      "{}client SSL certificate verify error: {}, depth {}, subject \"{}\": closed the connection without "
+      "an alert {}",
+      prefix_, verify_text(facts_.verify_error), facts_.verify_depth, facts_.verify_subject, how);
+}
+
+long Connection::verify_result() const {
+  return facts_.verify_error != X509_V_OK ? facts_.verify_error : SSL_get_verify_result(ssl_.get());
+}
+
+// --status-if-unverified: the answer of an application that requested a certificate but lets the TLS
+// layer accept anything (node's `if (!req.client.authorized) res.status(401)`). True when it answered.
+bool Connection::answered_unverified(const Request& req, bool head_only) {
+  const auto& cfg = sh_->config;
+  if (cfg.client_auth != ClientAuth::optional && cfg.client_auth != ClientAuth::optional_no_verify)
+    return false;
+  const bool sent = SSL_get0_peer_certificate(ssl_.get()) != nullptr;
+  const long verify = sent ? verify_result() : X509_V_OK;
+  const std::string req_text = printable(req.line);
+  if (!sent) {
+    sh_->log->info("{}peer did not return a certificate (the request goes on: --client-auth {})", prefix_,
+                   client_auth_name(cfg.client_auth));
+  } else if (verify != X509_V_OK) {
+    sh_->log->warn(
+        "{}client SSL certificate verify error: {} while reading client request headers, subject \"{}\" "
+        "(accepted by the TLS layer: --client-auth {})",
+        prefix_, verify_text(verify), facts_.verify_subject, client_auth_name(cfg.client_auth));
+  }
+  if (!cfg.status_if_unverified || (sent && verify == X509_V_OK)) return false;
+  const int status = *cfg.status_if_unverified;
+  const std::string body = unverified_page(sent, verify);
+  respond(status, "text/plain; charset=utf-8", body, head_only, cfg.nginx_style);
+  sh_->log->info("{}\"{}\" {} ({})", prefix_, req_text, status, body.substr(0, body.size() - 1));
+  lingering_close();
+  return true;
 }
 
 void Connection::log_handshake_failure(Io io) {
@@ -636,7 +729,7 @@ std::string Connection::describe_page(const Request& req, int status) const {
   out += cfg.no_ca_names ? ", no CA names sent" : "";
   out += "\n";
   if (X509* cert = SSL_get0_peer_certificate(ssl)) {
-    const long verify = SSL_get_verify_result(ssl);
+    const long verify = verify_result();
     out += "client certificate: " + name_to_string(X509_get_subject_name(cert)) + "\n";
     out += "client certificate issuer: " + name_to_string(X509_get_issuer_name(cert)) + "\n";
     out += std::string("client certificate verified: ") +
@@ -645,9 +738,10 @@ std::string Connection::describe_page(const Request& req, int status) const {
     out += "client certificate: none\n";
   }
   if (status >= 400) {
-    out +=
-        "note: the client certificate (if any) was accepted; this status is the configured answer "
-        "(--status / --status-for-path), an authorization decision\n";
+    out += cfg.client_auth == ClientAuth::optional_no_verify
+               ? "note: this status is the configured answer (--status / --status-for-path)\n"
+               : "note: the client certificate (if any) was accepted; this status is the configured answer "
+                 "(--status / --status-for-path), an authorization decision\n";
   }
   return out;
 }
@@ -805,10 +899,14 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
   }
   int mode = SSL_VERIFY_NONE;
   if (!per_location) {
-    if (cfg.client_auth == ClientAuth::optional) mode = SSL_VERIFY_PEER;
+    if (cfg.client_auth == ClientAuth::optional || cfg.client_auth == ClientAuth::optional_no_verify) {
+      mode = SSL_VERIFY_PEER;
+    }
     if (cfg.client_auth == ClientAuth::require) {
-      // nginx asks but never fails the handshake; Apache fails it with the matching alert.
-      mode = cfg.nginx_style ? SSL_VERIFY_PEER : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      // nginx asks but never fails the handshake; Apache fails it with the matching alert. With
+      // --close-without-alert the server itself closes after the handshake.
+      mode = cfg.nginx_style || cfg.close_without_alert ? SSL_VERIFY_PEER
+                                                        : SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     }
   }
   SSL_CTX_set_verify(c, mode, verify_callback);
@@ -901,13 +999,16 @@ void Server::run() {
   Shared& sh = *impl_->shared;
   const auto& cfg = sh.config;
   const int max_active = cfg.max_connections;
+  std::string style = cfg.nginx_style ? ", nginx style" : "";
+  if (cfg.status_if_unverified) style += ", " + std::to_string(*cfg.status_if_unverified) + " if unverified";
+  if (cfg.close_without_alert) style += ", close without alert";
   sh.log->info("serving {} (client auth: {}{}{}{}, TLS {}..{}){}", https_url(impl_->host, impl_->port),
                client_auth_name(cfg.client_auth),
                sh.per_location ? " for paths under " + sh.auth_prefix : std::string(),
                cfg.client_auth == ClientAuth::none ? ""
                : cfg.no_ca_names                   ? ", no CA names sent"
                                                    : ", CA names from " + cfg.client_ca_file,
-               cfg.nginx_style ? ", nginx style" : "", cfg.min_version == TlsVersion::v1_3 ? "1.3" : "1.2",
+               style, cfg.min_version == TlsVersion::v1_3 ? "1.3" : "1.2",
                cfg.max_version == TlsVersion::v1_2 ? "1.2" : "1.3", cfg.once ? ", one connection" : "");
   // Connection threads are joined, never detached: a detached one could still hold the shared state (and
   // with it the SSL_CTX) when the process exits. done[i] says that workers[i] has finished its connection.

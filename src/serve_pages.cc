@@ -1,5 +1,7 @@
 // The configuration pieces of `serve` that need no sockets: option parsing, status rules, and the exact
 // pages nginx and Apache answer with, so that a client sees byte-for-byte what it would see in the field.
+#include <openssl/x509.h>
+
 #include <charconv>
 #include <string>
 
@@ -10,6 +12,7 @@ namespace mtls_probe::serve {
 std::optional<ClientAuth> parse_client_auth(std::string_view text) {
   if (text == "require") return ClientAuth::require;
   if (text == "optional") return ClientAuth::optional;
+  if (text == "optional-no-verify") return ClientAuth::optional_no_verify;
   if (text == "none") return ClientAuth::none;
   if (text == "post-handshake") return ClientAuth::post_handshake;
   return std::nullopt;
@@ -21,6 +24,8 @@ const char* client_auth_name(ClientAuth mode) {
       return "require";
     case ClientAuth::optional:
       return "optional";
+    case ClientAuth::optional_no_verify:
+      return "optional-no-verify";
     case ClientAuth::none:
       return "none";
     case ClientAuth::post_handshake:
@@ -155,6 +160,13 @@ std::string nginx_error_page(NginxPage page) {
   return out;
 }
 
+std::string unverified_page(bool cert_sent, long verify_error) {
+  if (!cert_sent) return "no client certificate\n";
+  if (verify_error == X509_V_OK) return "client certificate verified\n";
+  return std::string("client certificate not verified: ") + X509_verify_cert_error_string(verify_error) +
+         "\n";
+}
+
 std::string apache_pha_forbidden_page() {
   // Apache 2.4 (ssl_hook_Access, AH10158) sets the error note that its 403 page shows after the
   // standard sentence.
@@ -172,6 +184,39 @@ std::string https_url(const std::string& host, uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
   return "https://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/";
 }
+
+namespace {
+
+// --status-if-unverified and --close-without-alert: which modes they make sense with.
+void check_unverified_options(const ServeConfig& c, std::vector<std::string>& problems) {
+  const bool optional =
+      c.client_auth == ClientAuth::optional || c.client_auth == ClientAuth::optional_no_verify;
+  if (c.status_if_unverified) {
+    if (!optional) {
+      problems.push_back(
+          "--status-if-unverified needs --client-auth optional or optional-no-verify (with require a "
+          "client without a valid certificate never gets to HTTP)");
+    }
+    if (!valid_status(*c.status_if_unverified)) {
+      problems.push_back("--status-if-unverified must be between 200 and 599");
+    }
+    if (c.close_without_alert) {
+      problems.push_back("--status-if-unverified and --close-without-alert exclude each other");
+    }
+  }
+  if (c.close_without_alert) {
+    if (c.client_auth != ClientAuth::require && c.client_auth != ClientAuth::optional) {
+      problems.push_back("--close-without-alert needs --client-auth require or optional");
+    }
+    if (c.client_auth_path) {
+      problems.push_back(
+          "--close-without-alert works on the handshake's request, not with --client-auth-path");
+    }
+    if (c.nginx_style) problems.push_back("--close-without-alert cannot be combined with --nginx-style");
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> check_config(const ServeConfig& c) {
   std::vector<std::string> problems;
@@ -201,6 +246,7 @@ std::vector<std::string> check_config(const ServeConfig& c) {
         "--nginx-style cannot be combined with a post-handshake / per-path client certificate "
         "request: nginx only asks in the handshake");
   }
+  check_unverified_options(c, problems);
   if (!valid_status(c.status)) problems.push_back("--status must be between 200 and 599");
   for (const auto& rule : c.status_rules) {
     if (!valid_status(rule.status)) problems.push_back("--status-for-path " + rule.prefix + ": bad status");

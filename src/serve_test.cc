@@ -35,6 +35,9 @@ namespace fs = std::filesystem;
 TEST(ServeOptions, ParsesClientAuthModes) {
   EXPECT_EQ(parse_client_auth("require"), ClientAuth::require);
   EXPECT_EQ(parse_client_auth("optional"), ClientAuth::optional);
+  EXPECT_EQ(parse_client_auth("optional-no-verify"), ClientAuth::optional_no_verify);
+  EXPECT_STREQ(client_auth_name(ClientAuth::optional_no_verify), "optional-no-verify");
+  EXPECT_FALSE(parse_client_auth("optional_no_ca").has_value());
   EXPECT_EQ(parse_client_auth("none"), ClientAuth::none);
   EXPECT_EQ(parse_client_auth("post-handshake"), ClientAuth::post_handshake);
   EXPECT_FALSE(parse_client_auth("post_handshake").has_value());
@@ -109,6 +112,14 @@ TEST(ServePages, ApachePhaPageNamesTheReason) {
   EXPECT_NE(page.find("Cannot perform Post-Handshake Authentication"), std::string::npos);
 }
 
+TEST(ServePages, UnverifiedPageNamesTheProblemAsNodeAppsDo) {
+  EXPECT_EQ(unverified_page(false, X509_V_OK), "no client certificate\n");
+  EXPECT_EQ(unverified_page(true, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY),
+            "client certificate not verified: unable to get local issuer certificate\n");
+  EXPECT_EQ(unverified_page(true, X509_V_ERR_CERT_HAS_EXPIRED),
+            "client certificate not verified: certificate has expired\n");
+}
+
 TEST(ServePages, UrlsBracketIpv6) {
   EXPECT_EQ(https_url("127.0.0.1", 8443), "https://127.0.0.1:8443/");
   EXPECT_EQ(https_url("::1", 443), "https://[::1]:443/");
@@ -170,6 +181,57 @@ TEST(ServeConfigCheck, NamesEachProblem) {
   c = minimal_config();
   c.status = 99;
   EXPECT_TRUE(has_problem(c, "--status"));
+}
+
+TEST(ServeConfigCheck, StatusIfUnverifiedNeedsAnOptionalMode) {
+  ServeConfig c = minimal_config();
+  c.client_auth = ClientAuth::optional_no_verify;
+  EXPECT_TRUE(check_config(c).empty());
+  c.status_if_unverified = 401;
+  EXPECT_TRUE(check_config(c).empty());
+  c.client_auth = ClientAuth::optional;
+  EXPECT_TRUE(check_config(c).empty());
+  for (ClientAuth mode : {ClientAuth::require, ClientAuth::none, ClientAuth::post_handshake}) {
+    c.client_auth = mode;
+    EXPECT_TRUE(has_problem(c, "--status-if-unverified needs --client-auth optional"))
+        << client_auth_name(mode);
+  }
+  c.client_auth = ClientAuth::optional_no_verify;
+  c.status_if_unverified = 99;
+  EXPECT_TRUE(has_problem(c, "--status-if-unverified must be between 200 and 599"));
+  c.status_if_unverified = 600;
+  EXPECT_TRUE(has_problem(c, "--status-if-unverified must be between 200 and 599"));
+  // optional-no-verify needs the CA too: it still verifies (and sends the CA names)
+  c = minimal_config();
+  c.client_auth = ClientAuth::optional_no_verify;
+  c.client_ca_file.clear();
+  EXPECT_TRUE(has_problem(c, "--client-auth optional-no-verify needs --client-ca"));
+}
+
+TEST(ServeConfigCheck, CloseWithoutAlertNeedsAHandshakeCheck) {
+  ServeConfig c = minimal_config();
+  c.close_without_alert = true;
+  EXPECT_TRUE(check_config(c).empty());  // with require (the default)
+  c.client_auth = ClientAuth::optional;
+  EXPECT_TRUE(check_config(c).empty());
+  for (ClientAuth mode : {ClientAuth::optional_no_verify, ClientAuth::none, ClientAuth::post_handshake}) {
+    c.client_auth = mode;
+    EXPECT_TRUE(has_problem(c, "--close-without-alert needs --client-auth require or optional"))
+        << client_auth_name(mode);
+  }
+  c = minimal_config();
+  c.close_without_alert = true;
+  c.client_auth_path = "/secure";
+  EXPECT_TRUE(has_problem(c, "--client-auth-path"));
+  c = minimal_config();
+  c.close_without_alert = true;
+  c.nginx_style = true;
+  EXPECT_TRUE(has_problem(c, "--nginx-style"));
+  c = minimal_config();
+  c.client_auth = ClientAuth::optional;
+  c.close_without_alert = true;
+  c.status_if_unverified = 401;
+  EXPECT_TRUE(has_problem(c, "exclude each other"));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -525,6 +587,87 @@ TEST(ServeServer, PostHandshakeAuthOnAPathOnly) {
   EXPECT_NE(renegotiated.response.find("client certificate: CN=mtls-probe client"), std::string::npos)
       << renegotiated.response;
   EXPECT_NE(log.text().find("by renegotiation (TLS 1.2)"), std::string::npos) << log.text();
+}
+
+TEST(ServeServer, OptionalNoVerifyAnswersTheUnverifiedStatus) {
+  const auto& f = shared_pki();
+  LogCapture log;
+  ServeConfig cfg = pki_config(f, log);
+  cfg.client_auth = ClientAuth::optional_no_verify;
+  cfg.status_if_unverified = 401;
+  RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  auto good = fetch(server.port(), f, f.client_p12, "/");
+  EXPECT_NE(good.response.find("HTTP/1.1 200 OK"), std::string::npos) << good.response;
+  auto other = fetch(server.port(), f, f.other_client_p12, "/");
+  EXPECT_TRUE(other.handshake_ok);
+  EXPECT_EQ(other.alert, -1);
+  EXPECT_NE(other.response.find("HTTP/1.1 401 Unauthorized"), std::string::npos) << other.response;
+  EXPECT_NE(other.response.find(
+                "\r\n\r\nclient certificate not verified: unable to get local issuer certificate\n"),
+            std::string::npos)
+      << other.response;
+  auto none = fetch(server.port(), f, "", "/");
+  EXPECT_NE(none.response.find("HTTP/1.1 401 Unauthorized"), std::string::npos) << none.response;
+  EXPECT_NE(none.response.find("\r\n\r\nno client certificate\n"), std::string::npos) << none.response;
+  const std::string text = log.text();
+  EXPECT_NE(
+      text.find("client SSL certificate verify error: (20:unable to get local issuer certificate) while "
+                "reading client request headers"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"GET / HTTP/1.1\" 401 (no client certificate)"), std::string::npos) << text;
+}
+
+TEST(ServeServer, OptionalNoVerifyWithoutAStatusAnswersNormally) {
+  const auto& f = shared_pki();
+  LogCapture log;
+  ServeConfig cfg = pki_config(f, log);
+  cfg.client_auth = ClientAuth::optional_no_verify;
+  RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  auto other = fetch(server.port(), f, f.other_client_p12, "/");
+  EXPECT_NE(other.response.find("HTTP/1.1 200 OK"), std::string::npos) << other.response;
+  EXPECT_NE(
+      other.response.find("client certificate verified: no (20:unable to get local issuer certificate)"),
+      std::string::npos)
+      << other.response;
+}
+
+TEST(ServeServer, CloseWithoutAlertSendsNoAlertAndNoAnswer) {
+  const auto& f = shared_pki();
+  LogCapture log;
+  ServeConfig cfg = pki_config(f, log);
+  cfg.close_without_alert = true;
+  RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  auto good = fetch(server.port(), f, f.client_p12, "/");
+  EXPECT_NE(good.response.find("HTTP/1.1 200 OK"), std::string::npos) << good.response;
+  // TLS 1.3: the client's handshake completes, then the connection just ends.
+  auto none = fetch(server.port(), f, "", "/");
+  EXPECT_TRUE(none.handshake_ok);
+  EXPECT_EQ(none.alert, -1);
+  EXPECT_EQ(none.response, "");
+  auto other = fetch(server.port(), f, f.other_client_p12, "/");
+  EXPECT_TRUE(other.handshake_ok);
+  EXPECT_EQ(other.alert, -1);
+  EXPECT_EQ(other.response, "");
+  // TLS 1.2: the server closes before its Finished, so the client's handshake fails, without an alert.
+  auto none12 = fetch(server.port(), f, "", "/", false, TLS1_2_VERSION);
+  EXPECT_FALSE(none12.handshake_ok);
+  EXPECT_EQ(none12.alert, -1);
+  auto other12 = fetch(server.port(), f, f.other_client_p12, "/", false, TLS1_2_VERSION);
+  EXPECT_FALSE(other12.handshake_ok);
+  EXPECT_EQ(other12.alert, -1);
+  auto good12 = fetch(server.port(), f, f.client_p12, "/", false, TLS1_2_VERSION);
+  EXPECT_NE(good12.response.find("HTTP/1.1 200 OK"), std::string::npos) << good12.response;
+  const std::string text = log.text();
+  EXPECT_NE(text.find("peer did not return a certificate: closed the connection without an alert after the "
+                      "handshake"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(20:unable to get local issuer certificate), depth 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("without an alert before sending Finished (TLS 1.2)"), std::string::npos) << text;
 }
 
 TEST(ServeServer, SilentClientDoesNotBlockOthersAndStopIsPrompt) {

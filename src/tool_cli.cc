@@ -16,6 +16,7 @@
 #include "mtls_probe/identity.h"
 #include "mtls_probe/probe.h"
 #include "mtls_probe/report.h"
+#include "mtls_probe/text_layout.h"
 #include "mtls_probe/url.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
@@ -41,7 +42,7 @@ int emit(const ProbeResult& result, bool json) {
   if (json) {
     std::cout << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
-    std::cout << render_text(result, TextStyle{use_color()});
+    std::cout << render_text(result, TextStyle{use_color(), text::output_width(STDOUT_FILENO)});
   }
   std::cout.flush();
   return exit_code(result.diagnosis.verdict);

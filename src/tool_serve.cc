@@ -25,6 +25,8 @@ struct RawServeArgs {
   bool no_ca_names = false;
   int status = 200;
   std::vector<std::string> status_for_path;
+  int status_if_unverified = 0;
+  bool close_without_alert = false;
   bool nginx_style = false;
   std::string tls_min, tls_max;
   bool once = false;
@@ -119,8 +121,10 @@ CLI::App* add_serve_command(CLI::App& app) {
                   "CA certificates (PEM) that issue client certificates; their names "
                   "are sent to the client")
       ->group(auth);
-  cmd->add_option("--client-auth", r.client_auth, "require (default) | optional | none | post-handshake")
-      ->check(CLI::IsMember({"require", "optional", "none", "post-handshake"}))
+  cmd->add_option("--client-auth", r.client_auth,
+                  "require (default) | optional | optional-no-verify (ask, accept any certificate at the "
+                  "TLS layer, remember whether it verified) | none | post-handshake")
+      ->check(CLI::IsMember({"require", "optional", "optional-no-verify", "none", "post-handshake"}))
       ->group(auth);
   cmd->add_option("--client-auth-path", r.client_auth_path,
                   "ask for the certificate only for paths under PREFIX, after the handshake (TLS 1.3 "
@@ -128,6 +132,16 @@ CLI::App* add_serve_command(CLI::App& app) {
       ->group(auth);
   cmd->add_flag("--no-ca-names", r.no_ca_names,
                 "send an empty CA name list (verification still uses --client-ca)")
+      ->group(auth);
+  cmd->add_option("--status-if-unverified", r.status_if_unverified,
+                  "with optional / optional-no-verify: answer CODE (e.g. 401) when the client sent no "
+                  "certificate or one that did not verify, with a body naming why, as node apps do")
+      ->check(CLI::Range(200, 599))
+      ->group(auth);
+  cmd->add_flag("--close-without-alert", r.close_without_alert,
+                "a missing or unverified client certificate ends the connection with a plain TCP close, "
+                "no TLS alert (GnuTLS, node with rejectUnauthorized): after the handshake under TLS 1.3, "
+                "inside it under TLS 1.2")
       ->group(auth);
   cmd->add_flag(
          "--nginx-style", r.nginx_style,
@@ -173,6 +187,9 @@ int run_serve_command() {
     cfg.client_auth_path = r.client_auth_path;
   cfg.no_ca_names = r.no_ca_names;
   cfg.status = r.status;
+  if (g_command != nullptr && g_command->count("--status-if-unverified") > 0)
+    cfg.status_if_unverified = r.status_if_unverified;
+  cfg.close_without_alert = r.close_without_alert;
   cfg.nginx_style = r.nginx_style;
   cfg.once = r.once;
   if (!r.tls_min.empty()) cfg.min_version = version_of(r.tls_min);

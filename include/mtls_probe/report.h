@@ -1,6 +1,7 @@
 // Printers: they only format a finished ProbeResult (text for a terminal, JSON for CI).
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@ namespace mtls_probe {
 
 struct TextStyle {
   bool color = false;  // ANSI colour: only on a TTY and never with NO_COLOR (decided by the caller)
+  // Columns to fit in: the front end passes text::output_width(STDOUT_FILENO) (the terminal's, COLUMNS, or
+  // at most 80 into a pipe). A line is longer only when it is one unbreakable word (a long DN, a URL).
+  std::size_t width = 100;
 };
 
 // The human report: verdict line first, then evidence per phase (DNS, TCP, TLS, CLIENT, HTTP), then hints.

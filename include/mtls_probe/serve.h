@@ -29,11 +29,15 @@ namespace mtls_probe::serve {
 // When and how the server asks for a client certificate.
 //   require        in the handshake, fail without a valid one (Apache `SSLVerifyClient require` on a vhost)
 //   optional       in the handshake, no certificate is fine, a bad one fails (Apache `optional`)
+//   optional_no_verify  in the handshake (with the CA names), any certificate passes the TLS layer and the
+//                  verification result is only remembered for the HTTP answer (nginx `optional_no_ca`,
+//                  node's `requestCert: true, rejectUnauthorized: false`)
 //   none           never asks
 //   post_handshake only for requests under --client-auth-path: TLS 1.3 post-handshake auth, TLS 1.2
 //                  renegotiation (Apache `SSLVerifyClient require` inside a <Location>)
-enum class ClientAuth { require, optional, none, post_handshake };
-std::optional<ClientAuth> parse_client_auth(std::string_view text);  // "require", "post-handshake", ...
+enum class ClientAuth { require, optional, optional_no_verify, none, post_handshake };
+// "require", "optional", "optional-no-verify", "none", "post-handshake"
+std::optional<ClientAuth> parse_client_auth(std::string_view text);
 const char* client_auth_name(ClientAuth mode);
 
 // --status-for-path PATH=CODE
@@ -47,6 +51,10 @@ bool valid_status(int status);
 // The status of the longest rule whose prefix matches path (plain string prefix, as nginx's prefix
 // locations), else fallback. The query string is ignored.
 int status_for_path(const std::vector<StatusRule>& rules, std::string_view path, int fallback);
+
+// The body of the --status-if-unverified answer, worded as node apps word it: "no client certificate" or
+// "client certificate not verified: <OpenSSL's reason>" (verify_error is an X509_V_ERR_* code).
+std::string unverified_page(bool cert_sent, long verify_error);
 
 // "OK", "Forbidden", ...; "Unknown" for codes without a standard phrase.
 const char* reason_phrase(int status);
@@ -115,6 +123,13 @@ struct ServeConfig {
   bool no_ca_names = false;
   int status = 200;
   std::vector<StatusRule> status_rules;
+  // Set: the status answered when the client sent no certificate or one that did not verify (optional,
+  // optional_no_verify), with unverified_page() as the body. Unset: such clients get the normal status.
+  std::optional<int> status_if_unverified;
+  // A missing or unverified client certificate ends the connection with a plain TCP close: no alert, no
+  // close_notify, no HTTP answer (GnuTLS servers, node with rejectUnauthorized: true). Under TLS 1.3 the
+  // client has finished its handshake by then; under TLS 1.2 the server closes before its Finished.
+  bool close_without_alert = false;
   bool nginx_style = false;
   TlsVersion min_version = TlsVersion::v1_2;
   TlsVersion max_version = TlsVersion::any;

@@ -1,7 +1,9 @@
-// Laying out terminal text: colours, display width, word wrap. Shared by the probe report and inspect.
+// Laying out terminal text: colours, display width, word wrap, the width of the terminal. Shared by the
+// probe report and inspect.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,12 +16,31 @@ inline constexpr std::string_view kYellow = "\x1b[33m";
 inline constexpr std::string_view kBold = "\x1b[1m";
 inline constexpr std::string_view kReset = "\x1b[0m";
 
+// Report width when stdout is not a terminal (and the most it may be then), and the narrowest we lay out.
+inline constexpr std::size_t kDefaultWidth = 80;
+inline constexpr std::size_t kMinWidth = 30;
+
+// The width to lay the report out in: COLUMNS when it is a positive number, else the terminal's columns
+// (tty_columns, from TIOCGWINSZ; nullopt when unknown), else kDefaultWidth; at most kDefaultWidth when
+// stdout is not a terminal, never below kMinWidth.
+std::size_t choose_width(const char* columns_env, std::optional<std::size_t> tty_columns, bool is_tty);
+// choose_width() for a file descriptor (stdout): reads COLUMNS, isatty() and TIOCGWINSZ.
+std::size_t output_width(int fd);
+
 // Display width in code points of valid UTF-8 (wide CJK glyphs are not special-cased). Our own colour
 // sequences take no room; escaped network text never contains ESC.
 std::size_t display_width(std::string_view s);
 
+// A space that wrap() never breaks at and prints as ' ' (escaped text never contains this control byte).
+inline constexpr char kNoBreakSpace = '\x1f';
+// s with every space made a kNoBreakSpace: one unbreakable word for wrap() (an RFC 4514 DN, "CN=Test CA").
+std::string no_break(std::string_view s);
+// text with the spaces inside every occurrence of each phrase (DNs named in a sentence) made unbreakable.
+std::string keep_together(std::string_view text, const std::vector<std::string>& phrases);
+
 // Greedy word wrap at spaces: the first line at most first_width wide, the others rest_width; spacing inside
-// a line is kept, a word longer than the line (a fingerprint) stays whole. Never returns no line.
+// a line is kept, a word longer than the line (a fingerprint, a long DN) stays whole on a line of its own.
+// Never returns no line. kNoBreakSpace comes out as ' '.
 std::vector<std::string> wrap(std::string_view text, std::size_t first_width, std::size_t rest_width);
 
 }  // namespace mtls_probe::text

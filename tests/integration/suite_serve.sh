@@ -341,6 +341,74 @@ probe "${CA[@]}" "${ID_OTHER[@]}" "$SERVE_URL"
 expect_verdict client-cert-rejected 9
 stop_pid "$SERVE_PID"
 
+# --- optional-no-verify (node's rejectUnauthorized: false, nginx optional_no_ca) ----------------------
+start_serve nocheck "${SERVE_PKI[@]}" --client-auth optional-no-verify --status-if-unverified 401
+scenario "optional-no-verify + --status-if-unverified 401: good certificate -> ok"
+probe "${CA[@]}" "${ID_GOOD[@]}" "$SERVE_URL"
+expect_verdict ok 0
+expect_json tls.client_cert_requested true
+expect_json_value tls.acceptable_ca_names '["CN=mtls-probe serve CA,O=mtls-probe serve"]'
+expect_json http.status 200
+scenario "optional-no-verify + --status-if-unverified 401: other-CA certificate -> HTTP 401 naming the problem"
+probe "${CA[@]}" "${ID_OTHER[@]}" "$SERVE_URL"
+# http-error until the diagnosis attributes a 401 after an unverified certificate to it (client-cert-rejected)
+expect_json_in verdict http-error client-cert-rejected
+expect_json http.status 401
+expect_json tls.client_cert_sent true
+expect_json tls.alert null
+expect_json_contains http.body_excerpt "client certificate not verified: unable to get local issuer certificate"
+expect_log "client SSL certificate verify error: (20:unable to get local issuer certificate) while reading client request headers"
+expect_log '"GET / HTTP/1.1" 401 (client certificate not verified: unable to get local issuer certificate)'
+scenario "optional-no-verify + --status-if-unverified 401: no certificate -> client-cert-required (401)"
+probe "${CA[@]}" "$SERVE_URL"
+expect_verdict client-cert-required 8
+expect_json http.status 401
+expect_json tls.client_cert_sent false
+expect_json_contains http.body_excerpt "no client certificate"
+expect_log '"GET / HTTP/1.1" 401 (no client certificate)'
+stop_pid "$SERVE_PID"
+
+scenario "optional-no-verify without --status-if-unverified: the TLS layer lets a bad certificate through"
+start_serve nocheck200 "${SERVE_PKI[@]}" --client-auth optional-no-verify
+probe "${CA[@]}" "${ID_OTHER[@]}" "$SERVE_URL"
+expect_json http.status 200
+expect_json tls.alert null
+expect_json_contains http.body_excerpt "client certificate verified: no (20:unable to get local issuer certificate)"
+stop_pid "$SERVE_PID"
+
+# --- --close-without-alert (GnuTLS servers, node with rejectUnauthorized: true) ----------------------
+start_serve noalert "${SERVE_PKI[@]}" --close-without-alert
+scenario "--close-without-alert, TLS 1.3: good certificate -> ok"
+probe "${CA[@]}" "${ID_GOOD[@]}" "$SERVE_URL"
+expect_verdict ok 0
+scenario "--close-without-alert, TLS 1.3: no certificate -> the connection just ends (no alert, no HTTP)"
+probe "${CA[@]}" "$SERVE_URL"
+expect_json_in verdict protocol-error client-cert-required
+expect_json tls.version TLSv1.3
+expect_json tls.alert null
+expect_json http.status null
+expect_json tls.client_cert_requested true
+expect_log "peer did not return a certificate: closed the connection without an alert after the handshake"
+scenario "--close-without-alert, TLS 1.3: other-CA certificate -> the connection just ends"
+probe "${CA[@]}" "${ID_OTHER[@]}" "$SERVE_URL"
+expect_json_in verdict protocol-error client-cert-rejected
+expect_json tls.alert null
+expect_json http.status null
+expect_json tls.client_cert_sent true
+expect_log "client SSL certificate verify error: (20:unable to get local issuer certificate), depth 0"
+scenario "--close-without-alert, --tls-max 1.2: no certificate -> client-cert-required (closed in the handshake)"
+probe "${CA[@]}" --tls-max 1.2 "$SERVE_URL"
+expect_verdict client-cert-required 8
+expect_json tls.alert null
+expect_json http.status null
+expect_log "closed the connection without an alert before sending Finished (TLS 1.2)"
+scenario "--close-without-alert, --tls-max 1.2: other-CA certificate -> no alert"
+probe "${CA[@]}" --tls-max 1.2 "${ID_OTHER[@]}" "$SERVE_URL"
+expect_json_in verdict client-cert-rejected protocol-error tls-handshake-failure
+expect_json tls.alert null
+expect_json tls.client_cert_sent true
+stop_pid "$SERVE_PID"
+
 start_serve none "${SERVE_PKI[@]}" --client-auth none
 scenario "--client-auth none: nothing is asked"
 probe "${CA[@]}" "${ID_GOOD[@]}" "$SERVE_URL"
@@ -392,6 +460,17 @@ check "--status-for-path without '/' -> exit 1" test $? = 1
 check "the message names the option" grep -q -- "--status-for-path" "$TMP/bad.err"
 "$SERVE_BIN" serve --client-auth optional --client-auth-path /x --pki-dir "$PKI_DIR" >/dev/null 2>&1 </dev/null
 check "--client-auth-path with optional -> exit 1" test $? = 1
+"$SERVE_BIN" serve --status-if-unverified 401 --pki-dir "$PKI_DIR" >/dev/null 2>"$TMP/bad.err" </dev/null
+check "--status-if-unverified with require -> exit 1" test $? = 1
+check "the message names the option" grep -q -- "--status-if-unverified needs" "$TMP/bad.err"
+"$SERVE_BIN" serve --client-auth optional-no-verify --close-without-alert --pki-dir "$PKI_DIR" >/dev/null \
+  2>"$TMP/bad.err" </dev/null
+check "--close-without-alert with optional-no-verify -> exit 1" test $? = 1
+"$SERVE_BIN" serve --client-auth optional-no-verify --status-if-unverified 99 --pki-dir "$PKI_DIR" >/dev/null \
+  2>&1 </dev/null
+check "--status-if-unverified 99 -> exit 1" test $? = 1
+check "serve --help documents the new options" bash -c '"$1" serve --help | grep -q -- "--close-without-alert" &&
+  "$1" serve --help | grep -q -- "--status-if-unverified" && "$1" serve --help | grep -q -- "optional-no-verify"' _ "$SERVE_BIN"
 "$SERVE_BIN" serve --cert /nonexistent.pem --key /nonexistent.key --client-ca "$PKI_DIR/ca.pem" >/dev/null \
   2>"$TMP/bad.err" </dev/null
 check "missing server certificate -> exit 2" test $? = 2
