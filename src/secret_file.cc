@@ -76,15 +76,16 @@ Expected<SecretBytes, IdentityFailure> read_secret_file(const std::string& path,
   if (fd.get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return Unexpected{failure(IdentityProblem::file_missing, fmt::format("{} '{}' does not exist", what, path))};
+      return Unexpected{
+          failure(IdentityProblem::file_missing, fmt::format("{} '{}' does not exist", what, path))};
     }
     return Unexpected{failure(IdentityProblem::file_unreadable,
                               fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)))};
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return Unexpected{
-        failure(IdentityProblem::file_unreadable, fmt::format("{} '{}' is a directory, not a file", what, path))};
+    return Unexpected{failure(IdentityProblem::file_unreadable,
+                              fmt::format("{} '{}' is a directory, not a file", what, path))};
   }
   const bool regular = S_ISREG(st.st_mode);
   const auto deadline = Clock::now() + wait;
@@ -97,16 +98,18 @@ Expected<SecretBytes, IdentityFailure> read_secret_file(const std::string& path,
   };
   for (;;) {
     if (!regular && !wait_readable(fd.get(), deadline)) {
-      return fail(IdentityProblem::file_unreadable,
-                  fmt::format("{} '{}' is not a regular file and delivered no data within {} s (a FIFO with no "
-                              "writer?)",
-                              what, path, wait.count() / 1000.0));
+      return fail(
+          IdentityProblem::file_unreadable,
+          fmt::format("{} '{}' is not a regular file and delivered no data within {} s (a FIFO with no "
+                      "writer?)",
+                      what, path, wait.count() / 1000.0));
     }
     const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n < 0) {
       const int err = errno;
-      return fail(IdentityProblem::file_unreadable, fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
+      return fail(IdentityProblem::file_unreadable,
+                  fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)));
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > limit) {
