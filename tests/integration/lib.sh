@@ -382,6 +382,33 @@ start_python_listener() {
   done
 }
 
+# start_serve NAME ARGS... — `mtls-probe serve --port 0 ARGS` in the background (binary: $SERVE_BIN, else
+# $PROBE); waits for its "listening on" line. Sets SERVE_PID, SERVE_URL (https://127.0.0.1:PORT/),
+# SERVE_OUT (stdout) and SERVE_LOG (stderr). Port 0: the kernel picks the port, serve prints it.
+start_serve() {
+  local name=$1 i
+  shift
+  local d="$TMP/serve-$name"
+  mkdir -p "$d"
+  SERVE_OUT="$d/out"
+  SERVE_LOG="$d/err"
+  SERVE_URL=""
+  "${SERVE_BIN:-$PROBE}" serve --port 0 "$@" >"$SERVE_OUT" 2>"$SERVE_LOG" </dev/null &
+  SERVE_PID=$!
+  track_pid "$SERVE_PID" "serve-$name" "$SERVE_LOG"
+  for ((i = 0; i < 200; i++)); do
+    SERVE_URL=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$SERVE_OUT")
+    [[ -n $SERVE_URL ]] && return 0
+    if ! kill -0 "$SERVE_PID" 2>/dev/null; then
+      cat "$SERVE_LOG" >&2
+      die "serve $name exited before listening"
+    fi
+    sleep 0.05
+  done
+  cat "$SERVE_LOG" >&2
+  die "serve $name printed no 'listening on' line"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # probing and assertions
 #

@@ -64,29 +64,20 @@ Listen 127.0.0.1:$AL12
 " "$A13" "$A12" "$AL13" "$AL12"
 
 # ---- serve staging the same behaviours with the same PKI
-# start_serve VAR ARGS...: starts serve, waits for "listening on", stores its URL in VAR.
-start_serve() {
-  local var=$1 i url=""
+# serve_as VAR ARGS...: start_serve (lib.sh) with the suite's PKI; stores its URL in VAR.
+serve_as() {
+  local var=$1
   shift
-  local d="$TMP/serve-$var"
-  mkdir -p "$d"
-  "$PROBE" serve --port 0 --cert "$PKI/server-chain.pem" --key "$PKI/server.key" \
-    --client-ca "$PKI/client-ca-bundle.pem" "$@" >"$d/out" 2>"$d/err" </dev/null &
-  track_pid "$!" "serve-$var" "$d/err"
-  for ((i = 0; i < 200; i++)); do
-    url=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$d/out")
-    [[ -n $url ]] && break
-    sleep 0.05
-  done
-  [[ -n $url ]] || die "serve $var did not start: $(cat "$d/err")"
+  start_serve "$var" --cert "$PKI/server-chain.pem" --key "$PKI/server.key" \
+    --client-ca "$PKI/client-ca-bundle.pem" "$@"
   # the server certificate is for localhost: keep the name, reach serve's address
-  printf -v "$var" '%s' "${url/127.0.0.1/localhost}"
+  printf -v "$var" '%s' "${SERVE_URL/127.0.0.1/localhost}"
 }
-start_serve S_NGINX --nginx-style --status-for-path /forbidden=403
-start_serve S13 --client-auth require --tls-max 1.3 --tls-min 1.3
-start_serve S12 --client-auth require --tls-max 1.2
-start_serve SL13 --client-auth require --client-auth-path / --tls-min 1.3
-start_serve SL12 --client-auth require --client-auth-path / --tls-max 1.2
+serve_as S_NGINX --nginx-style --status-for-path /forbidden=403
+serve_as S13 --client-auth require --tls-max 1.3 --tls-min 1.3
+serve_as S12 --client-auth require --tls-max 1.2
+serve_as SL13 --client-auth require --client-auth-path / --tls-min 1.3
+serve_as SL12 --client-auth require --client-auth-path / --tls-max 1.2
 
 FIELDS=(verdict exit_code tls.version tls.alert.name tls.alert.from tls.client_cert_requested
   tls.client_cert_sent tls.client_cert_request_phase http.status client_cert.issuer_in_acceptable_ca_names)

@@ -105,20 +105,7 @@ check "stderr warns that the password is visible in the process list" grep -q "p
 assert_no_password
 
 # --- -v shows the HTTP exchange as curl -v does, never a credential value ----------------------------
-d="$TMP/serve"
-mkdir -p "$d"
-"$PROBE" serve --port 0 --cert "$PKI/server-chain.pem" --key "$PKI/server.key" --client-ca "$PKI/ca.pem" \
-  >"$d/out" 2>"$d/err" </dev/null &
-SERVE_PID=$!
-track_pid "$SERVE_PID" serve "$d/err"
-SERVE_URL=""
-for ((i = 0; i < 200; i++)); do
-  SERVE_URL=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$d/out")
-  [[ -n $SERVE_URL ]] && break
-  kill -0 "$SERVE_PID" 2>/dev/null || { cat "$d/err" >&2; die "serve exited before listening"; }
-  sleep 0.05
-done
-[[ -n $SERVE_URL ]] || die "serve printed no 'listening on' line"
+start_serve trace --cert "$PKI/server-chain.pem" --key "$PKI/server.key" --client-ca "$PKI/ca.pem"
 SERVE_HOSTPORT=${SERVE_URL#https://}
 SERVE_HOSTPORT=${SERVE_HOSTPORT%/}
 

@@ -16,31 +16,7 @@ fi
 make_tmp
 PKI_DIR="$TMP/serve-pki"
 
-# start_serve NAME ARGS... — `serve --port 0 --pki-dir $PKI_DIR ARGS` in the background; waits for the
-# "listening on" line. Sets SERVE_PID, SERVE_URL (https://127.0.0.1:PORT/), SERVE_LOG (stderr), SERVE_OUT.
-start_serve() {
-  local name=$1 i
-  shift
-  local d="$TMP/serve-$name"
-  mkdir -p "$d"
-  SERVE_OUT="$d/out"
-  SERVE_LOG="$d/err"
-  SERVE_URL=""
-  "$SERVE_BIN" serve --port 0 "$@" >"$SERVE_OUT" 2>"$SERVE_LOG" </dev/null &
-  SERVE_PID=$!
-  track_pid "$SERVE_PID" "serve-$name" "$SERVE_LOG"
-  for ((i = 0; i < 200; i++)); do
-    SERVE_URL=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$SERVE_OUT")
-    [[ -n $SERVE_URL ]] && return 0
-    if ! kill -0 "$SERVE_PID" 2>/dev/null; then
-      cat "$SERVE_LOG" >&2
-      die "serve $name exited before listening"
-    fi
-    sleep 0.05
-  done
-  cat "$SERVE_LOG" >&2
-  die "serve $name printed no 'listening on' line"
-}
+# start_serve (lib.sh) runs $SERVE_BIN.
 
 # expect_log TEXT — serve's stderr (SERVE_LOG) contains TEXT; waits up to 2 s (the server logs after it
 # answered, so the probe may finish first)

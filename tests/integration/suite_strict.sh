@@ -10,25 +10,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 make_tmp
 PKI_DIR="$TMP/serve-pki"
 
-# start_serve NAME ARGS... — `serve --port 0 ARGS` in the background (as suite_serve.sh does); waits for
-# the "listening on" line. Sets SERVE_PID, SERVE_URL, SERVE_LOG.
-start_serve() {
-  local name=$1 i d="$TMP/serve-$1"
-  shift
-  mkdir -p "$d"
-  SERVE_LOG="$d/err"
-  SERVE_URL=""
-  "$PROBE" serve --port 0 "$@" >"$d/out" 2>"$SERVE_LOG" </dev/null &
-  SERVE_PID=$!
-  track_pid "$SERVE_PID" "serve-$name" "$SERVE_LOG"
-  for ((i = 0; i < 200; i++)); do
-    SERVE_URL=$(sed -n 's/^listening on \(https:\/\/.*\)$/\1/p' "$d/out")
-    [[ -n $SERVE_URL ]] && return 0
-    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$SERVE_LOG" >&2; die "serve $name exited before listening"; }
-    sleep 0.05
-  done
-  die "serve $name printed no 'listening on' line"
-}
 
 start_serve require13 --pki-dir "$PKI_DIR" --client-auth require
 # the generated password is the secret every probe's output is checked for
