@@ -26,6 +26,7 @@ start_nginx main "
     ssl_verify_client on;
     location / { return 200 \"ok\n\"; }
     location /forbidden { return 403; }
+    location /login-redirect { return 302 https://sso.example/login?from=mtls; }
   }
   server {
     listen 127.0.0.1:$P_OPT ssl;
@@ -96,6 +97,15 @@ expect_json tls.client_cert_requested true
 expect_json tls.client_cert_sent true
 expect_json tls.alert null
 expect_json http.status 403
+
+scenario "nginx verify on: good certificate, 302 to a login page -> ok, the Location shown (issue 9)"
+probe "${CACERT[@]}" "${ID_GOOD[@]}" "$ON/login-redirect"
+expect_verdict ok 0
+expect_json http.status 302
+expect_json http.location "https://sso.example/login?from=mtls"
+expect_json_contains summary "redirecting to https://sso.example/login?from=mtls"
+expect_json_any_contains hints "login or error page"
+expect_json client_cert.other_clients_would_send true
 
 scenario "nginx verify optional: no client certificate -> ok"
 probe "${CACERT[@]}" "$OPT/"
