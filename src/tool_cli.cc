@@ -110,6 +110,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // Each subcommand tells its own usage errors in its own form (inspect: its JSON; serve: stderr).
+    if (inspect_cmd->parsed()) return report_inspect_usage_error(redact_urls_in_text(e.what()), json);
+    if (serve_cmd->parsed()) return report_serve_usage_error(redact_urls_in_text(e.what()));
     result.facts.usage_error = redact_urls_in_text(e.what());  // may quote an argument
     result.diagnosis = diagnose(result.facts);
     return emit(result, json);

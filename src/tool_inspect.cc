@@ -200,6 +200,13 @@ int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, b
   return result.exit_code();
 }
 
+int report_inspect_usage_error(const std::string& message, bool json) {
+  InspectCommand cmd;
+  cmd.json = json;
+  cmd.usage_error = message;
+  return execute_inspect(cmd, std::cout, std::cerr, false);
+}
+
 int run_inspect_command() {
   InspectCommand cmd = make_inspect_command(g_raw);
   // `mtls-probe --json inspect FILE` puts --json on the main command: honour it here too.

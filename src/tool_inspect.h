@@ -22,6 +22,10 @@ CLI::App* add_inspect_command(CLI::App& app);
 // 0 usable for client authentication, 1 usage error, 2 identity-error (not usable, or not loadable).
 int run_inspect_command();
 
+// A command-line error inside `inspect`, told the way inspect tells its own usage errors (its JSON schema
+// with --json, else on stderr). Returns the exit code (1).
+int report_inspect_usage_error(const std::string& message, bool json);
+
 // ---- the pieces, apart so that they are unit-tested without a process
 
 // Raw values as CLI11 fills them.

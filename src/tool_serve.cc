@@ -173,6 +173,8 @@ CLI::App* add_serve_command(CLI::App& app) {
   return cmd;
 }
 
+int report_serve_usage_error(const std::string& message) { return usage(message); }
+
 int run_serve_command() {
   const RawServeArgs& r = g_raw;
   serve::ServeConfig cfg;

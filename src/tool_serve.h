@@ -1,6 +1,8 @@
 // The `serve` subcommand's command line (CLI11) and its run: options -> serve::Server.
 #pragma once
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -14,5 +16,8 @@ CLI::App* add_serve_command(CLI::App& app);
 // 0 stopped cleanly (SIGINT/SIGTERM, or --once done), 1 bad options, 2 the server could not start
 // (identity, CA, PKI directory, address in use).
 int run_serve_command();
+
+// A command-line error inside `serve`: serve has no JSON output, so it is told on stderr. Returns 1.
+int report_serve_usage_error(const std::string& message);
 
 }  // namespace mtls_probe::tool

@@ -294,6 +294,21 @@ expect_verdict usage-error 1
 inspect "$PKI/client-good.p12" "${P12PW[@]}" --cacert "$TMP/no-such-ca.pem"
 expect_verdict usage-error 1
 expect_json_contains error cacert
+# an option CLI11 does not know: still inspect's own JSON (not the probe's), naming the option
+inspect "$PKI/client-good.p12" --bogus-option
+expect_verdict usage-error 1
+expect_json_contains error "--bogus-option"
+check "inspect's schema (certificate, findings), not the probe's (no tls object)" \
+  bash -c "grep -q '\"findings\"' '$OUT' && ! grep -q '\"tls\"' '$OUT'"
+
+scenario "serve: a usage error is told on stderr (serve has no JSON), exit 1, nothing on stdout"
+OUT="$TMP/probe.out"
+ERR="$TMP/probe.err"
+timeout -k 2 20 "$PROBE" serve --json >"$OUT" 2>"$ERR" </dev/null
+RC=$?
+check "exit 1 (got $RC)" test "$RC" = 1
+check "stdout is empty" test ! -s "$OUT"
+check "stderr names serve and the option" grep -q "mtls-probe serve: .*--json" "$ERR"
 
 scenario "--json given before the subcommand"
 OUT="$TMP/probe.out"
