@@ -26,7 +26,9 @@ int af_of(IpFamily f) {
   return AF_UNSPEC;
 }
 
-bool family_allowed(int af, IpFamily f) { return f == IpFamily::any || af == af_of(f); }
+bool family_allowed(int af, IpFamily f) {
+  return f == IpFamily::any || af == af_of(f);
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -79,7 +81,9 @@ Endpoint with_port_of(Endpoint ep, uint16_t port) {
 
 }  // namespace
 
-const char* family_name(int af) { return af == AF_INET6 ? "ipv6" : "ipv4"; }
+const char* family_name(int af) {
+  return af == AF_INET6 ? "ipv6" : "ipv4";
+}
 
 std::optional<std::vector<Endpoint>> localhost_endpoints(const std::string& host, uint16_t port,
                                                          IpFamily family) {
@@ -87,7 +91,8 @@ std::optional<std::vector<Endpoint>> localhost_endpoints(const std::string& host
   if (h.size() > 1 && h.back() == '.') h.pop_back();
   const std::string suffix = ".localhost";
   const bool is_localhost =
-      h == "localhost" || (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0);
+      h == "localhost" ||
+      (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0);
   if (!is_localhost) return std::nullopt;
   std::vector<Endpoint> eps;
   Endpoint ep;
@@ -182,7 +187,8 @@ void DnsQuery::on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo*
     if (!family_allowed(n->ai_family, self->family_)) continue;
     Endpoint with_port = with_port_of(endpoint_from_sockaddr(n->ai_addr, n->ai_addrlen), self->port_);
     auto& eps = self->outcome_.endpoints;
-    const bool seen = std::any_of(eps.begin(), eps.end(), [&](const Endpoint& e) { return e.ip == with_port.ip; });
+    const bool seen =
+        std::any_of(eps.begin(), eps.end(), [&](const Endpoint& e) { return e.ip == with_port.ip; });
     if (!seen && eps.size() < kMaxEndpoints) eps.push_back(with_port);
   }
   if (res != nullptr) ares_freeaddrinfo(res);

@@ -83,7 +83,8 @@ Clock::time_point ConnectRace::wake_at() const {
 void ConnectRace::process(const std::vector<pollfd>& ready, Clock::time_point now) {
   if (done_) return;
   for (const pollfd& r : ready) {
-    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.fd.get() == r.fd; });
+    auto it =
+        std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.fd.get() == r.fd; });
     if (it == pending_.end()) continue;
     on_writable(*it, now);
     if (done_) return;

@@ -14,7 +14,7 @@
 
 namespace mtls_probe {
 
-const char* family_name(int af);      // "ipv4" | "ipv6"
+const char* family_name(int af);  // "ipv4" | "ipv6"
 
 struct DnsConfig {
   IpFamily family = IpFamily::any;
