@@ -54,7 +54,6 @@ Endpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len) {
   return ep;
 }
 
-
 bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out) {
   sockaddr_in in4{};
   if (inet_pton(AF_INET, ip.c_str(), &in4.sin_addr) == 1) {
@@ -92,8 +91,7 @@ void drive(Pollable& p) {
     std::vector<pollfd> fds = p.poll_fds();
     const Deadline wake{p.wake_at()};
     const int rc = ::poll(fds.data(), fds.size(), wake.remaining_ms());
-    if (rc < 0 && errno != EINTR) fds.clear();  // cannot happen with valid fds; the deadline still ends it
-    if (rc <= 0) fds.clear();
+    if (rc <= 0) fds.clear();  // a timeout or EINTR: process() runs retries and ends at the deadline
     std::erase_if(fds, [](const pollfd& f) { return f.revents == 0; });
     p.process(fds, Clock::now());
   }

@@ -432,7 +432,9 @@ DnsOutcome only_family(std::vector<Endpoint> endpoints, IpFamily family) {
 DnsOutcome find_endpoints(const ProbeOptions& opts, const Url& url, Deadline deadline, ProbeFacts& f) {
   std::vector<Endpoint> given = given_endpoints(opts, url, f);
   if (!given.empty()) return only_family(std::move(given), opts.ip_family);
-  if (auto local = localhost_endpoints(url.host, url.port, opts.ip_family)) return only_family(*local, opts.ip_family);
+  if (auto local = localhost_endpoints(url.host, url.port, opts.ip_family)) {
+    return only_family(std::move(*local), opts.ip_family);
+  }
   return resolve_host(url.host, url.port, DnsConfig{opts.ip_family, opts.dns_servers}, deadline);
 }
 

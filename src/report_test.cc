@@ -805,7 +805,8 @@ TEST(Report, EscapeTerminal) {
 ProbeResult two_attempts_case() {
   ProbeResult r = ok_case();
   r.facts.connected_address = "127.0.0.1:8443";
-  r.facts.connect_attempts = {{"[::1]:8443", "ipv6", "refused", 0.2}, {"127.0.0.1:8443", "ipv4", "connected", 0.4}};
+  r.facts.connect_attempts = {{"[::1]:8443", "ipv6", "refused", 0.2},
+                              {"127.0.0.1:8443", "ipv4", "connected", 0.4}};
   return r;
 }
 

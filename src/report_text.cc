@@ -206,7 +206,8 @@ void add_attempt_lines(const ProbeFacts& f, Section& s) {
   if (f.connect_attempts.size() < 2) return;
   for (const auto& a : f.connect_attempts) {
     if (a.result == "connected") continue;
-    s.lines.push_back(fmt::format("tried {}: {} ({:.1f} ms)", esc(a.address), esc(attempt_result_words(a.result)), a.ms));
+    s.lines.push_back(
+        fmt::format("tried {}: {} ({:.1f} ms)", esc(a.address), esc(attempt_result_words(a.result)), a.ms));
   }
 }
 
