@@ -3,16 +3,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <memory>
-#include <mutex>
-#include <thread>
+
+#include "mtls_probe/pollable.h"
 
 namespace mtls_probe {
 
@@ -39,8 +36,6 @@ std::string Endpoint::text() const {
   return ip + ":" + std::to_string(port);
 }
 
-namespace {
-
 Endpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len) {
   Endpoint ep;
   std::memcpy(&ep.addr, sa, len);
@@ -58,17 +53,6 @@ Endpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len) {
   ep.ip = buf;
   return ep;
 }
-
-// Shared between the caller and the lookup thread, which may outlive the caller after a timeout.
-struct LookupState {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  int rc = 0;
-  std::vector<Endpoint> endpoints;
-};
-
-}  // namespace
 
 bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out) {
   sockaddr_in in4{};
@@ -88,51 +72,6 @@ bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out) {
   return false;
 }
 
-DnsOutcome resolve_host(const std::string& host, uint16_t port, Deadline deadline) {
-  DnsOutcome out;
-  auto state = std::make_shared<LookupState>();
-  std::thread([state, host, port] {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    addrinfo* res = nullptr;
-    const std::string service = std::to_string(port);
-    int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-    std::vector<Endpoint> eps;
-    if (rc == 0) {
-      for (addrinfo* ai = res; ai != nullptr && eps.size() < 16; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        eps.push_back(endpoint_from_sockaddr(ai->ai_addr, ai->ai_addrlen));
-      }
-      freeaddrinfo(res);
-    }
-    std::lock_guard lock(state->mu);
-    state->rc = rc;
-    state->endpoints = std::move(eps);
-    state->done = true;
-    state->cv.notify_all();
-  }).detach();
-
-  std::unique_lock lock(state->mu);
-  if (!state->cv.wait_until(lock, deadline.at, [&] { return state->done; })) {
-    out.status = NetStatus::timed_out;
-    out.error = "name lookup did not finish in time";
-    return out;
-  }
-  if (state->rc != 0) {
-    out.error = gai_strerror(state->rc);
-    return out;
-  }
-  if (state->endpoints.empty()) {
-    out.error = "no IPv4 or IPv6 address";
-    return out;
-  }
-  out.status = NetStatus::ok;
-  out.endpoints = std::move(state->endpoints);
-  return out;
-}
-
 WaitResult wait_fd(int fd, short events, Deadline deadline) {
   for (;;) {
     pollfd p{fd, events, 0};
@@ -147,51 +86,15 @@ WaitResult wait_fd(int fd, short events, Deadline deadline) {
   }
 }
 
-ConnectOutcome connect_any(const std::vector<Endpoint>& endpoints, Deadline deadline) {
-  ConnectOutcome out;
-  for (const Endpoint& ep : endpoints) {
-    out.endpoint = ep;
-    if (deadline.expired()) {
-      out.status = NetStatus::timed_out;
-      return out;
-    }
-    UniqueFd fd(::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd) {
-      out.error_number = errno;
-      out.error = std::strerror(errno);
-      out.attempts.push_back(ep.text() + ": " + out.error);
-      continue;
-    }
-    int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
-    int err = rc == 0 ? 0 : errno;
-    if (err == EINPROGRESS) {
-      WaitResult w = wait_fd(fd.get(), POLLOUT, deadline);
-      if (w == WaitResult::timed_out) {
-        out.status = NetStatus::timed_out;
-        out.error = "connection did not complete in time";
-        out.attempts.push_back(ep.text() + ": timed out");
-        return out;
-      }
-      socklen_t len = sizeof err;
-      if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    }
-    if (err == 0) {
-      // The request follows the handshake's last flight at once: without this, Nagle's algorithm holds it
-      // back until the peer's delayed ACK (~40 ms), which would show up as server latency in ttfb.
-      const int one = 1;
-      setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      out.status = NetStatus::ok;
-      out.fd = std::move(fd);
-      out.error.clear();
-      out.error_number = 0;
-      return out;
-    }
-    out.error_number = err;
-    out.error = std::strerror(err);
-    out.attempts.push_back(ep.text() + ": " + out.error);
+void drive(Pollable& p) {
+  while (!p.done()) {
+    std::vector<pollfd> fds = p.poll_fds();
+    const Deadline wake{p.wake_at()};
+    const int rc = ::poll(fds.data(), fds.size(), wake.remaining_ms());
+    if (rc <= 0) fds.clear();  // a timeout or EINTR: process() runs retries and ends at the deadline
+    std::erase_if(fds, [](const pollfd& f) { return f.revents == 0; });
+    p.process(fds, Clock::now());
   }
-  out.status = NetStatus::failed;
-  return out;
 }
 
 }  // namespace mtls_probe

@@ -13,6 +13,8 @@
 #include <ctime>
 
 #include "mtls_probe/alerts.h"
+#include "mtls_probe/dns.h"
+#include "mtls_probe/happy_eyeballs.h"
 #include "mtls_probe/http.h"
 #include "mtls_probe/net.h"
 #include "mtls_probe/report.h"
@@ -387,24 +389,9 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
 namespace {
 
 // The phases after the URL and identity are known. Returns early at the first phase that fails.
-void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTlsContext& tls, ProbeFacts& f,
-                        Clock::time_point start) {
-  const Deadline max_deadline{start + opts.max_time};
-  const Deadline connect_deadline{std::min(start + opts.connect_timeout, max_deadline.at)};
-  const bool connect_limit_first = connect_deadline.at < max_deadline.at;
-  auto mark_timeout = [&](Phase phase, bool connect_phase) {
-    f.timed_out_in = phase;
-    if (connect_phase && connect_limit_first) {
-      f.timeout_limit = fmt::format("--connect-timeout {}s", opts.connect_timeout.count() / 1000.0);
-    } else {
-      f.timeout_limit = fmt::format("--max-time {}s", opts.max_time.count() / 1000.0);
-    }
-  };
-
-  // ---- DNS
+// --resolve or an IP literal: the addresses given, without a lookup (empty when neither applies).
+std::vector<Endpoint> given_endpoints(const ProbeOptions& opts, const Url& url, ProbeFacts& f) {
   std::vector<Endpoint> endpoints;
-  f.dns_attempted = true;
-  auto t = Clock::now();
   for (const auto& r : opts.resolve) {
     if (r.port == url.port && (r.host == url.host || r.host == "*")) {
       for (const auto& a : r.addresses) {
@@ -420,27 +407,73 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
     if (numeric_endpoint(url.host, url.port, ep)) endpoints.push_back(ep);
     f.resolved_by_override = true;
   }
+  return endpoints;
+}
+
+// -4 / -6 applied to addresses that were given, not looked up.
+DnsOutcome only_family(std::vector<Endpoint> endpoints, IpFamily family) {
+  DnsOutcome out;
+  std::erase_if(endpoints, [&](const Endpoint& ep) {
+    return (family == IpFamily::v4 && ep.addr.ss_family != AF_INET) ||
+           (family == IpFamily::v6 && ep.addr.ss_family != AF_INET6);
+  });
   if (endpoints.empty()) {
-    DnsOutcome dns = resolve_host(url.host, url.port, connect_deadline);
-    if (dns.status == NetStatus::timed_out) {
-      mark_timeout(Phase::dns, true);
-      return;
-    }
-    if (dns.status != NetStatus::ok) {
-      f.dns_error = dns.error;
-      return;
-    }
-    endpoints = std::move(dns.endpoints);
+    out.error = family == IpFamily::v4 ? "no IPv4 address (-4 allows only IPv4)"
+                                       : "no IPv6 address (-6 allows only IPv6)";
+    return out;
   }
-  for (const auto& ep : endpoints) f.addresses.push_back(ep.ip);
+  out.status = NetStatus::ok;
+  out.endpoints = std::move(endpoints);
+  return out;
+}
+
+// The addresses to connect to: --resolve and IP literals first, then localhost (RFC 6761, as curl), then a
+// c-ares lookup (/etc/hosts, then DNS) bounded by deadline.
+DnsOutcome find_endpoints(const ProbeOptions& opts, const Url& url, Deadline deadline, ProbeFacts& f) {
+  std::vector<Endpoint> given = given_endpoints(opts, url, f);
+  if (!given.empty()) return only_family(std::move(given), opts.ip_family);
+  if (auto local = localhost_endpoints(url.host, url.port, opts.ip_family)) {
+    return only_family(std::move(*local), opts.ip_family);
+  }
+  return resolve_host(url.host, url.port, DnsConfig{opts.ip_family, opts.dns_servers}, deadline);
+}
+
+void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTlsContext& tls, ProbeFacts& f,
+                        Clock::time_point start) {
+  const Deadline max_deadline{start + opts.max_time};
+  const Deadline connect_deadline{std::min(start + opts.connect_timeout, max_deadline.at)};
+  const bool connect_limit_first = connect_deadline.at < max_deadline.at;
+  auto mark_timeout = [&](Phase phase, bool connect_phase) {
+    f.timed_out_in = phase;
+    if (connect_phase && connect_limit_first) {
+      f.timeout_limit = fmt::format("--connect-timeout {}s", opts.connect_timeout.count() / 1000.0);
+    } else {
+      f.timeout_limit = fmt::format("--max-time {}s", opts.max_time.count() / 1000.0);
+    }
+  };
+
+  // ---- DNS
+  f.dns_attempted = true;
+  auto t = Clock::now();
+  DnsOutcome dns = find_endpoints(opts, url, connect_deadline, f);
+  if (dns.status == NetStatus::timed_out) {
+    mark_timeout(Phase::dns, true);
+    return;
+  }
+  if (dns.status != NetStatus::ok) {
+    f.dns_error = dns.error;
+    return;
+  }
+  for (const auto& ep : dns.endpoints) f.addresses.push_back(ep.ip);
   f.dns_ms = ms_since(t);
-  spdlog::debug("{} resolved to {} address(es){}", url.host, endpoints.size(),
+  spdlog::debug("{} resolved to {} address(es){}", url.host, dns.endpoints.size(),
                 f.resolved_by_override ? " (--resolve or IP literal)" : "");
 
-  // ---- TCP
+  // ---- TCP: every address, Happy Eyeballs
   f.connect_attempted = true;
   t = Clock::now();
-  ConnectOutcome conn = connect_any(endpoints, connect_deadline);
+  ConnectOutcome conn = connect_happy_eyeballs(happy_eyeballs_order(dns.endpoints), connect_deadline);
+  f.connect_attempts = conn.attempts;
   if (conn.status == NetStatus::timed_out) {
     mark_timeout(Phase::connect, true);
     return;

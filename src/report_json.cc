@@ -38,6 +38,17 @@ json str_array(const std::vector<std::string>& v) {
 }
 
 // At most n bytes, cut before a UTF-8 sequence that would be split (so no spurious U+FFFD at the end).
+json attempts_json(const std::vector<ConnectAttempt>& attempts) {
+  json a = json::array();
+  for (const auto& at : attempts) {
+    a.push_back({{"address", str(at.address)},
+                 {"family", str(at.family)},
+                 {"result", str(at.result)},
+                 {"ms", opt_num(at.ms)}});
+  }
+  return a;
+}
+
 std::string_view truncate_utf8(std::string_view s, std::size_t n) {
   if (s.size() <= n) return s;
   std::size_t cut = n;
@@ -210,7 +221,8 @@ json to_json(const ProbeResult& result) {
   j["connect"] = {{"attempted", f.connect_attempted},
                   {"address", opt_str(f.connected_address)},
                   {"error", opt_str(f.connect_error)},
-                  {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)}};
+                  {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)},
+                  {"attempts", attempts_json(f.connect_attempts)}};
   j["tls"] = tls_json(f);
   j["server_cert"] = server_cert_json(f);
   j["client_cert"] = client_cert_json(f);

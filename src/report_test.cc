@@ -802,5 +802,34 @@ TEST(Report, EscapeTerminal) {
   EXPECT_EQ(escape_terminal("\xff"), "\xEF\xBF\xBD");
 }
 
+ProbeResult two_attempts_case() {
+  ProbeResult r = ok_case();
+  r.facts.connected_address = "127.0.0.1:8443";
+  r.facts.connect_attempts = {{"[::1]:8443", "ipv6", "refused", 0.2},
+                              {"127.0.0.1:8443", "ipv4", "connected", 0.4}};
+  return r;
+}
+
+TEST(Json, ConnectAttempts) {
+  const json j = to_json(two_attempts_case());
+  ASSERT_TRUE(j["connect"]["attempts"].is_array());
+  ASSERT_EQ(j["connect"]["attempts"].size(), 2u);
+  EXPECT_EQ(j["connect"]["attempts"][0]["address"], "[::1]:8443");
+  EXPECT_EQ(j["connect"]["attempts"][0]["family"], "ipv6");
+  EXPECT_EQ(j["connect"]["attempts"][0]["result"], "refused");
+  EXPECT_DOUBLE_EQ(j["connect"]["attempts"][0]["ms"].get<double>(), 0.2);
+  EXPECT_EQ(j["connect"]["attempts"][1]["result"], "connected");
+  EXPECT_EQ(to_json(usage_case())["connect"]["attempts"], json::array());
+}
+
+TEST(Text, ConnectAttemptsOnlyWhenMoreThanOne) {
+  const std::string t = render_text(two_attempts_case());
+  EXPECT_TRUE(has_line_containing(t, "tried [::1]:8443: connection refused (0.2 ms)")) << t;
+  EXPECT_EQ(t.find("tried 127.0.0.1"), std::string::npos) << t;
+  ProbeResult one = ok_case();
+  one.facts.connect_attempts = {{"10.0.0.12:443", "ipv4", "connected", 0.4}};
+  EXPECT_EQ(render_text(one).find("tried "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mtls_probe

@@ -194,6 +194,23 @@ Section dns_section(const ProbeFacts& f) {
   return s;
 }
 
+std::string attempt_result_words(const std::string& result) {
+  if (result == "refused") return "connection refused";
+  if (result == "timeout") return "timed out";
+  if (result == "cancelled") return "cancelled (another address connected first)";
+  return result;
+}
+
+// One line per attempt that did not connect, when more than one address was tried.
+void add_attempt_lines(const ProbeFacts& f, Section& s) {
+  if (f.connect_attempts.size() < 2) return;
+  for (const auto& a : f.connect_attempts) {
+    if (a.result == "connected") continue;
+    s.lines.push_back(
+        fmt::format("tried {}: {} ({:.1f} ms)", esc(a.address), esc(attempt_result_words(a.result)), a.ms));
+  }
+}
+
 Section tcp_section(const ProbeFacts& f) {
   Section s{"TCP", {}, f.connect_ms};
   const bool timed_out = f.timed_out_in == Phase::connect;
@@ -212,6 +229,7 @@ Section tcp_section(const ProbeFacts& f) {
   } else {
     s.lines.push_back("not connected");
   }
+  add_attempt_lines(f, s);
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "mtls_probe/dns.h"
 #include "mtls_probe/identity.h"
 #include "mtls_probe/url.h"
 
@@ -64,6 +65,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->group(trust)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
+  app.add_flag("-4,--ipv4", raw.ipv4, "resolve and connect with IPv4 only (as curl)")->group(trust);
+  app.add_flag("-6,--ipv6", raw.ipv6, "resolve and connect with IPv6 only (as curl)")->group(trust);
+  app.add_option("--dns-servers", raw.dns_servers,
+                 "ADDR[:PORT][,ADDR[:PORT]] DNS servers to ask instead of /etc/resolv.conf's (as curl)")
+      ->group(trust);
   app.add_option("--tls-min", raw.tls_min,
                  "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
       ->group(trust);
@@ -297,6 +303,12 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
                      ? "--tls-max is below the default minimum TLS 1.2: add --tls-min 1.0 or 1.1 "
                        "to allow an old TLS version explicitly"
                      : "--tls-min is above --tls-max");
+  }
+  if (raw.ipv4 && raw.ipv6) return usage("-4 and -6 exclude each other");
+  o.ip_family = raw.ipv4 ? IpFamily::v4 : raw.ipv6 ? IpFamily::v6 : IpFamily::any;
+  if (raw.dns_servers) {
+    if (auto bad = check_dns_servers(*raw.dns_servers)) return usage(*bad);
+    o.dns_servers = *raw.dns_servers;
   }
   for (const auto& r : raw.resolve) {
     auto parsed = parse_resolve(r);

@@ -28,6 +28,18 @@ ProbeCommand parse(std::vector<std::string> args) {
   return make_probe_command(raw);
 }
 
+TEST(Options, IpFamilyAndDnsServers) {
+  EXPECT_EQ(parse({"https://example.test/"}).options.ip_family, IpFamily::any);
+  EXPECT_EQ(parse({"-4", "https://example.test/"}).options.ip_family, IpFamily::v4);
+  EXPECT_EQ(parse({"--ipv6", "https://example.test/"}).options.ip_family, IpFamily::v6);
+  EXPECT_TRUE(parse({"-4", "-6", "https://example.test/"}).usage_error);
+  ProbeCommand c = parse({"--dns-servers", "127.0.0.1:5353,[::1]:53", "https://example.test/"});
+  ASSERT_FALSE(c.usage_error) << *c.usage_error;
+  EXPECT_EQ(c.options.dns_servers, "127.0.0.1:5353,[::1]:53");
+  EXPECT_TRUE(parse({"--dns-servers", "not,,an address", "https://example.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--dns-servers", "", "https://example.test/"}).usage_error);
+}
+
 TEST(Options, MinimalUrlDefaults) {
   ProbeCommand c = parse({"https://example.test/"});
   ASSERT_FALSE(c.usage_error) << *c.usage_error;

@@ -62,6 +62,14 @@ struct IdentityFailure {
   std::string openssl_detail;  // error queue text (never contains secrets)
 };
 
+// One TCP connection attempt (Happy Eyeballs tries every address of the host).
+struct ConnectAttempt {
+  std::string address;  // "127.0.0.1:8443" / "[::1]:8443"
+  std::string family;   // "ipv4" | "ipv6"
+  std::string result;   // "connected" | "refused" | "unreachable" | "timeout" | "cancelled" | strerror text
+  double ms = 0;        // from the attempt's start to its result
+};
+
 struct ProbeFacts {
   // ---- setup
   std::string url;
@@ -89,6 +97,7 @@ struct ProbeFacts {
   std::optional<std::string> connected_address;  // "127.0.0.1:8443" / "[::1]:8443"
   std::optional<std::string> connect_error;      // strerror of the last attempt
   int connect_errno = 0;
+  std::vector<ConnectAttempt> connect_attempts;  // in the order they started
 
   // ---- the deadline
   std::optional<Phase> timed_out_in;  // set: a --connect-timeout / --max-time limit was hit here

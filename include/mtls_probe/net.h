@@ -1,4 +1,5 @@
-// DNS and TCP with deadlines: non-blocking sockets and poll, so that no phase can hang past its limit.
+// Deadlines, fds and endpoints shared by the network components (dns.h, happy_eyeballs.h): non-blocking
+// sockets and poll, so that no phase can hang past its limit.
 #pragma once
 
 #include <netinet/in.h>
@@ -53,30 +54,16 @@ struct Endpoint {
 
 // A numeric IPv4/IPv6 address (no name lookup); false when text is not one.
 bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out);
+// An AF_INET / AF_INET6 socket address as an Endpoint.
+Endpoint endpoint_from_sockaddr(const sockaddr* sa, socklen_t len);
 
 enum class NetStatus { ok, failed, timed_out };
 
 struct DnsOutcome {
   NetStatus status = NetStatus::failed;
   std::vector<Endpoint> endpoints;
-  std::string error;  // gai_strerror text
+  std::string error;  // getaddrinfo's wording ("Name or service not known") where it has one
 };
-
-// getaddrinfo bounded by deadline: the lookup runs on a helper thread that is abandoned on timeout
-// (getaddrinfo itself cannot be cancelled).
-DnsOutcome resolve_host(const std::string& host, uint16_t port, Deadline deadline);
-
-struct ConnectOutcome {
-  NetStatus status = NetStatus::failed;
-  UniqueFd fd;        // non-blocking, connected
-  Endpoint endpoint;  // the one that answered (or the last tried)
-  std::string error;  // strerror of the last failure
-  int error_number = 0;
-  std::vector<std::string> attempts;  // "127.0.0.1:8443: Connection refused"
-};
-
-// Tries the endpoints in order until one connects, all within deadline.
-ConnectOutcome connect_any(const std::vector<Endpoint>& endpoints, Deadline deadline);
 
 enum class WaitResult { ready, timed_out, failed };
 // poll() for events on fd until the deadline (EINTR-safe).

@@ -47,12 +47,16 @@ struct HttpOptions {
 // the server listed CA names and none of them issued the certificate or its chain (an empty list: sent).
 enum class ClientBehaviour { openssl, strict };
 
+enum class IpFamily { any, v4, v6 };  // -4 / -6: resolve and connect with this family only
+
 struct ProbeOptions {
   std::string url;
   IdentityOptions identity;
   TlsOptions tls;
   HttpOptions http;
   std::vector<ResolveOverride> resolve;
+  IpFamily ip_family = IpFamily::any;  // -4 / -6
+  std::string dns_servers;             // --dns-servers: "" = the system's (/etc/resolv.conf)
   std::chrono::milliseconds connect_timeout{10'000};            // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};                   // the whole probe
   int verbose = 0;                                              // -v: handshake trace on stderr
