@@ -53,7 +53,8 @@ std::optional<std::string> scrypt_over_limit(const ASN1_TYPE* parameter, std::st
   const auto n = small_value(p->costParameter);
   const auto r = small_value(p->blockSize);
   const auto par = small_value(p->parallelizationParameter);
-  // Each factor within the limit keeps the product within 2^72, well inside long double's exact range.
+  // With each factor at most 2^24 the product (at most 2^72) cannot overflow a long double, and near the
+  // limit it is exact.
   const bool within =
       n && r && par && *n <= kMaxScryptWork && *r <= kMaxScryptWork && *par <= kMaxScryptWork &&
       static_cast<long double>(*n) * static_cast<long double>(*r) * static_cast<long double>(*par) <=
