@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Speed, measured side by side in one run (machines are noisy: read ratios, not absolute numbers).
 #   1. Google Benchmark micro-benchmarks of the CPU-bound parts (parser, diagnosis, printers).
-#   2. hyperfine: a whole mTLS probe against `mtls-probe serve` on 127.0.0.1, mtls-probe vs curl, same
-#      identity, same server, interleaved runs. Prints the ratio.
+#   2. hyperfine: mtls-probe vs curl, same identity, same server (`mtls-probe serve` on 127.0.0.1),
+#      interleaved runs, one hyperfine run per case; prints each ratio against issue 10's target: a whole
+#      mTLS probe, the system trust store (no --cacert), a DNS failure, a .p12 identity with --cacert.
 # Usage: scripts/bench.sh [RUNS]   (default 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,14 +28,38 @@ trap cleanup EXIT
 SERVE_PID=$!
 URL=$(serve_url "$WORK/serve.out") || { echo "serve did not start"; exit 1; }
 P="$WORK/pki"
-echo "== one full mTLS probe (TLS 1.3, client certificate, GET), mtls-probe vs curl, $RUNS runs each"
-hyperfine --warmup 5 --runs "$RUNS" -N --export-json "$WORK/h.json" \
-  -n mtls-probe "$PROBE --json --cacert $P/ca.pem --cert $P/client.pem --key $P/client.key $URL" \
-  -n curl "curl -sS -o /dev/null --cacert $P/ca.pem --cert $P/client.pem --key $P/client.key $URL"
-python3 - "$WORK/h.json" <<'PY'
+# curl reads the .p12 password from a config file: never on a command line (nor in hyperfine's output).
+printf 'pass = "%s"\n' "$(head -n 1 "$P/client.pass")" >"$WORK/curl-p12.cfg"
+chmod 600 "$WORK/curl-p12.cfg"
+
+# compare NAME TARGET PROBE_ARGS -- CURL_ARGS — one hyperfine run, mtls-probe vs curl interleaved; prints
+# the ratio of mean wall times against issue 10's target. Failing commands (untrusted server, DNS) count.
+compare() {
+  local name=$1 target=$2 probe_args=() curl_args=()
+  shift 2
+  while [ "$1" != -- ]; do probe_args+=("$1"); shift; done
+  shift
+  curl_args=("$@")
+  echo "== $name, mtls-probe vs curl, $RUNS runs each (target: ratio <= $target)"
+  hyperfine --warmup 5 --runs "$RUNS" -N -i --style basic --export-json "$WORK/h.json" \
+    -n mtls-probe "$PROBE --json ${probe_args[*]}" -n curl "curl -sS -o /dev/null ${curl_args[*]}"
+  python3 - "$WORK/h.json" "$name" "$target" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 p, c = r["mtls-probe"], r["curl"]
-print(f"mean: mtls-probe {p['mean']*1000:.2f} ms, curl {c['mean']*1000:.2f} ms; "
-      f"ratio mtls-probe/curl = {p['mean']/c['mean']:.2f}")
+ratio, target = p["mean"] / c["mean"], float(sys.argv[3])
+print(f"{sys.argv[2]}: mean mtls-probe {p['mean']*1000:.2f} ms, curl {c['mean']*1000:.2f} ms; "
+      f"ratio mtls-probe/curl = {ratio:.2f} (target <= {target:.2f}: {'met' if ratio <= target else 'MISSED'})")
 PY
+}
+
+compare "one full mTLS probe (TLS 1.3, client certificate, GET)" 1.00 \
+  --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
+  --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL"
+compare "system trust store (no --cacert: server-cert-untrusted / curl exit 60)" 0.30 \
+  --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
+  --cert "$P/client.pem" --key "$P/client.key" "$URL"
+compare "DNS failure (a name under .invalid)" 0.30 https://nonexistent.invalid/ -- https://nonexistent.invalid/
+compare ".p12 identity with --cacert" 0.80 \
+  --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass" "$URL" -- \
+  --cacert "$P/ca.pem" --cert "$P/client.p12" --cert-type P12 -K "$WORK/curl-p12.cfg" "$URL"

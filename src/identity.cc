@@ -21,6 +21,7 @@
 #include <string_view>
 #include <utility>
 
+#include "mtls_probe/pkcs12.h"
 #include "mtls_probe/secret_file.h"
 
 namespace mtls_probe {
@@ -201,101 +202,12 @@ extern "C" int no_password_cb(char* /*buf*/, int /*size*/, int /*rwflag*/, void*
 // ---------------------------------------------------------------------------------------------------------
 // PKCS#12
 
-struct Parsed {
-  UniqueEvpPkey key;
-  UniqueX509 cert;
-  std::vector<UniqueX509> others;
-};
-
-bool parse_p12(PKCS12* p12, const char* pass, Parsed* out) {
-  EVP_PKEY* key = nullptr;
-  X509* cert = nullptr;
-  STACK_OF(X509)* ca = nullptr;
-  int ok = PKCS12_parse(p12, pass, &key, &cert, &ca);
-  // PKCS12_parse frees key and cert on failure but may leave a partly filled stack behind.
-  std::vector<UniqueX509> others;
-  for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i) others.emplace_back(sk_X509_value(ca, i));
-  sk_X509_free(ca);
-  if (ok != 1) return false;
-  out->key.reset(key);
-  out->cert.reset(cert);
-  out->others = std::move(others);
-  return true;
-}
-
-// PKCS12_parse insists on a MAC whenever a password is given (OpenSSL 3.0), so files made with -nomac, which
-// the openssl CLI reads, need the bags unpacked by hand. Mirrors PKCS12_parse: the first certificate that
-// matches the key is the leaf, every other certificate goes with the chain.
-bool parse_p12_without_mac(PKCS12* p12, const char* pass, Parsed* out) {
-  Parsed parsed;
-  std::vector<UniqueX509> certs;
-  bool ok = true;
-  auto take_bags = [&](const STACK_OF(PKCS12_SAFEBAG) * bags) {
-    for (int j = 0; j < sk_PKCS12_SAFEBAG_num(bags) && ok; ++j) {
-      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, j);
-      switch (PKCS12_SAFEBAG_get_nid(bag)) {
-        case NID_keyBag:
-          if (!parsed.key) {
-            parsed.key.reset(EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag)));
-            ok = parsed.key != nullptr;
-          }
-          break;
-        case NID_pkcs8ShroudedKeyBag:
-          if (!parsed.key) {
-            PKCS8_PRIV_KEY_INFO* p8 = PKCS12_decrypt_skey(bag, pass, -1);
-            ok = p8 != nullptr;
-            if (p8 != nullptr) parsed.key.reset(EVP_PKCS82PKEY(p8));
-            PKCS8_PRIV_KEY_INFO_free(p8);
-            ok = ok && parsed.key != nullptr;
-          }
-          break;
-        case NID_certBag:
-          if (PKCS12_SAFEBAG_get_bag_nid(bag) == NID_x509Certificate) {
-            X509* x = PKCS12_SAFEBAG_get1_cert(bag);
-            ok = x != nullptr;
-            if (x != nullptr) certs.emplace_back(x);
-          }
-          break;
-        default:
-          break;  // CRLs, secrets, nested safe contents: not part of a client identity
-      }
-    }
-  };
-  STACK_OF(PKCS7)* safes = PKCS12_unpack_authsafes(p12);
-  ok = safes != nullptr;
-  for (int i = 0; safes != nullptr && i < sk_PKCS7_num(safes) && ok; ++i) {
-    PKCS7* p7 = sk_PKCS7_value(safes, i);
-    STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
-    switch (OBJ_obj2nid(p7->type)) {
-      case NID_pkcs7_data:
-        bags = PKCS12_unpack_p7data(p7);
-        break;
-      case NID_pkcs7_encrypted:
-        bags = PKCS12_unpack_p7encdata(p7, pass, -1);
-        break;
-      default:
-        continue;
-    }
-    ok = bags != nullptr;
-    if (bags != nullptr) take_bags(bags);
-    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
-  }
-  sk_PKCS7_pop_free(safes, PKCS7_free);
-  if (!ok) return false;
-  if (parsed.key) {
-    ERR_set_mark();  // a non-matching certificate is expected here, not an error to report
-    auto leaf = std::find_if(certs.begin(), certs.end(), [&](const UniqueX509& c) {
-      return X509_check_private_key(c.get(), parsed.key.get()) == 1;
-    });
-    ERR_pop_to_mark();
-    if (leaf != certs.end()) {
-      parsed.cert = std::move(*leaf);
-      certs.erase(leaf);
-    }
-  }
-  parsed.others = std::move(certs);
-  *out = std::move(parsed);
-  return true;
+// A KDF parameter above the limits: reported as an algorithm (parameter) this tool does not support.
+IdentityFailure kdf_limit_failure(const std::string& path, const std::string& what) {
+  return failure(IdentityProblem::unsupported_algorithm,
+                 fmt::format("PKCS#12 file '{}': {} (a bound against crafted files that would stall loading; "
+                             "re-export the file with a usual count)",
+                             path, what));
 }
 
 Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) {
@@ -318,6 +230,8 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
     return Unexpected{failure(IdentityProblem::not_recognised,
                               fmt::format("'{}' is not a PKCS#12 file (not DER PKCS#12, or corrupt)", path))};
   }
+  // Before any KDF runs: a crafted iteration count would stall loading (bounds: pkcs12.h).
+  if (auto over = pkcs12_kdf_limit_violation(p12.get())) return Unexpected{kdf_limit_failure(path, *over)};
 
   // Candidate passwords, as the openssl CLI tries them: with none (or an empty one) given, both the
   // absent password (NULL) and the empty one, which PKCS#12 encodes differently.
@@ -402,29 +316,36 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
     parse_with = {*verified};
   }
 
-  // 2. Decrypt. An EVP fetch failure here is an algorithm the default provider lacks (RC2-40-CBC in files
-  //    made by older tools): load the legacy provider and try once more.
+  // 2. Decrypt, without checking the MAC again (PKCS12_parse would). An EVP fetch failure here is an
+  //    algorithm the default provider lacks (RC2-40-CBC in files made by older tools): load the legacy
+  //    provider and try once more.
   ERR_clear_error();
-  Parsed parsed;
+  Pkcs12Contents parsed;
+  std::optional<std::string> kdf_limit;
   auto try_parse = [&]() {
     for (const char* pass : parse_with) {
       ERR_clear_error();
-      if (mac_present ? parse_p12(p12.get(), pass, &parsed)
-                      : parse_p12_without_mac(p12.get(), pass, &parsed)) {
+      auto unpacked = unpack_pkcs12(p12.get(), pass);
+      if (unpacked) {
+        parsed = std::move(*unpacked);
         return true;
       }
+      kdf_limit = unpacked.error().kdf_limit;
       std::string ignored;
-      if (unsupported_algorithm_queued(&ignored)) return false;  // another password will not help
+      if (kdf_limit || unsupported_algorithm_queued(&ignored))
+        return false;  // another password will not help
     }
     return false;
   };
   bool ok = try_parse();
+  if (kdf_limit) return Unexpected{kdf_limit_failure(path, *kdf_limit)};
   std::string algorithm;
   if (!ok && unsupported_algorithm_queued(&algorithm)) {
     std::string detail = drain_openssl_errors();
     if (!ensure_legacy_provider()) return Unexpected{legacy_unavailable(algorithm, detail)};
     legacy_retry = true;
     ok = try_parse();
+    if (kdf_limit) return Unexpected{kdf_limit_failure(path, *kdf_limit)};
     if (!ok && unsupported_algorithm_queued(&algorithm)) {
       return Unexpected{
           failure(IdentityProblem::unsupported_algorithm,
@@ -456,7 +377,7 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
                               fmt::format("PKCS#12 file '{}' contains no private key", path))};
   }
   if (!parsed.cert) {
-    // PKCS12_parse files every certificate that does not match the key under "CA certificates".
+    // Every certificate that does not match the key is filed with the others (as PKCS12_parse does).
     if (!parsed.others.empty()) {
       return Unexpected{
           failure(IdentityProblem::key_mismatch,

@@ -8,23 +8,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "mtls_probe/ossl.h"
 #include "mtls_probe/secret_file.h"
+#include "pkcs12_craft_testutil.h"
 
 namespace mtls_probe {
 namespace {
+
+using test::craft_p12;
+using test::KdfTarget;
 
 namespace fs = std::filesystem;
 
@@ -337,6 +342,54 @@ TEST_F(IdentityTest, PemGivenAsP12SaysSo) {
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("looks like PEM; use --cert/--key"), std::string::npos)
       << describe(r.error());
+}
+
+// ------------------------------------------------------------------------------ PKCS#12 KDF bounds
+// Crafted files: a real file's iteration counts rewritten in place, so the test never runs a long KDF.
+
+TEST_F(IdentityTest, P12IterationCountsAboveTheLimitFailAtOnce) {
+  struct Case {
+    const char* from;
+    KdfTarget target;
+    const char* what;
+  };
+  const Case cases[] = {
+      {"modern.p12", KdfTarget::mac, "PKCS#12 MAC iteration count 2147483647 exceeds the limit of 10000000"},
+      {"modern.p12", KdfTarget::encrypted_safe,
+       "PKCS#12 encrypted safe PBKDF2 iteration count 2147483647 exceeds the limit of 10000000"},
+      {"modern.p12", KdfTarget::shrouded_key,
+       "PKCS#12 shrouded private key PBKDF2 iteration count 2147483647 exceeds the limit of 10000000"},
+      {"legacy.p12", KdfTarget::encrypted_safe,
+       "PKCS#12 encrypted safe iteration count 2147483647 exceeds the limit of 10000000"},
+      {"legacy.p12", KdfTarget::shrouded_key,
+       "PKCS#12 shrouded private key iteration count 2147483647 exceeds the limit of 10000000"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string name = "huge-iter-" + std::to_string(n++) + ".p12";
+    SCOPED_TRACE(name + " " + c.what);
+    ASSERT_TRUE(craft_p12(f(c.from), f(name), c.target, 2147483647L, kPassword));
+    ERR_clear_error();
+    for (const std::optional<std::string>& pw :
+         {std::optional<std::string>(kPassword), std::optional<std::string>(kWrongPassword)}) {
+      const auto start = std::chrono::steady_clock::now();
+      expect_failure(p12(name, pw), IdentityProblem::unsupported_algorithm, name);
+      EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "a KDF ran";
+      auto r = load_client_identity(p12(name, pw));
+      ASSERT_FALSE(r.has_value());
+      EXPECT_NE(r.error().message.find(c.what), std::string::npos) << describe(r.error());
+    }
+  }
+}
+
+TEST_F(IdentityTest, P12CountsWithinTheLimitAreNotRefused) {
+  // The crafting itself keeps a file intact: the key's count rewritten to its own value (2048) loads,
+  // so the refusals above are the bound's, not a broken file's.
+  ASSERT_TRUE(craft_p12(f("modern.p12"), f("iter-key-2048.p12"), KdfTarget::shrouded_key, 2048, kPassword));
+  EXPECT_TRUE(expect_load(p12("iter-key-2048.p12")).leaf);
+  // A MAC count within the bound but not the file's: the loader goes on to the MAC check, which fails.
+  ASSERT_TRUE(craft_p12(f("modern.p12"), f("iter-1.p12"), KdfTarget::mac, 1, kPassword));
+  expect_failure(p12("iter-1.p12"), IdentityProblem::wrong_password, "iter-1.p12");
 }
 
 // Runs as root too (CI does): permissions cannot make a file unreadable there, a FIFO with no writer can.

@@ -24,8 +24,9 @@
 #include <utility>
 
 #include "mtls_probe/identity.h"
-#include "mtls_probe/secret_file.h"
 #include "mtls_probe/ossl.h"
+#include "mtls_probe/pkcs12.h"
+#include "mtls_probe/secret_file.h"
 #include "mtls_probe/text_layout.h"
 
 namespace mtls_probe::inspect {
@@ -226,7 +227,9 @@ Pkcs12Facts describe_pkcs12(PKCS12* p12, const std::vector<const char*>& passwor
       PbeInfo outer = describe_pbe(p7->d.encrypted->enc_data->algorithm);
       scan.saw(outer);
       STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
-      for (const char* pass : passwords) {
+      // Opened only when its KDF is within the loader's bounds: inspect must not stall on a crafted file.
+      const bool bounded = !pbe_kdf_limit_violation(p7->d.encrypted->enc_data->algorithm, "encrypted safe");
+      for (const char* pass : bounded ? passwords : std::vector<const char*>{}) {
         bags = PKCS12_unpack_p7encdata(p7, pass, -1);
         if (bags != nullptr) break;
       }
@@ -427,19 +430,18 @@ std::vector<const char*> password_candidates(const IdentityOptions& o) {
   return {nullptr, ""};
 }
 
+// The loader's own unpacking (every KDF bounded, the MAC checked once) for files it refused as unusable.
 std::optional<Contents> lenient_p12(PKCS12* p12, const IdentityOptions& o) {
+  if (pkcs12_kdf_limit_violation(p12)) return std::nullopt;
+  const bool mac_present = PKCS12_mac_present(p12) == 1;
   for (const char* pass : password_candidates(o)) {
-    EVP_PKEY* key = nullptr;
-    X509* cert = nullptr;
-    STACK_OF(X509)* ca = nullptr;
-    const int ok = PKCS12_parse(p12, pass, &key, &cert, &ca);
-    std::vector<UniqueX509> certs;
-    for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i) certs.emplace_back(sk_X509_value(ca, i));
-    sk_X509_free(ca);
-    if (ok != 1) continue;
+    if (mac_present && PKCS12_verify_mac(p12, pass, -1) != 1) continue;
+    auto unpacked = unpack_pkcs12(p12, pass);
+    if (!unpacked) continue;
+    std::vector<UniqueX509> certs = std::move(unpacked->others);
     Contents out;
-    out.key.reset(key);
-    out.leaf.reset(cert);
+    out.key = std::move(unpacked->key);
+    out.leaf = std::move(unpacked->cert);
     if (!out.leaf && !certs.empty()) {
       const std::size_t i = pick_leaf(certs);
       out.leaf = std::move(certs[i]);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "pkcs12_craft_testutil.h"
 #include "tool_inspect.h"
 
 namespace mtls_probe::inspect {
@@ -409,6 +411,29 @@ TEST_F(InspectTest, IdentityErrorsBecomeErrorFindings) {
   InspectResult r = inspect(p12("garbage.bin"));
   EXPECT_EQ(r.exit_code(), 2);
   EXPECT_FALSE(r.facts.pkcs12);
+}
+
+// A crafted 2^31-1 iteration count is refused by the loader before any KDF, and inspect opens no
+// encrypted safe with such a count either: the report comes at once, the algorithms still described.
+TEST_F(InspectTest, HugeIterationCountIsAnIdentityErrorWithoutRunningTheKdf) {
+  using test::KdfTarget;
+  for (KdfTarget target : {KdfTarget::mac, KdfTarget::encrypted_safe, KdfTarget::shrouded_key}) {
+    const std::string name = "huge-iter-" + std::to_string(static_cast<int>(target)) + ".p12";
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(test::craft_p12(f("alice-int.p12"), f(name), target, 2147483647L, kPassword));
+    ERR_clear_error();
+    const auto start = std::chrono::steady_clock::now();
+    InspectResult r = inspect(p12(name));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "a KDF ran";
+    EXPECT_EQ(codes(r), Codes{"unsupported-algorithm"}) << describe(r);
+    EXPECT_EQ(r.exit_code(), 2);
+    ASSERT_TRUE(r.facts.identity_error);
+    EXPECT_NE(
+        r.facts.identity_error->message.find("iteration count 2147483647 exceeds the limit of 10000000"),
+        std::string::npos)
+        << r.facts.identity_error->message;
+    EXPECT_TRUE(r.facts.pkcs12);
+  }
 }
 
 TEST_F(InspectTest, Pkcs12WithoutKeyShowsItsCertificates) {

@@ -1,16 +1,22 @@
 // The probe engine: DNS -> TCP -> TLS -> HTTP, recording facts through OpenSSL's callbacks.
 #include "mtls_probe/probe.h"
 
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "mtls_probe/alerts.h"
 #include "mtls_probe/dns.h"
@@ -333,7 +339,92 @@ void record_session_facts(SSL* ssl, ProbeFacts& f, long long now, bool version_k
   }
 }
 
+// OpenSSL's default trust locations, as SSL_CTX_set_default_verify_paths finds them: $SSL_CERT_DIR (a
+// colon-separated list) or the built-in directory, $SSL_CERT_FILE or the built-in bundle.
+struct TrustLocations {
+  std::string dirs;
+  std::string file;
+  bool file_from_env = false;
+};
+
+TrustLocations default_trust_locations() {
+  TrustLocations t;
+  const char* dir_env = secure_getenv(X509_get_default_cert_dir_env());
+  const char* file_env = secure_getenv(X509_get_default_cert_file_env());
+  t.dirs = dir_env != nullptr ? dir_env : X509_get_default_cert_dir();
+  t.file = file_env != nullptr ? file_env : X509_get_default_cert_file();
+  t.file_from_env = file_env != nullptr;
+  return t;
+}
+
+// "5ad8a5d6.0": a subject-hash link as c_rehash / openssl rehash make them.
+bool is_hash_link_name(std::string_view name) {
+  return name.size() == 10 && name.substr(8) == ".0" &&
+         std::all_of(name.begin(), name.begin() + 8,
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+std::vector<std::string> split_dirs(const std::string& dirs) {
+  std::vector<std::string> out;
+  std::string_view rest = dirs;
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    if (colon != 0) out.emplace_back(rest.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  }
+  return out;
+}
+
+// The directories that hold subject-hash links (only there can OpenSSL's hash-directory lookup find a
+// root), canonical.
+std::vector<std::filesystem::path> hashed_dirs(const std::string& dirs) {
+  std::vector<std::filesystem::path> out;
+  for (const std::string& dir : split_dirs(dirs)) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!is_hash_link_name(it->path().filename().native())) continue;
+      out.push_back(std::filesystem::canonical(dir, ec));
+      break;
+    }
+  }
+  return out;
+}
+
+// Whether the bundle file lies in one of those directories: update-ca-certificates (and c_rehash setups)
+// write the bundle there from the same certificates that they link, so the links already hold its roots.
+bool bundle_beside_links(const std::string& file, const std::vector<std::filesystem::path>& hashed) {
+  std::error_code ec;
+  const auto canonical = std::filesystem::canonical(file, ec);
+  if (ec) return true;  // no bundle: nothing to read
+  return std::find(hashed.begin(), hashed.end(), canonical.parent_path()) != hashed.end();
+}
+
+// The system trust store. SSL_CTX_set_default_verify_paths parses the whole bundle file (some 150 roots,
+// most of a probe's CPU); the hashed directory holds the same roots, and OpenSSL's lookup there reads
+// only the file of the issuer a chain asks for. The bundle is read where no directory has hash links,
+// and where SSL_CERT_FILE names one outside them (its roots may be others; OpenSSL's defaults would read
+// it). A missing location is no error, as with OpenSSL's defaults: verification reports the chain.
+std::optional<Error> load_system_trust(SSL_CTX* ctx) {
+  const TrustLocations t = default_trust_locations();
+  const auto hashed = hashed_dirs(t.dirs);
+  if (!hashed.empty() && SSL_CTX_load_verify_dir(ctx, t.dirs.c_str()) != 1) {
+    return Error{"cannot use the system's CA directory '" + t.dirs + "'", drain_openssl_errors()};
+  }
+  if (hashed.empty() || (t.file_from_env && !bundle_beside_links(t.file, hashed))) {
+    spdlog::debug("trust: reading the CA bundle {}", t.file);
+    SSL_CTX_load_verify_file(ctx, t.file.c_str());
+  }
+  spdlog::debug("trust: {}", hashed.empty() ? "no hashed CA directory" : "hashed CA directory " + t.dirs);
+  ERR_clear_error();
+  return std::nullopt;
+}
+
 }  // namespace
+
+const std::optional<Error>& ClientTlsContext::ensure_trust() const {
+  if (system_trust_) std::call_once(trust_once_, [this] { trust_error_ = load_system_trust(ctx_.get()); });
+  return trust_error_;
+}
 
 Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
     const TlsOptions& tls, std::shared_ptr<const ClientIdentity> identity, bool no_cert) {
@@ -353,8 +444,8 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
                                               : "cannot use --capath '" + tls.capath_dir + "'",
                               drain_openssl_errors()}};
     }
-  } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    return Unexpected{Error{"cannot load the system's CA certificates", drain_openssl_errors()}};
+  } else {
+    out->system_trust_ = true;  // loaded by ensure_trust(), when a handshake needs it
   }
   // Verification always runs so that the report can say what is wrong; -k only stops it from aborting.
   SSL_CTX_set_verify(ctx, tls.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, on_verify);
@@ -491,6 +582,10 @@ void run_network_phases(const ProbeOptions& opts, const Url& url, const ClientTl
   // ---- TLS
   f.tls_attempted = true;
   t = Clock::now();
+  if (const auto& trust = tls.ensure_trust()) {
+    f.tls_error = trust->message + (trust->openssl_detail.empty() ? "" : ": " + trust->openssl_detail);
+    return;
+  }
   UniqueSsl ssl_owner(SSL_new(tls.ctx()));
   SSL* ssl = ssl_owner.get();
   if (ssl == nullptr) {
