@@ -409,6 +409,25 @@ start_serve() {
   die "serve $name printed no 'listening on' line"
 }
 
+# start_fake_dns NAME MODE — fake_dns.py (nxdomain | silent) on 127.0.0.1 in the background; sets DNS_PORT,
+# DNS_LOG. Probes that must fail a lookup point --dns-servers at it: no query ever leaves loopback.
+start_fake_dns() {
+  local name=$1 mode=$2 d="$TMP/dns-$1" i pid
+  mkdir -p "$d"
+  DNS_LOG="$d/queries"
+  : >"$DNS_LOG"
+  "$PY" -I "$INTEG_DIR/fake_dns.py" --mode "$mode" --log "$DNS_LOG" >"$d/out" 2>"$d/err" </dev/null &
+  pid=$!
+  track_pid "$pid" "dns-$name" "$d/err"
+  for ((i = 0; i < 200; i++)); do
+    DNS_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$d/out")
+    [[ -n $DNS_PORT ]] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$d/err" >&2; die "fake DNS server $name died"; }
+    sleep 0.02
+  done
+  die "fake DNS server $name printed no ready line"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # probing and assertions
 #

@@ -11,23 +11,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 make_tmp
 PKI_DIR="$TMP/serve-pki"
 
-# start_fake_dns NAME MODE — fake_dns.py (nxdomain | silent) in the background; sets DNS_PORT, DNS_LOG.
-start_fake_dns() {
-  local name=$1 mode=$2 d="$TMP/dns-$1" i pid
-  mkdir -p "$d"
-  DNS_LOG="$d/queries"
-  : >"$DNS_LOG"
-  "$PY" -I "$INTEG_DIR/fake_dns.py" --mode "$mode" --log "$DNS_LOG" >"$d/out" 2>"$d/err" </dev/null &
-  pid=$!
-  track_pid "$pid" "dns-$name" "$d/err"
-  for ((i = 0; i < 200; i++)); do
-    DNS_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$d/out")
-    [[ -n $DNS_PORT ]] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$d/err" >&2; die "fake DNS server $name died"; }
-    sleep 0.02
-  done
-  die "fake DNS server $name printed no ready line"
-}
 
 # start_serve NAME ARGS... — `mtls-probe serve --port 0 --pki-dir $PKI_DIR ARGS`; sets SERVE_PID, SERVE_PORT.
 start_serve() {

@@ -49,16 +49,8 @@ expect_connection() {  # positive control for the record listener
 # --- DNS / TCP / timeouts --------------------------------------------------------------------------
 
 # The lookup goes to a fake DNS server on 127.0.0.1 that answers NXDOMAIN, never to /etc/resolv.conf's.
-mkdir -p "$TMP/dns-nx"
-"$PY" -I "$INTEG_DIR/fake_dns.py" --mode nxdomain --log "$TMP/dns-nx/queries" >"$TMP/dns-nx/out" \
-  2>"$TMP/dns-nx/err" </dev/null &
-track_pid "$!" dns-nx "$TMP/dns-nx/err"
-for ((i = 0; i < 200; i++)); do
-  NX_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$TMP/dns-nx/out")
-  [[ -n $NX_PORT ]] && break
-  sleep 0.02
-done
-[[ -n $NX_PORT ]] || die "fake DNS server printed no ready line"
+start_fake_dns nx nxdomain
+NX_PORT=$DNS_PORT
 
 scenario "unresolvable name (.invalid) -> dns-failure"
 probe --dns-servers "127.0.0.1:$NX_PORT" --max-time 10 "https://nonexistent.invalid/"

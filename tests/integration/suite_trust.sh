@@ -111,7 +111,9 @@ expect_verdict ok 0
 expect_stderr_not "trust:"
 
 scenario "a DNS failure never loads the trust store"
-trust_probe "$WITH_ROOT" "$EMPTY_FILE" --connect-timeout 5 https://nonexistent.invalid/
+start_fake_dns nx nxdomain  # the lookup is answered on 127.0.0.1, never by the system's resolver
+trust_probe "$WITH_ROOT" "$EMPTY_FILE" --dns-servers "127.0.0.1:$DNS_PORT" --connect-timeout 5 \
+  https://nonexistent.invalid/
 expect_verdict dns-failure 3
 expect_stderr_not "trust:"
 
