@@ -42,15 +42,10 @@ bool body_contains(const ProbeFacts& f, std::string_view needle) {
 }
 
 bool contains_ci(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    size_t k = 0;
-    while (k < needle.size() && std::tolower(static_cast<unsigned char>(haystack[i + k])) ==
-                                    std::tolower(static_cast<unsigned char>(needle[k])))
-      ++k;
-    if (k == needle.size()) return true;
-  }
-  return false;
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), same) != haystack.end();
 }
 
 // A line of the body (or the reason phrase) that speaks of a certificate problem, as a person reading the
@@ -87,6 +82,11 @@ std::string join_and(const std::vector<std::string>& parts) {
     out += parts[i];
   }
   return out;
+}
+
+// ", most likely because A, B and C" for a summary; "" when nothing is known.
+std::string likely_because(const std::vector<std::string>& evidence) {
+  return evidence.empty() ? "" : ", most likely because " + join_and(evidence);
 }
 
 // The statuses by which applications refuse a client at the HTTP layer (HAProxy's 495/496 included).
@@ -511,7 +511,7 @@ class Builder {
     if (!in_handshake && evidence.empty()) return false;
     set(Verdict::client_cert_rejected,
         fmt::format("The server refused your client certificate {}: {}{}.", our_cert(f_), how,
-                    evidence.empty() ? "" : ", most likely because " + join_and(evidence)));
+                    likely_because(evidence)));
     hint("servers that reject a certificate silently (GnuTLS-based servers; node.js with rejectUnauthorized: "
          "true) close the connection instead of sending an alert; the server's error log says why");
     unverifiable_certificate_hints();
@@ -563,7 +563,7 @@ class Builder {
       set(Verdict::client_cert_rejected,
           fmt::format("The server refused your client certificate {}: it answered HTTP 495 (SSL Certificate "
                       "Error, as HAProxy and nginx name a certificate that did not verify){}.",
-                      our_cert(f_), evidence.empty() ? "" : ", most likely because " + join_and(evidence)));
+                      our_cert(f_), likely_because(evidence)));
       unverifiable_certificate_hints();
       ca_list_hints();
       return true;
@@ -593,7 +593,7 @@ class Builder {
     const std::optional<std::string> said = response_names_certificate_problem(f_);
     if (evidence.empty() && !said) return false;
     const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
-    std::string because = evidence.empty() ? "" : ", most likely because " + join_and(evidence);
+    std::string because = likely_because(evidence);
     if (said) because += fmt::format("{} the response says \"{}\"", evidence.empty() ? ":" : ";", *said);
     set(Verdict::client_cert_rejected,
         fmt::format("The server's TLS layer let the handshake finish with your client certificate {}, then its "
