@@ -3,10 +3,10 @@
 
 #include <string>
 
-#include "mtls_probe/diagnosis.h"
-#include "mtls_probe/http.h"
-#include "mtls_probe/report.h"
-#include "mtls_probe/url.h"
+#include "mtls_probe/diagnosis/diagnosis.h"
+#include "mtls_probe/engine/http.h"
+#include "mtls_probe/report/report.h"
+#include "mtls_probe/engine/url.h"
 
 namespace mtls_probe {
 namespace {

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "mtls_probe/alerts.h"
-#include "mtls_probe/diagnosis.h"
-#include "mtls_probe/facts.h"
-#include "mtls_probe/report.h"
-#include "mtls_probe/verdict.h"
+#include "mtls_probe/base/alerts.h"
+#include "mtls_probe/diagnosis/diagnosis.h"
+#include "mtls_probe/engine/facts.h"
+#include "mtls_probe/report/report.h"
+#include "mtls_probe/diagnosis/verdict.h"
 
 using namespace mtls_probe;
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "mtls_probe/http.h"
-#include "mtls_probe/url.h"
+#include "mtls_probe/engine/http.h"
+#include "mtls_probe/engine/url.h"
 
 using namespace mtls_probe;
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
-#include "mtls_probe/http.h"
+#include "mtls_probe/engine/http.h"
 
 using namespace mtls_probe;
 using State = HttpResponseParser::State;

@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "fuzz_common.h"
-#include "mtls_probe/identity.h"
+#include "mtls_probe/identity/identity.h"
 
 using namespace mtls_probe;
 

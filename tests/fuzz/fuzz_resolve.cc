@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "mtls_probe/url.h"
+#include "mtls_probe/engine/url.h"
 
 using namespace mtls_probe;
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "fuzz_common.h"
-#include "mtls_probe/http.h"
-#include "mtls_probe/url.h"
+#include "mtls_probe/engine/http.h"
+#include "mtls_probe/engine/url.h"
 
 using namespace mtls_probe;
 using mtls_probe_fuzz::printable_no_space;

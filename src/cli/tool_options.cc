@@ -1,0 +1,343 @@
+#include "tool_options.h"
+
+#include <openssl/crypto.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+
+#include "mtls_probe/engine/dns.h"
+#include "mtls_probe/identity/identity.h"
+#include "mtls_probe/engine/url.h"
+
+namespace mtls_probe::tool {
+namespace {
+
+std::optional<TlsVersion> parse_version(const std::string& v) {
+  if (v == "1.0") return TlsVersion::v1_0;
+  if (v == "1.1") return TlsVersion::v1_1;
+  if (v == "1.2") return TlsVersion::v1_2;
+  if (v == "1.3") return TlsVersion::v1_3;
+  return std::nullopt;
+}
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
+  app.add_option("url", raw.url, "https URL to probe");
+
+  auto* id = "Client identity";
+  app.add_option("--p12", raw.p12, "PKCS#12 identity (.p12/.pfx): key, certificate and chain")->group(id);
+  app.add_option("--p12-password-env", raw.p12_password_env, "read the PKCS#12 password from environment VAR")
+      ->group(id);
+  app.add_option("--p12-password-file", raw.p12_password_file,
+                 "read the password from the first line of FILE")
+      ->group(id);
+  app.add_option("--pass", raw.pass, "password (curl spelling; visible in the process list: warns)")
+      ->group(id);
+  app.add_option("-E,--cert", raw.cert,
+                 "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12)")
+      ->group(id);
+  app.add_option("--cert-type", raw.cert_type, "PEM (default) or P12")->group(id);
+  app.add_option("--key", raw.key, "private key FILE (PEM) for --cert")->group(id);
+  app.add_option("--key-type", raw.key_type, "PEM")->group(id);
+  app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")
+      ->group(id);
+  app.add_option("--as", raw.as,
+                 "openssl (default): send the certificate whatever CAs the server lists, as curl; strict: "
+                 "send none when the server's CA list names none of its issuers, as Java, Go, .NET, "
+                 "browsers")
+      ->group(id);
+
+  auto* trust = "Server trust and connection";
+  app.add_option("--cacert", raw.cacert, "CA certificates (PEM) to verify the server with")->group(trust);
+  app.add_option("--capath", raw.capath, "directory of hashed CA certificates")->group(trust);
+  app.add_flag("-k,--insecure", raw.insecure, "do not abort when the server's certificate fails verification")
+      ->group(trust);
+  app.add_option("--servername", raw.servername, "name for SNI and the certificate name check")->group(trust);
+  app.add_option("--resolve", raw.resolve, "HOST:PORT:ADDR[,ADDR] use these addresses (as curl)")
+      ->group(trust)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
+  app.add_flag("-4,--ipv4", raw.ipv4, "resolve and connect with IPv4 only (as curl)")->group(trust);
+  app.add_flag("-6,--ipv6", raw.ipv6, "resolve and connect with IPv6 only (as curl)")->group(trust);
+  app.add_option("--dns-servers", raw.dns_servers,
+                 "ADDR[:PORT][,ADDR[:PORT]] DNS servers to ask instead of /etc/resolv.conf's (as curl)")
+      ->group(trust);
+  app.add_option("--tls-min", raw.tls_min,
+                 "lowest TLS version: 1.2 (default) or 1.3; 1.0/1.1 only on request")
+      ->group(trust);
+  app.add_option("--tls-max", raw.tls_max, "highest TLS version: 1.2 or 1.3")->group(trust);
+  app.add_option("--connect-timeout", raw.connect_timeout,
+                 "seconds for DNS + TCP + TLS handshake (default 10)")
+      ->group(trust);
+  app.add_option("-m,--max-time", raw.max_time, "seconds for the whole probe (default 30)")->group(trust);
+
+  auto* http = "HTTP";
+  app.add_option("-X,--request", raw.method, "request method (default GET, POST with -d)")->group(http);
+  app.add_option("-H,--header", raw.headers, "extra header 'Name: value' (repeatable)")
+      ->group(http)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
+  app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
+  app.add_flag("--http1.1", raw.http11, "use HTTP/1.1 (the default)")->group(http);
+  app.add_flag("--http2", raw.http2, "use HTTP/2 (not supported yet: refused)")->group(http);
+
+  auto* out = "Output";
+  app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
+  app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
+}
+
+const std::vector<SecretOption>& secret_options() {
+  static const std::vector<SecretOption> list{
+      {"--pass", 0, SecretPart::whole},
+      {"--cert", 'E', SecretPart::after_colon},
+  };
+  return list;
+}
+
+namespace {
+
+const SecretOption* find_secret(std::string_view long_name, char short_name) {
+  for (const auto& s : secret_options()) {
+    if ((!long_name.empty() && long_name == s.long_name) || (short_name != 0 && short_name == s.short_name))
+      return &s;
+  }
+  return nullptr;
+}
+
+void blank_value(char* value, SecretPart part) {
+  if (part == SecretPart::after_colon) {
+    char* p = value;
+    while (*p != '\0' && !(*p == ':' && !(p > value && p[-1] == '\\'))) ++p;
+    if (*p == '\0') return;  // no password in this value
+    value = p + 1;
+  }
+  std::memset(value, '*', std::strlen(value));
+}
+
+// The option NAME ("--cert", "-E") in app or, as CLI11 falls through, one of its parents.
+const CLI::Option* find_option(const CLI::App* app, const std::string& name) {
+  for (; app != nullptr; app = app->get_parent()) {
+    if (const CLI::Option* o = app->get_option_no_throw(name); o != nullptr) return o;
+  }
+  return nullptr;
+}
+
+bool takes_value(const CLI::App* app, const std::string& name) {
+  const CLI::Option* o = find_option(app, name);
+  return o != nullptr && o->get_items_expected_max() > 0;
+}
+
+const CLI::App* find_subcommand(const CLI::App* app, const char* name) {
+  auto subs = app->get_subcommands([&](const CLI::App* sub) { return sub->check_name(name); });
+  return subs.empty() ? nullptr : subs.front();
+}
+
+// -kEFILE:PW: flags, then at most one option that takes a value (the rest of the word, or the next one).
+// Returns the index of the last argv word used.
+int blank_short_cluster(const CLI::App* app, int i, int argc, char** argv) {
+  char* a = argv[i];
+  for (char* c = a + 1; *c != '\0'; ++c) {
+    const std::string name{'-', *c};
+    const SecretOption* secret = find_secret({}, *c);
+    if (secret == nullptr && !takes_value(app, name)) continue;  // a flag (or unknown: CLI11 refuses it)
+    char* value = c[1] != '\0' ? c + 1 : (i + 1 < argc ? argv[++i] : nullptr);
+    if (secret != nullptr && value != nullptr) blank_value(value, secret->part);
+    break;
+  }
+  return i;
+}
+
+}  // namespace
+
+void blank_argv_secrets(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  for (int i = 1; i < argc; ++i) {
+    char* a = argv[i];
+    if (std::strcmp(a, "--") == 0) return;
+    if (std::strncmp(a, "--", 2) == 0) {
+      char* eq = std::strchr(a, '=');
+      const std::string name = eq != nullptr ? std::string(a, eq) : std::string(a);
+      const SecretOption* secret = find_secret(name, 0);
+      char* value = eq != nullptr ? eq + 1 : nullptr;
+      if (value == nullptr && (secret != nullptr || takes_value(current, name)) && i + 1 < argc)
+        value = argv[++i];
+      if (secret != nullptr && value != nullptr) blank_value(value, secret->part);
+    } else if (a[0] == '-' && a[1] != '\0') {
+      i = blank_short_cluster(current, i, argc, argv);
+    } else if (const CLI::App* sub = find_subcommand(current, a); sub != nullptr) {
+      current = sub;  // "inspect --pass PW": the subcommand's options from here on
+    }
+  }
+}
+
+std::pair<std::string, std::optional<std::string>> split_cert_password(const std::string& arg) {
+  std::string file;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    if (arg[i] == '\\' && i + 1 < arg.size() && arg[i + 1] == ':') {
+      file += ':';
+      ++i;
+    } else if (arg[i] == ':') {
+      return {file, arg.substr(i + 1)};
+    } else {
+      file += arg[i];
+    }
+  }
+  return {file, std::nullopt};
+}
+
+ProbeCommand make_probe_command(const RawProbeArgs& raw) {
+  ProbeCommand cmd;
+  cmd.json = raw.json;
+  ProbeOptions& o = cmd.options;
+  o.url = raw.url;
+  o.verbose = raw.verbose;
+  auto usage = [&](std::string msg) {
+    if (!cmd.usage_error) cmd.usage_error = std::move(msg);
+    return cmd;
+  };
+
+  if (raw.url.empty()) return usage("no URL given");
+  if (auto u = parse_url(raw.url); !u) return usage(u.error().message);
+  if (raw.http2) return usage("--http2 is not supported yet; the probe speaks HTTP/1.1 (--http1.1)");
+
+  // ---- identity
+  std::string cert_type = upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
+  if (cert_type != "PEM" && cert_type != "P12") return usage("--cert-type must be PEM or P12");
+  if (!raw.key_type.empty() && upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
+  std::optional<std::string> password;
+  int password_sources = 0;
+  if (!raw.cert.empty()) {
+    auto [file, pw] = split_cert_password(raw.cert);
+    if (file.empty()) return usage("--cert needs a file name");
+    if (cert_type == "P12") {
+      if (!raw.p12.empty()) return usage("--p12 and --cert --cert-type P12 name the identity twice");
+      o.identity.p12_file = file;
+    } else {
+      o.identity.cert_file = file;
+    }
+    if (pw) {
+      password = std::move(pw);
+      ++password_sources;
+      cmd.warnings.push_back(
+          "a password given in --cert FILE:PASSWORD is visible to other users in the process list; "
+          "use --p12-password-env or --p12-password-file");
+    }
+  }
+  if (!raw.p12.empty()) {
+    if (!o.identity.cert_file.empty()) return usage("give either --p12 or --cert, not both");
+    o.identity.p12_file = raw.p12;
+  }
+  if (!raw.key.empty()) {
+    if (o.identity.cert_file.empty()) return usage("--key goes with --cert FILE (PEM)");
+    o.identity.key_file = raw.key;
+  }
+  if (!raw.pass.empty()) {
+    password = raw.pass;
+    ++password_sources;
+    cmd.warnings.push_back(
+        "--pass makes the password visible to other users in the process list; use --p12-password-env or "
+        "--p12-password-file");
+  }
+  if (!raw.p12_password_env.empty()) {
+    ++password_sources;
+    auto pw = password_from_env(raw.p12_password_env);
+    if (!pw) {
+      cmd.identity_error = pw.error();
+    } else {
+      password = std::move(pw.value());
+    }
+  }
+  if (!raw.p12_password_file.empty()) {
+    ++password_sources;
+    auto pw = password_from_file(raw.p12_password_file);
+    if (!pw) {
+      if (!cmd.identity_error) cmd.identity_error = pw.error();
+    } else {
+      password = std::move(pw.value());
+    }
+  }
+  if (password_sources > 1) {
+    if (password) OPENSSL_cleanse(password->data(), password->size());
+    return usage(
+        "give the password once: --p12-password-env, --p12-password-file, --pass or --cert FILE:PASSWORD");
+  }
+  if (password && !o.identity.configured()) {
+    OPENSSL_cleanse(password->data(), password->size());
+    return usage("a password was given but no identity (--p12 or --cert)");
+  }
+  o.identity.password = std::move(password);
+  o.identity.no_cert = raw.no_cert;
+  if (raw.as == "strict") {
+    o.client_behaviour = ClientBehaviour::strict;
+  } else if (!raw.as.empty() && raw.as != "openssl") {
+    return usage("--as takes openssl or strict");
+  }
+
+  // ---- trust and connection
+  o.tls.cacert_file = raw.cacert;
+  o.tls.capath_dir = raw.capath;
+  o.tls.insecure = raw.insecure;
+  o.tls.servername = raw.servername;
+  if (!raw.tls_min.empty()) {
+    auto v = parse_version(raw.tls_min);
+    if (!v) return usage("--tls-min takes 1.0, 1.1, 1.2 or 1.3");
+    o.tls.min_version = *v;
+  }
+  if (!raw.tls_max.empty()) {
+    auto v = parse_version(raw.tls_max);
+    if (!v) return usage("--tls-max takes 1.0, 1.1, 1.2 or 1.3");
+    o.tls.max_version = *v;
+  }
+  if (o.tls.max_version != TlsVersion::any &&
+      static_cast<int>(o.tls.max_version) < static_cast<int>(o.tls.min_version)) {
+    // TLS below 1.2 is only ever used when asked for by name with --tls-min.
+    return usage(raw.tls_min.empty()
+                     ? "--tls-max is below the default minimum TLS 1.2: add --tls-min 1.0 or 1.1 "
+                       "to allow an old TLS version explicitly"
+                     : "--tls-min is above --tls-max");
+  }
+  if (raw.ipv4 && raw.ipv6) return usage("-4 and -6 exclude each other");
+  o.ip_family = raw.ipv4 ? IpFamily::v4 : raw.ipv6 ? IpFamily::v6 : IpFamily::any;
+  if (raw.dns_servers) {
+    if (auto bad = check_dns_servers(*raw.dns_servers)) return usage(*bad);
+    o.dns_servers = *raw.dns_servers;
+  }
+  for (const auto& r : raw.resolve) {
+    auto parsed = parse_resolve(r);
+    if (!parsed) return usage(parsed.error().message);
+    o.resolve.push_back(std::move(parsed.value()));
+  }
+  auto seconds = [&](double s, const char* name) -> std::optional<std::chrono::milliseconds> {
+    if (!std::isfinite(s) || s <= 0 || s > 86400) {
+      usage(std::string(name) + " takes a number of seconds above 0 (at most 86400)");
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<long long>(std::ceil(s * 1000)));
+  };
+  auto ct = seconds(raw.connect_timeout, "--connect-timeout");
+  auto mt = seconds(raw.max_time, "--max-time");
+  if (!ct || !mt) return cmd;
+  o.connect_timeout = *ct;
+  o.max_time = *mt;
+
+  // ---- HTTP
+  o.http.method = raw.method.empty() ? (raw.data ? "POST" : "GET") : raw.method;
+  if (!is_http_token(o.http.method)) return usage("-X takes an HTTP method token (e.g. GET, POST)");
+  for (const auto& h : raw.headers) {
+    auto parsed = parse_header_option(h);
+    if (!parsed) return usage(parsed.error().message);
+    o.http.headers.push_back(h);  // as given: curl's "Name:" (remove) and "Name;" (empty) stay distinct
+  }
+  o.http.data = raw.data;
+  return cmd;
+}
+
+}  // namespace mtls_probe::tool

@@ -1,0 +1,73 @@
+// The probe's command line: CLI11 definitions and their translation to ProbeOptions. Kept apart from
+// run() so that option parsing is unit-tested without a network.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mtls_probe/engine/facts.h"
+#include "mtls_probe/engine/options.h"
+
+namespace CLI {
+class App;
+}
+
+namespace mtls_probe::tool {
+
+// Raw values as CLI11 fills them (before they are checked and combined).
+struct RawProbeArgs {
+  std::string url;
+  std::string p12, p12_password_env, p12_password_file, pass, cert, cert_type, key, key_type;
+  bool no_cert = false;
+  std::string as;  // --as openssl|strict
+  std::string cacert, capath, servername, tls_min, tls_max;
+  bool insecure = false;
+  bool ipv4 = false, ipv6 = false;         // -4 / -6
+  std::optional<std::string> dns_servers;  // --dns-servers
+  std::vector<std::string> resolve, headers;
+  double connect_timeout = 10, max_time = 30;
+  std::string method;
+  std::optional<std::string> data;
+  bool http11 = false, http2 = false, json = false;
+  int verbose = 0;
+};
+
+// Registers the probe options on app, writing into raw.
+void add_probe_options(CLI::App& app, RawProbeArgs& raw);
+
+struct ProbeCommand {
+  ProbeOptions options;
+  bool json = false;
+  std::vector<std::string> warnings;              // shown in the report, never contain secrets
+  std::optional<std::string> usage_error;         // -> usage-error
+  std::optional<IdentityFailure> identity_error;  // password source problems -> identity-error
+};
+
+// Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources.
+ProbeCommand make_probe_command(const RawProbeArgs& raw);
+
+// Options whose value carries a secret (curl's ARG_CLEAR). Listed once here; blank_argv_secrets overwrites
+// the secret part in argv, whatever the spelling. A new secret option (--proxy-user, --pin) is one more line
+// in secret_options() (tool_options.cc).
+enum class SecretPart {
+  whole,        // --pass PASSWORD
+  after_colon,  // --cert FILE:PASSWORD: only what follows the first unescaped ':' ("\:" is part of FILE)
+};
+struct SecretOption {
+  const char* long_name;  // "--pass"
+  char short_name;        // 'E' for -E, or 0
+  SecretPart part;
+};
+const std::vector<SecretOption>& secret_options();
+
+// Overwrites (with '*', in place, so /proc/PID/cmdline no longer shows it) the secret part of every secret
+// option in argv: --opt=VALUE, --opt VALUE, -XVALUE (also after flags: -kXVALUE) and -X VALUE, in the probe
+// command and in its subcommands. app (with its subcommands) tells which options take a value, so that a
+// value that looks like an option ("-H --pass") is not taken for one. Stops at "--".
+void blank_argv_secrets(const CLI::App& app, int argc, char** argv);
+
+// curl's --cert FILE[:PASSWORD]: a colon escaped as "\:" belongs to the file name.
+std::pair<std::string, std::optional<std::string>> split_cert_password(const std::string& arg);
+
+}  // namespace mtls_probe::tool

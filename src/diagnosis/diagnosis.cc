@@ -1,0 +1,795 @@
+// facts -> verdict + summary + hints. Pure: no I/O, no clock, no globals.
+#include "mtls_probe/diagnosis/diagnosis.h"
+
+#include <fmt/format.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <string>
+
+#include "mtls_probe/base/alerts.h"
+
+namespace mtls_probe {
+namespace {
+
+constexpr std::string_view kNginxNoCert = "No required SSL certificate was sent";
+constexpr std::string_view kNginxCertError = "The SSL certificate error";
+constexpr std::string_view kApacheNoPha = "Cannot perform Post-Handshake Authentication";
+
+std::string date_of(const std::string& iso) { return iso.substr(0, 10); }
+
+std::string describe_alert(const AlertRecord& a) { return fmt::format("alert {} {}", a.code, a.name); }
+
+std::string ca_list_text(const ProbeFacts& f) {
+  std::string out;
+  for (size_t i = 0; i < f.acceptable_ca_names.size() && i < 8; ++i) {
+    if (i > 0) out += ", ";
+    out += "\"" + f.acceptable_ca_names[i] + "\"";
+  }
+  if (f.acceptable_ca_names.size() > 8) out += fmt::format(" and {} more", f.acceptable_ca_names.size() - 8);
+  return out;
+}
+
+std::string our_cert(const ProbeFacts& f) {
+  if (!f.client_cert) return "your certificate";
+  return fmt::format("{} (issued by {})", f.client_cert->subject, f.client_cert->issuer);
+}
+
+bool body_contains(const ProbeFacts& f, std::string_view needle) {
+  return f.body_excerpt.find(needle) != std::string::npos;
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), same) != haystack.end();
+}
+
+// A line of the body (or the reason phrase) that speaks of a certificate problem, as a person reading the
+// response would notice: "Sorry, but you need a valid client certificate: UNABLE_TO_VERIFY_LEAF_SIGNATURE".
+// A line must name a certificate and a problem: pages that merely show the accepted certificate do not count.
+std::optional<std::string> response_names_certificate_problem(const ProbeFacts& f) {
+  static constexpr std::string_view kCertWords[] = {"certificate", "client cert", "x509", "x.509", "ssl_c_"};
+  static constexpr std::string_view kProblemWords[] = {
+      "invalid", "not valid", "no valid", "not verified", "unverified", "verify error", "verification fail",
+      "could not be verified", "unauthori", "required", "missing", "expired", "revoked",
+      "reject", "denied", "trust", "unknown", "need", "error", "fail", "unable", "self_signed", "self-signed",
+      "not allowed", "no client cert", "cert_"};
+  auto any_of = [](std::string_view line, const auto& words) {
+    return std::any_of(std::begin(words), std::end(words), [&](std::string_view w) { return contains_ci(line, w); });
+  };
+  for (std::string_view text : {std::string_view(f.http_reason), std::string_view(f.body_excerpt)}) {
+    while (!text.empty()) {
+      const size_t end = std::min(text.find('\n'), text.size());
+      std::string_view line = text.substr(0, end);
+      text.remove_prefix(std::min(end + 1, text.size()));
+      if (!any_of(line, kCertWords) || !any_of(line, kProblemWords)) continue;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      return std::string(line.substr(0, 160));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string join_and(const std::vector<std::string>& parts) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += i + 1 == parts.size() ? " and " : ", ";
+    out += parts[i];
+  }
+  return out;
+}
+
+// ", most likely because A, B and C" for a summary; "" when nothing is known.
+std::string likely_because(const std::vector<std::string>& evidence) {
+  return evidence.empty() ? "" : ", most likely because " + join_and(evidence);
+}
+
+// The statuses by which applications refuse a client at the HTTP layer (HAProxy's 495/496 included).
+bool is_refusal_status(int status) {
+  return status == 400 || status == 401 || status == 403 || status == 495 || status == 496;
+}
+
+class Builder {
+ public:
+  explicit Builder(const ProbeFacts& f) : f_(f) {}
+
+  Diagnosis run() {
+    decide();
+    add_general_hints();
+    return std::move(d_);
+  }
+
+ private:
+  void set(Verdict v, std::string summary) {
+    d_.verdict = v;
+    d_.summary = std::move(summary);
+  }
+  void hint(std::string h) {
+    for (const auto& e : d_.hints)
+      if (e == h) return;
+    d_.hints.push_back(std::move(h));
+  }
+
+  void decide() {
+    if (f_.usage_error) {
+      set(Verdict::usage_error, "Bad command line: " + *f_.usage_error);
+      hint("run 'mtls-probe --help' for the options; only https:// URLs are probed");
+      return;
+    }
+    if (f_.identity_error) return identity_failure();
+    if (f_.fatal_alert) return alert_verdict(*f_.fatal_alert);
+    if (f_.timed_out_in) return timeout();
+    if (f_.dns_error) {
+      set(Verdict::dns_failure, fmt::format("The host name {} did not resolve: {}.", f_.host, *f_.dns_error));
+      hint("check the spelling and your DNS; to test a server by address while keeping the name for SNI and "
+           "the certificate check, use --resolve " + f_.host + ":" + std::to_string(f_.port) + ":ADDRESS");
+      return;
+    }
+    if (f_.connect_error) return connect_failure();
+    if (!f_.tls_attempted) {
+      set(Verdict::connect_failure, "No connection was made.");
+      return;
+    }
+    if (!f_.handshake_completed) return handshake_failure_without_alert();
+    http_verdict();
+  }
+
+  void identity_failure() {
+    const IdentityFailure& e = *f_.identity_error;
+    set(Verdict::identity_error, "Your client identity cannot be used: " + e.message);
+    switch (e.problem) {
+      case IdentityProblem::file_missing:
+        hint("check the path given to --p12 / --cert / --key");
+        break;
+      case IdentityProblem::file_unreadable:
+        hint("check the file's permissions: the probe runs as the current user");
+        break;
+      case IdentityProblem::not_recognised:
+        hint("--p12 expects a PKCS#12 (.p12/.pfx) file; PEM goes with --cert FILE --key FILE. "
+             "'openssl pkcs12 -info -in FILE -noout' or 'openssl x509 -in FILE -noout -text' tell what it is");
+        break;
+      case IdentityProblem::wrong_password:
+        hint("the password did not unlock the file (its integrity check failed). Check the value in "
+             "--p12-password-env / --p12-password-file (a trailing newline in an environment variable counts)");
+        break;
+      case IdentityProblem::password_needed:
+        hint("the file is protected: give its password with --p12-password-env VAR or --p12-password-file FILE");
+        break;
+      case IdentityProblem::legacy_unavailable:
+        hint("this PKCS#12 uses legacy algorithms (RC2-40 / 3DES, as older OpenSSL and Windows exports make) "
+             "and OpenSSL's legacy provider could not be loaded; install it (Debian: libssl3 ships "
+             "ossl-modules/legacy.so, check OPENSSL_MODULES) or re-export the file with modern algorithms: "
+             "openssl pkcs12 -legacy -in old.p12 -out id.pem -nodes && openssl pkcs12 -export -in id.pem "
+             "-out new.p12. This is not a wrong password");
+        break;
+      case IdentityProblem::unsupported_algorithm:
+        hint("the file uses an algorithm this OpenSSL does not provide; re-export it with AES-256 and SHA-256");
+        break;
+      case IdentityProblem::no_private_key:
+        hint("the file holds no private key: export the identity together with its key (Windows: 'Yes, export "
+             "the private key'; openssl pkcs12 -export -inkey KEY)");
+        break;
+      case IdentityProblem::no_certificate:
+        hint("the file holds no certificate: give the certificate with --cert, or export it into the .p12");
+        break;
+      case IdentityProblem::key_mismatch:
+        hint("the private key does not belong to the certificate; compare 'openssl x509 -noout -pubkey -in CERT' "
+             "with 'openssl pkey -pubout -in KEY'");
+        break;
+      case IdentityProblem::password_source:
+        hint("--p12-password-env names an environment variable (not the password itself); "
+             "--p12-password-file names a file whose first line is the password");
+        break;
+    }
+  }
+
+  void timeout() {
+    const Phase p = *f_.timed_out_in;
+    const std::string limit = f_.timeout_limit.empty() ? "the time limit" : f_.timeout_limit;
+    switch (p) {
+      case Phase::dns:
+        set(Verdict::timeout, fmt::format("The name lookup for {} did not finish within {}.", f_.host, limit));
+        hint("the DNS server is slow or unreachable; --resolve HOST:PORT:ADDRESS skips the lookup");
+        break;
+      case Phase::connect:
+        set(Verdict::timeout,
+            fmt::format("The TCP connection to {}:{} was not accepted within {}.", f_.host, f_.port, limit));
+        hint("nothing answered: a firewall may be dropping packets, or the address is wrong");
+        break;
+      case Phase::tls:
+        if (f_.client_cert_sent) {
+          set(Verdict::timeout, fmt::format("The TLS handshake did not finish within {} after your certificate "
+                                            "was sent.", limit));
+          hint("the server may be checking your certificate against a slow OCSP responder or CRL");
+        } else {
+          set(Verdict::timeout,
+              fmt::format("The server accepted the TCP connection but the TLS handshake did not finish within {}.",
+                          limit));
+          hint("the port accepted the connection and then stayed silent: is it a TLS port? A plain-HTTP or "
+               "other service, a proxy, or an overloaded server behaves like this");
+        }
+        break;
+      default:
+        set(Verdict::timeout,
+            fmt::format("TLS was established but the HTTP response did not arrive within {}.", limit));
+        if (f_.cert_request_post_handshake || f_.renegotiation_cert_request) {
+          hint("the server asked for a certificate after the handshake; it may be waiting on a check of it");
+        }
+        hint("the application behind the TLS endpoint is slow or hung; raise -m/--max-time to see if it answers");
+        break;
+    }
+  }
+
+  void connect_failure() {
+    const std::string where = f_.addresses.empty() ? f_.host : f_.addresses.front();
+    set(Verdict::connect_failure,
+        fmt::format("Could not connect to {} port {}: {}.", where, f_.port, *f_.connect_error));
+    if (f_.connect_errno == ECONNREFUSED) {
+      hint(fmt::format("nothing is listening on port {} at {} (or a firewall rejects it): check the port in "
+                       "the URL and that the server runs", f_.port, where));
+    } else if (f_.connect_errno == ENETUNREACH || f_.connect_errno == EHOSTUNREACH) {
+      hint("there is no route to that address from here: check the address, VPN and routing");
+    }
+  }
+
+  // Alerts: who sent it decides whose certificate it is about.
+  void alert_verdict(const AlertRecord& a) {
+    if (a.from == Side::client) {
+      if (f_.verify_error && !f_.insecure) return server_untrusted();
+      set(Verdict::tls_handshake_failure,
+          fmt::format("The TLS handshake failed on our side: we sent {} ({}).", describe_alert(a),
+                      f_.tls_error.empty() ? "no further detail" : f_.tls_error));
+      if (a.code == 70) no_common_version_hints();
+      return;
+    }
+    switch (classify_alert(a.code)) {
+      case AlertClass::client_cert_missing:
+        if (f_.client_cert_sent) {
+          set(Verdict::client_cert_rejected,
+              fmt::format("The server refused your client certificate {}: it sent {}.", our_cert(f_),
+                          describe_alert(a)));
+        } else {
+          cert_required(fmt::format("it ended the connection with {}", describe_alert(a)));
+        }
+        return;
+      case AlertClass::client_cert_problem:
+        if (f_.client_cert_sent) return cert_rejected(a);
+        if (f_.client_cert_requested) return cert_required(fmt::format("it ended the connection with {}", describe_alert(a)));
+        break;
+      case AlertClass::handshake_generic:
+        if (f_.client_cert_requested && !f_.client_cert_sent) {
+          return cert_required(fmt::format("it ended the handshake with {} after we sent no certificate",
+                                           describe_alert(a)));
+        }
+        if (f_.client_cert_sent && a.after_client_certificate) return cert_rejected(a);
+        break;
+      case AlertClass::decode_or_internal:
+        // decrypt_error right after our CertificateVerify: the server could not check our signature.
+        if (a.code == 51 && f_.client_cert_sent && a.after_client_certificate) return cert_rejected(a);
+        break;
+      default:
+        break;
+    }
+    set(Verdict::tls_handshake_failure,
+        fmt::format("The TLS {} failed: the server sent {}.", a.after_handshake ? "connection" : "handshake",
+                    describe_alert(a)));
+    if (a.code == 70) {
+      no_common_version_hints();
+    } else if (a.code == 40) {
+      hint("the server found nothing in common with our offer (TLS version, cipher suite, signature algorithm "
+           "or group); compare with 'openssl s_client -connect HOST:PORT' and the server's ssl_protocols/"
+           "ssl_ciphers (nginx) or SSLProtocol/SSLCipherSuite (Apache)");
+    } else if (a.code == 112) {
+      hint("the server does not know the name we sent in SNI (" + f_.sni + "); use the name it serves, or "
+           "--servername");
+    } else if (a.code == 71 && f_.client_cert_sent) {
+      hint("insufficient_security: the server refuses our certificate's key or signature as too weak");
+    }
+  }
+
+  void no_common_version_hints() {
+    hint("no TLS version in common: the server and we (--tls-min/--tls-max; default TLS 1.2 and 1.3) overlap "
+         "nowhere. An old server may need --tls-min 1.0 (insecure); a strict one may need --tls-min 1.3");
+  }
+
+  void cert_required(const std::string& how) {
+    std::string who = f_.no_cert ? "we presented none (--no-cert)" : f_.identity_configured
+                                                                         ? "we presented none"
+                                                                         : "you gave no client identity";
+    set(Verdict::client_cert_required,
+        fmt::format("The server requires a client certificate and {}: {}.", who, how));
+    if (f_.no_cert) {
+      hint("drop --no-cert to present your identity");
+    } else if (!f_.identity_configured) {
+      hint("give your identity with --p12 FILE --p12-password-env VAR (or --cert FILE --key FILE)");
+    } else if (f_.strict_selection_withheld) {
+      strict_selection_hint();
+    } else if (f_.client_cert_requested && !f_.client_cert_sent) {
+      hint("an identity was configured but OpenSSL sent none: its key type may not fit the signature algorithms "
+           "the server allows");
+    }
+    ca_list_hints();
+  }
+
+  // --as strict withheld the certificate (kept apart: the rest of the diagnosis does not depend on --as).
+  void strict_selection_hint() {
+    hint(
+        "--as strict: no certificate sent because none matched the server's CA list; strict clients (Java, "
+        "Go, .NET, GnuTLS, browsers, URLSession) do the same. OpenSSL and curl send it anyway (drop --as "
+        "strict); to satisfy both, use an identity issued under one of the CAs the server lists, or carry "
+        "the linking intermediate in the .p12");
+  }
+
+  void cert_rejected(const AlertRecord& a) {
+    set(Verdict::client_cert_rejected,
+        fmt::format("The server refused your client certificate {}: it sent {}.", our_cert(f_), describe_alert(a)));
+    const auto& c = f_.client_cert;
+    switch (a.code) {
+      case 48:  // unknown_ca
+        if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(true) && f_.client_chain_subjects.empty()) {
+          hint("your issuer is in the server's list, yet it answered unknown_ca: the server may need the "
+               "intermediate certificate(s); put them into the .p12 (openssl pkcs12 -export -certfile CHAIN)");
+        } else if (c) {
+          // Most often not a wrong CA but a missing intermediate: the server lists the root only.
+          missing_intermediate_hint();
+          hint(fmt::format("the server does not trust \"{}\", the CA that issued your certificate. Use an identity "
+                           "issued by a CA it trusts{}, or ask the server's owner to add \"{}\" to its client CA "
+                           "list (nginx: ssl_client_certificate; Apache: SSLCACertificateFile)",
+                           c->issuer,
+                           f_.acceptable_ca_names.empty() ? "" : " (" + ca_list_text(f_) + ")", c->issuer));
+        }
+        break;
+      case 45:  // certificate_expired
+        if (c && c->expired) {
+          hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+        } else {
+          hint("the server considers a certificate in your chain expired: check the intermediate certificates' "
+               "dates and both machines' clocks");
+        }
+        break;
+      case 43:  // unsupported_certificate
+        if (c && c->has_client_auth_eku == std::optional<bool>(false)) {
+          hint("your certificate's Extended Key Usage does not include clientAuth (TLS Web Client "
+               "Authentication): it is a server certificate. Get one issued for client authentication");
+        } else {
+          hint("the server cannot use this kind of certificate (Extended Key Usage, key type or algorithm)");
+        }
+        break;
+      case 44:
+        hint("the server found your certificate revoked (CRL/OCSP): it must be reissued");
+        break;
+      case 42:  // bad_certificate
+        if (c && c->not_yet_valid) {
+          hint(fmt::format("your certificate is not valid before {}: check the clocks, or wait", c->not_before));
+        } else if (c && c->expired) {
+          hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+        } else {
+          hint("the server could not verify your certificate (signature, validity dates, or chain): check it "
+               "with 'mtls-probe inspect'");
+        }
+        break;
+      case 49:
+        hint("the server's policy refuses this certificate (access_denied): ask which subjects it allows");
+        break;
+      default:
+        break;
+    }
+    if (c && c->expired && a.code != 45 && a.code != 42) {
+      hint(fmt::format("note: your certificate expired on {}", date_of(c->not_after)));
+    }
+    ca_list_hints();
+  }
+
+  // What the server's CA list says, for the two client-certificate verdicts.
+  void ca_list_hints() {
+    if (!f_.client_cert_requested) return;
+    if (f_.acceptable_ca_names.empty()) {
+      hint("the server listed no acceptable CAs: it may have no client CA configured (Apache logs 'No CAs known "
+           "to server for verification') or be set not to send the list (nginx: ssl_verify_client "
+           "optional_no_ca; Apache: SSLCADNRequestFile); browsers and many TLS stacks then offer no certificate");
+      return;
+    }
+    if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(false) && f_.client_cert) {
+      hint(fmt::format("the server asked for a certificate issued by one of [{}]; yours is issued by \"{}\"",
+                       ca_list_text(f_), f_.client_cert->issuer));
+    } else if (!f_.client_cert && !f_.no_cert) {
+      hint(fmt::format("the server accepts certificates issued by: {}", ca_list_text(f_)));
+    }
+  }
+
+  void server_untrusted() {
+    const std::string why = f_.verify_error.value_or("verification failed");
+    set(Verdict::server_cert_untrusted,
+        fmt::format("The server's certificate{} is not trusted: {}.",
+                    f_.server_cert ? " " + f_.server_cert->subject : std::string(), why));
+    switch (f_.verify_code) {
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        hint("the server's CA is not among the trusted roots: pass it with --cacert FILE (the CA that signed the "
+             "server certificate, PEM)");
+        if (f_.verify_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && f_.server_chain.size() == 1) {
+          hint("the server sent only its own certificate: it may be missing its intermediate chain "
+               "(nginx: ssl_certificate with the full chain; Apache: SSLCertificateChainFile)");
+        }
+        break;
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        hint(f_.server_cert && f_.verify_error_depth == 0
+                 ? fmt::format("the server's certificate expired on {}: the server's owner must renew it",
+                               date_of(f_.server_cert->not_after))
+                 : "a certificate in the server's chain has expired: the server's owner must renew it");
+        break;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        hint("the server's certificate is not valid yet: check the clocks of both machines");
+        break;
+      case X509_V_ERR_HOSTNAME_MISMATCH:
+      case X509_V_ERR_IP_ADDRESS_MISMATCH: {
+        std::string names;
+        if (f_.server_cert) {
+          for (const auto& s : f_.server_cert->subject_alt_names) names += (names.empty() ? "" : ", ") + s;
+        }
+        hint(fmt::format("the certificate is for [{}], not for {}: use a name it covers, or --servername NAME "
+                         "(with --resolve to keep the address)",
+                         names.empty() ? "no subjectAltName" : names,
+                         f_.sni.empty() ? f_.host : f_.sni));
+        break;
+      }
+      default:
+        break;
+    }
+    hint("-k/--insecure skips this check to let the probe go on to the client certificate; use it only to "
+         "diagnose");
+  }
+
+  void handshake_failure_without_alert() {
+    if (f_.verify_error && !f_.insecure) return server_untrusted();
+    if (f_.peer_not_tls) {
+      set(Verdict::tls_handshake_failure,
+          fmt::format("The server at {} did not answer in TLS ({}).", f_.connected_address.value_or(f_.host),
+                      f_.tls_error.empty() ? "not a TLS reply" : f_.tls_error));
+      hint("this port speaks something else: plain HTTP? (try the https port, usually 443) or a different "
+           "protocol");
+      return;
+    }
+    if (f_.peer_closed_during_handshake) {
+      if (silent_close_verdict(true)) return;
+      set(Verdict::tls_handshake_failure,
+          fmt::format("The server closed the connection during the TLS handshake ({}).", f_.tls_error));
+      hint("it may not accept our TLS versions or cipher suites, or it may want a name in SNI (--servername)");
+      return;
+    }
+    set(Verdict::tls_handshake_failure,
+        fmt::format("The TLS handshake failed: {}.", f_.tls_error.empty() ? "unknown reason" : f_.tls_error));
+  }
+
+  void http_verdict() {
+    if (f_.http_status) return http_status_verdict(*f_.http_status);
+    const bool tls13 = f_.tls_version == std::optional<std::string>("TLSv1.3");
+    // Before http_error: a close before any byte is also the parser's "closed before any response".
+    if (f_.closed_before_response && silent_close_verdict(false)) return;
+    if (f_.http_error) {
+      set(Verdict::protocol_error, fmt::format("The server broke HTTP: {}.", *f_.http_error));
+      return;
+    }
+    set(Verdict::protocol_error,
+        fmt::format("TLS was established, then the server {} before sending any HTTP response.",
+                    f_.reset_after_request ? "reset the connection" : "closed the connection"));
+    if (tls13 && f_.client_cert_sent) {
+      hint("under TLS 1.3 a server judges the client certificate after the handshake; a server that rejects "
+           "it normally sends an alert, none arrived here. Check the server's error log");
+    } else {
+      hint("the TLS endpoint may not be an HTTP server (or HTTP/1.1 is not accepted there)");
+    }
+  }
+
+  // The server closed (EOF or reset) with no alert and no HTTP response after it had asked for a
+  // certificate: one rule for a close inside the handshake (TLS 1.2, where our certificate was the last thing
+  // it received) and right after it (TLS 1.3, where the server judges our certificate once our side is done:
+  // GnuTLS servers, node.js with rejectUnauthorized: true). Returns false when the facts point nowhere.
+  bool silent_close_verdict(bool in_handshake) {
+    if (!f_.client_cert_requested) return false;
+    const std::string how = fmt::format(
+        "it {} the connection {} without an alert{}", f_.reset_after_request ? "reset" : "closed",
+        in_handshake ? "during the TLS handshake" : "right after the TLS handshake",
+        in_handshake ? "" : " and without an HTTP response");
+    if (!f_.client_cert_sent) {
+      cert_required(how + ", after we sent no certificate");
+      hint("some servers refuse a missing certificate by closing the connection instead of sending an alert "
+           "(GnuTLS-based servers; node.js with rejectUnauthorized: true); their error log says so");
+      return true;
+    }
+    const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
+    // Inside the handshake our certificate was the last thing the server got: the close is about it. After
+    // the handshake, only evidence against the certificate makes it so.
+    if (!in_handshake && evidence.empty()) return false;
+    set(Verdict::client_cert_rejected,
+        fmt::format("The server refused your client certificate {}: {}{}.", our_cert(f_), how,
+                    likely_because(evidence)));
+    hint("servers that reject a certificate silently (GnuTLS-based servers; node.js with rejectUnauthorized: "
+         "true) close the connection instead of sending an alert; the server's error log says why");
+    unverifiable_certificate_hints();
+    ca_list_hints();
+    return true;
+  }
+
+  void http_status_verdict(int status) {
+    if (certificate_status_verdict(status)) return;
+    // A status line followed by a broken body (short of its Content-Length, bad chunking) is still a broken
+    // response: the status alone cannot be trusted to mean success.
+    if (f_.http_error) {
+      set(Verdict::protocol_error,
+          fmt::format("The server broke HTTP after its status line ({}): {}.", status, *f_.http_error));
+      hint("the response was cut short or malformed; a proxy or the application may have crashed mid-answer");
+      return;
+    }
+    plain_status_verdict(status);
+  }
+
+  // The statuses and pages by which servers speak about client certificates at the HTTP layer.
+  // Returns true when one of them decided the verdict.
+  bool certificate_status_verdict(int status) {
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
+    if (status == 400 && body_contains(f_, kNginxNoCert)) {
+      cert_required("it answered HTTP 400 \"No required SSL certificate was sent\" (nginx)");
+      hint("nginx completes the handshake without a certificate and refuses at the HTTP layer (its log: "
+           "'client sent no required SSL certificate')");
+      return true;
+    }
+    if (status == 400 && body_contains(f_, kNginxCertError)) {
+      set(Verdict::client_cert_rejected,
+          fmt::format("The server refused your client certificate {}: it answered HTTP 400 \"The SSL "
+                      "certificate error\" (nginx).", our_cert(f_)));
+      if (f_.client_cert && f_.client_cert->expired) {
+        hint(fmt::format("your certificate expired on {}: get it renewed", date_of(f_.client_cert->not_after)));
+      }
+      hint("nginx could not verify your certificate against ssl_client_certificate; its error log says why "
+           "('client SSL certificate verify error: (N:reason)')");
+      ca_list_hints();
+      return true;
+    }
+    if (status == 496) {
+      cert_required("it answered HTTP 496 (SSL Certificate Required)");
+      return true;
+    }
+    if (status == 495) {
+      const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
+      set(Verdict::client_cert_rejected,
+          fmt::format("The server refused your client certificate {}: it answered HTTP 495 (SSL Certificate "
+                      "Error, as HAProxy and nginx name a certificate that did not verify){}.",
+                      our_cert(f_), likely_because(evidence)));
+      unverifiable_certificate_hints();
+      ca_list_hints();
+      return true;
+    }
+    if (status == 403 && body_contains(f_, kApacheNoPha)) {
+      cert_required("it answered HTTP 403 \"Cannot perform Post-Handshake Authentication\" (Apache)");
+      hint("Apache wanted a certificate for this path through TLS 1.3 post-handshake authentication and could "
+           "not ask for it (a client without PHA, or HTTP/2); this probe offers PHA over HTTP/1.1");
+      return true;
+    }
+    const bool asked_later = f_.cert_request_post_handshake || f_.renegotiation_cert_request;
+    if (is_refusal_status(status) && f_.client_cert_requested && !f_.client_cert_sent) {
+      cert_required(fmt::format("it asked for one{} and answered HTTP {}{}",
+                                asked_later ? " after the handshake" : "", status, reason));
+      return true;
+    }
+    if (is_refusal_status(status) && f_.client_cert_sent) return application_rejection(status);
+    return false;
+  }
+
+  // "Optional" client auth (node's rejectUnauthorized: false, nginx optional_no_ca, HAProxy verify optional,
+  // lighttpd enforce = disable) lets the handshake finish with any certificate and leaves the decision to the
+  // application. A refusal then is about the certificate when the facts say the server could not have
+  // verified it, or when the response says so.
+  bool application_rejection(int status) {
+    const std::vector<std::string> evidence = unverifiable_certificate_evidence(f_);
+    const std::optional<std::string> said = response_names_certificate_problem(f_);
+    if (evidence.empty() && !said) return false;
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
+    std::string because = likely_because(evidence);
+    if (said) because += fmt::format("{} the response says \"{}\"", evidence.empty() ? ":" : ";", *said);
+    set(Verdict::client_cert_rejected,
+        fmt::format("The server's TLS layer let the handshake finish with your client certificate {}, then its "
+                    "application refused it with HTTP {}{}{}.",
+                    our_cert(f_), status, reason, because));
+    hint("the server requests a certificate without enforcing it in TLS (optional client auth: node.js "
+         "rejectUnauthorized: false, nginx ssl_verify_client optional_no_ca, HAProxy verify optional, lighttpd "
+         "ssl.verifyclient.enforce = \"disable\") and its application checks the result; fix the certificate, "
+         "not the authorization rules");
+    unverifiable_certificate_hints();
+    ca_list_hints();
+    return true;
+  }
+
+  // The next step for each reason unverifiable_certificate_evidence() found.
+  void unverifiable_certificate_hints() {
+    const auto& c = f_.client_cert;
+    if (!c) return;
+    if (c->expired) hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+    if (c->not_yet_valid) {
+      hint(fmt::format("your certificate is not valid before {}: check the clocks, or wait", c->not_before));
+    }
+    if (c->has_client_auth_eku == std::optional<bool>(false)) {
+      hint("your certificate's Extended Key Usage does not include clientAuth (TLS Web Client Authentication): "
+           "get one issued for client authentication");
+    }
+    if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(false)) missing_intermediate_hint();
+  }
+
+  // Our leaf's issuer is not listed and we sent no chain: most often the issuer is an intermediate under a
+  // CA the server does list, and the server needs it sent along.
+  void missing_intermediate_hint() {
+    if (!f_.client_cert || !f_.client_chain_subjects.empty() || f_.acceptable_ca_names.empty()) return;
+    hint(fmt::format("your identity carries no chain certificates: if \"{}\" is an intermediate CA under one of "
+                     "the CAs the server lists, send the intermediate {} with your certificate: put it into the "
+                     ".p12 (openssl pkcs12 -export -in CERT -inkey KEY -certfile INTERMEDIATE.pem) or give --cert "
+                     "a PEM file with your certificate followed by the intermediate",
+                     f_.client_cert->issuer, f_.client_cert->issuer));
+  }
+
+  void plain_status_verdict(int status) {
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
+    if (status >= 400) {
+      if (f_.client_cert_sent) {
+        set(Verdict::http_error,
+            fmt::format("Your certificate was accepted; the server then answered {}{}.{}", status, reason,
+                        status == 403 ? fmt::format(" This is an authorization decision about {}, not a "
+                                                    "certificate problem.",
+                                                    f_.client_cert ? f_.client_cert->subject : "you")
+                                      : ""));
+        if (status == 403) {
+          hint(fmt::format("403 after your certificate was accepted: the server authenticated you{} and refused "
+                           "access — check its authorization rules, not your certificate (Apple's URLSession "
+                           "reports this case as -1206 \"requires a client certificate\")",
+                           f_.client_cert ? " as " + f_.client_cert->subject : ""));
+        }
+      } else {
+        set(Verdict::http_error, fmt::format("TLS succeeded; the server answered {}{}.", status, reason));
+        if (status == 403 && !f_.client_cert_requested) {
+          hint("the server never asked for a client certificate, so this 403 is not about one: check the URL and "
+               "the server's access rules");
+        }
+      }
+      if (status == 421) misdirected_hint();
+      if (f_.client_cert_sent && f_.client_cert_requested && f_.acceptable_ca_names.empty() &&
+          is_refusal_status(status)) {
+        hint("the server asked for a certificate without naming any CA: optional client auth may be in play (the "
+             "TLS layer takes any certificate and the application decides); ask what the application requires "
+             "of the certificate (issuer, subject), and check it with 'mtls-probe inspect'");
+        if (status == 401 && !response_header(f_, "www-authenticate")) {
+          hint("this 401 carries no WWW-Authenticate header: it does not ask for HTTP credentials, so the refusal "
+               "is most likely about the client certificate (e.g. lighttpd with ssl.verifyclient.enforce = "
+               "\"disable\" refuses an unverified certificate this way)");
+        }
+      }
+      return;
+    }
+    if (status >= 300 && status < 400) return redirect_verdict(status, reason);
+    if (f_.client_cert_sent) {
+      set(Verdict::ok, fmt::format("TLS and client authentication succeeded; the server answered {}{}.", status,
+                                   reason));
+    } else if (f_.client_cert_requested) {
+      set(Verdict::ok, fmt::format("TLS succeeded; the server asked for a client certificate, accepted going on "
+                                   "without one, and answered {}{}.", status, reason));
+    } else {
+      set(Verdict::ok, fmt::format("TLS succeeded without client authentication; the server answered {}{}.",
+                                   status, reason));
+    }
+  }
+
+  void misdirected_hint() {
+    const std::string sent = f_.sni.empty() ? "no SNI (the URL's host is an IP address)"
+                                            : fmt::format("SNI \"{}\"", f_.sni);
+    hint(fmt::format("421 Misdirected Request: we sent {} and Host \"{}\"; the server wants them to name the same "
+                     "site it serves (Caddy answers 421 whenever client auth is on and they differ). Use the "
+                     "server's name in the URL with --resolve NAME:{}:ADDRESS to keep the address, or "
+                     "--servername NAME",
+                     sent, f_.host, f_.port));
+    if (!f_.client_cert_requested && f_.identity_configured && !f_.no_cert) {
+      hint("the server did not ask for a client certificate on this connection: servers that pick their TLS "
+           "settings by SNI (Caddy) ask only when the SNI names a site with client auth");
+    }
+  }
+
+  void redirect_verdict(int status, const std::string& reason) {
+    const std::optional<std::string> location = response_header(f_, "location");
+    const std::string to = location ? " redirecting to " + *location : "";
+    if (f_.client_cert_sent) {
+      set(Verdict::ok, fmt::format("TLS and client authentication succeeded; the server answered {}{}{}.", status,
+                                   reason, to));
+    } else {
+      set(Verdict::ok, fmt::format("TLS succeeded{}; the server answered {}{}{}.",
+                                   f_.client_cert_requested ? " without a client certificate" : "", status, reason,
+                                   to));
+    }
+    hint(fmt::format("a redirect after client authentication often leads to a login or error page: probe the "
+                     "target{} to see what it answers",
+                     location ? " (mtls-probe ... " + *location + ")" : ""));
+  }
+
+  // Hints that hold whatever the verdict.
+  void add_general_hints() {
+    const Verdict v = d_.verdict;
+    if (v == Verdict::usage_error || v == Verdict::identity_error) return;
+    // (After a 421 the SNI is the likely reason the server did not ask: misdirected_hint says so.)
+    if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested &&
+        f_.http_status != std::optional<int>(421)) {
+      hint("you gave a client certificate, but the server never asked for one: client authentication is not "
+           "enabled for this host/path (nginx: ssl_verify_client; Apache: SSLVerifyClient)");
+    }
+    if (f_.client_cert && (v == Verdict::ok || v == Verdict::http_error)) {
+      if (f_.client_cert->days_left >= 0 && f_.client_cert->days_left <= 30 && !f_.client_cert->expired) {
+        hint(fmt::format("your certificate expires on {} ({} days left)", date_of(f_.client_cert->not_after),
+                         f_.client_cert->days_left));
+      }
+    }
+    strict_clients_hint(v);
+    if (f_.insecure) {
+      if (f_.verify_error) {
+        hint(fmt::format("-k: the server's certificate was NOT verified ({}); do not rely on this connection",
+                         *f_.verify_error));
+      } else if (f_.handshake_completed) {
+        hint("-k: server verification was switched off (it would have passed)");
+      }
+    }
+  }
+
+  // OpenSSL sent our certificate although its issuer is not in the server's list; most other clients would
+  // not have (other_clients_would_send).
+  void strict_clients_hint(Verdict v) {
+    if (other_clients_would_send(f_) != std::optional<bool>(false) || !f_.client_cert) return;
+    const std::string issuer = f_.client_cert->issuer;
+    if (v == Verdict::ok || v == Verdict::http_error) {
+      hint(fmt::format("curl works but your Java/Go/iOS app will not: strict clients (Java, Go, .NET, GnuTLS, "
+                       "browsers, Apple's URLSession) send a certificate only when its issuer is among the CAs the "
+                       "server lists ({}); yours is issued by \"{}\", so they send none and the server sees no "
+                       "certificate. Have the server list \"{}\" (nginx: ssl_client_certificate / "
+                       "ssl_trusted_certificate; Apache: SSLCADNRequestFile), or send the chain that links it to a "
+                       "listed CA; --as strict shows what those clients get",
+                       ca_list_text(f_), issuer, issuer));
+    } else if (f_.client_cert_sent) {
+      hint(fmt::format("strict clients (Java, Go, .NET, GnuTLS, browsers, URLSession) would not even send this "
+                       "certificate: its issuer \"{}\" is not among the CAs the server lists, so the server would "
+                       "see no certificate from them",
+                       issuer));
+    }
+  }
+
+  const ProbeFacts& f_;
+  Diagnosis d_;
+};
+
+}  // namespace
+
+Diagnosis diagnose(const ProbeFacts& facts) { return Builder(facts).run(); }
+
+std::optional<bool> other_clients_would_send(const ProbeFacts& f) {
+  if (!f.client_cert_requested || !f.identity_configured || f.no_cert || !f.client_cert) return std::nullopt;
+  if (f.acceptable_ca_names.empty()) return true;  // an empty list: any certificate will do, for them too
+  if (!f.issuer_in_acceptable_ca_names) return std::nullopt;
+  return *f.issuer_in_acceptable_ca_names;
+}
+
+std::vector<std::string> unverifiable_certificate_evidence(const ProbeFacts& f) {
+  std::vector<std::string> out;
+  if (!f.client_cert_sent || !f.client_cert) return out;
+  const CertificateSummary& c = *f.client_cert;
+  if (f.issuer_in_acceptable_ca_names == std::optional<bool>(false)) {
+    out.push_back(fmt::format("its issuer \"{}\" is not among the CAs the server listed", c.issuer));
+  }
+  if (c.expired) out.push_back(fmt::format("it expired on {}", date_of(c.not_after)));
+  if (c.not_yet_valid) out.push_back(fmt::format("it is not valid before {}", date_of(c.not_before)));
+  if (c.has_client_auth_eku == std::optional<bool>(false)) {
+    out.push_back("its Extended Key Usage lacks clientAuth");
+  }
+  return out;
+}
+
+}  // namespace mtls_probe

@@ -1,0 +1,240 @@
+// The --json printer: the contract's object, every field present (null when its phase was not reached).
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mtls_probe/base/alerts.h"
+#include "mtls_probe/engine/http.h"
+#include "mtls_probe/report/report.h"
+
+namespace mtls_probe {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kBodyExcerptBytes = 512;
+constexpr std::size_t kMaxHeaders = 64;
+constexpr std::size_t kMaxHeaderValueBytes = 1024;
+
+// Every string goes through here: network bytes may be anything, and dump() throws on invalid UTF-8.
+json str(std::string_view s) {
+  return sanitize_utf8(s);
+}
+
+json opt_str(const std::optional<std::string>& s) {
+  return s ? str(*s) : json(nullptr);
+}
+
+json opt_num(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json str_array(const std::vector<std::string>& v) {
+  json a = json::array();
+  for (const auto& s : v) a.push_back(str(s));
+  return a;
+}
+
+// At most n bytes, cut before a UTF-8 sequence that would be split (so no spurious U+FFFD at the end).
+json attempts_json(const std::vector<ConnectAttempt>& attempts) {
+  json a = json::array();
+  for (const auto& at : attempts) {
+    a.push_back({{"address", str(at.address)},
+                 {"family", str(at.family)},
+                 {"result", str(at.result)},
+                 {"ms", opt_num(at.ms)}});
+  }
+  return a;
+}
+
+std::string_view truncate_utf8(std::string_view s, std::size_t n) {
+  if (s.size() <= n) return s;
+  std::size_t cut = n;
+  for (int back = 0; back < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80; ++back)
+    --cut;
+  return s.substr(0, cut);
+}
+
+const char* side_name(Side s) {
+  return s == Side::server ? "server" : "client";
+}
+
+json alert_json(const AlertRecord& a) {
+  return {{"code", a.code},
+          {"name", str(a.name.empty() ? alert_name(a.code) : a.name)},
+          {"from", side_name(a.from)}};
+}
+
+json cert_json(const CertificateSummary& c) {
+  return {
+      {"subject", str(c.subject)},     {"issuer", str(c.issuer)},     {"not_before", str(c.not_before)},
+      {"not_after", str(c.not_after)}, {"serial", str(c.serial_hex)}, {"san", str_array(c.subject_alt_names)},
+      {"days_left", c.days_left},      {"expired", c.expired},        {"not_yet_valid", c.not_yet_valid}};
+}
+
+json request_phase(const ProbeFacts& f) {
+  if (f.cert_request_in_handshake) return "handshake";
+  if (f.cert_request_post_handshake) return "post-handshake";
+  if (f.renegotiation_cert_request) return "renegotiation";
+  return nullptr;
+}
+
+// The furthest phase the probe started ("done": a complete HTTP response arrived).
+const char* phase_reached(const ProbeFacts& f) {
+  if (f.usage_error) return phase_name(Phase::setup);
+  if (f.identity_error) return phase_name(Phase::identity);
+  if (f.http_status && !f.http_error && !f.timed_out_in) return phase_name(Phase::done);
+  if (f.request_sent || f.http_status) return phase_name(Phase::http);
+  if (f.tls_attempted) return phase_name(Phase::tls);
+  if (f.connect_attempted) return phase_name(Phase::connect);
+  if (f.dns_attempted) return phase_name(Phase::dns);
+  return phase_name(Phase::setup);
+}
+
+json tls_json(const ProbeFacts& f) {
+  json alerts = json::array();
+  for (const auto& a : f.alerts) {
+    json j = alert_json(a);
+    j["fatal"] = a.fatal;
+    j["after_client_certificate"] = a.after_client_certificate;
+    j["after_handshake"] = a.after_handshake;
+    alerts.push_back(std::move(j));
+  }
+  return {
+      {"attempted", f.tls_attempted},
+      {"handshake_completed", f.handshake_completed},
+      {"version", opt_str(f.tls_version)},
+      {"cipher", opt_str(f.cipher)},
+      {"alpn", opt_str(f.alpn)},
+      {"sni", f.sni.empty() ? json(nullptr) : str(f.sni)},
+      {"client_cert_requested", f.client_cert_requested},
+      {"client_cert_request_phase", request_phase(f)},
+      {"renegotiation_requested", f.renegotiation_requested},
+      {"acceptable_ca_names", str_array(f.acceptable_ca_names)},
+      {"client_cert_sent", f.client_cert_sent},
+      {"empty_certificate_sent", f.empty_certificate_sent},
+      {"alert", f.fatal_alert ? alert_json(*f.fatal_alert) : json(nullptr)},
+      {"alerts", std::move(alerts)},
+      {"error", f.tls_error.empty() ? json(nullptr) : str(f.tls_error)},
+      {"peer_not_tls", f.peer_not_tls},
+      {"peer_closed_during_handshake", f.peer_closed_during_handshake},
+  };
+}
+
+json server_cert_json(const ProbeFacts& f) {
+  if (!f.server_cert) return nullptr;
+  json j = cert_json(*f.server_cert);
+  j["verify_error"] = opt_str(f.verify_error);
+  j["verify_code"] = f.verify_code;
+  j["verify_error_depth"] = f.verify_error ? json(f.verify_error_depth) : json(nullptr);
+  j["hostname_mismatch"] = f.hostname_mismatch;
+  json chain = json::array();
+  for (const auto& c : f.server_chain)
+    chain.push_back({{"subject", str(c.subject)}, {"issuer", str(c.issuer)}});
+  j["chain"] = std::move(chain);
+  return j;
+}
+
+json client_cert_json(const ProbeFacts& f) {
+  if (!f.client_cert) return nullptr;
+  json j = cert_json(*f.client_cert);
+  j["issuer_in_acceptable_ca_names"] =
+      f.issuer_in_acceptable_ca_names ? json(*f.issuer_in_acceptable_ca_names) : json(nullptr);
+  j["has_client_auth_eku"] =
+      f.client_cert->has_client_auth_eku ? json(*f.client_cert->has_client_auth_eku) : json(nullptr);
+  j["chain_subjects"] = str_array(f.client_chain_subjects);
+  const std::optional<bool> others = other_clients_would_send(f);
+  j["other_clients_would_send"] = others ? json(*others) : json(nullptr);
+  j["withheld_by_strict_selection"] = f.strict_selection_withheld;
+  return j;
+}
+
+json http_json(const ProbeFacts& f) {
+  json headers = json::array();
+  std::size_t n = 0;
+  for (const auto& [name, value] : f.response_headers) {
+    if (n++ == kMaxHeaders) break;
+    // A session cookie is a credential: keep it out of CI logs.
+    const bool secret = is_credential_header(name);
+    headers.push_back(
+        {{"name", str(truncate_utf8(name, kMaxHeaderValueBytes))},
+         {"value", secret ? json("(redacted)") : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
+  }
+  const bool reached = f.request_sent || f.http_status.has_value();
+  const std::string_view excerpt = truncate_utf8(f.body_excerpt, kBodyExcerptBytes);
+  return {
+      {"request_sent", f.request_sent},
+      {"request_line", f.request_line.empty() ? json(nullptr) : str(f.request_line)},
+      {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
+      {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
+                       ? opt_str(response_header(f, "location"))
+                       : json(nullptr)},
+      {"reason", f.http_status ? str(f.http_reason) : json(nullptr)},
+      {"headers", reached ? std::move(headers) : json(nullptr)},
+      {"body_excerpt", reached ? str(excerpt) : json(nullptr)},
+      {"body_excerpt_truncated", excerpt.size() < f.body_excerpt.size() || f.body_truncated},
+      {"body_bytes", reached ? json(f.body_bytes) : json(nullptr)},
+      {"error", opt_str(f.http_error)},
+      {"closed_before_response", f.closed_before_response},
+      {"reset_after_request", f.reset_after_request},
+  };
+}
+
+}  // namespace
+
+json to_json(const ProbeResult& result) {
+  const ProbeFacts& f = result.facts;
+  const Diagnosis& d = result.diagnosis;
+
+  json identity_error = nullptr;
+  if (f.identity_error) {
+    identity_error = {
+        {"problem", identity_problem_name(f.identity_error->problem)},
+        {"message", str(f.identity_error->message)},
+        {"openssl_detail",
+         f.identity_error->openssl_detail.empty() ? json(nullptr) : str(f.identity_error->openssl_detail)}};
+  }
+
+  json j = json::object();
+  j["verdict"] = std::string(verdict_name(d.verdict));
+  j["exit_code"] = exit_code(d.verdict);
+  j["summary"] = str(d.summary);
+  j["url"] = str(f.url);
+  j["usage_error"] = opt_str(f.usage_error);
+  j["phase_reached"] = phase_reached(f);
+  j["timed_out_in"] = f.timed_out_in ? json(phase_name(*f.timed_out_in)) : json(nullptr);
+  j["timeout_limit"] = f.timed_out_in && !f.timeout_limit.empty() ? str(f.timeout_limit) : json(nullptr);
+  j["insecure"] = f.insecure;
+  j["client_behaviour"] = str(f.client_behaviour);
+  j["identity"] = {{"configured", f.identity_configured},
+                   {"no_cert", f.no_cert},
+                   {"legacy_pkcs12", f.legacy_pkcs12},
+                   {"error", std::move(identity_error)}};
+  j["dns"] = {{"attempted", f.dns_attempted},
+              {"host", f.host.empty() ? json(nullptr) : str(f.host)},
+              {"port", f.host.empty() ? json(nullptr) : json(f.port)},
+              {"resolved_by_override", f.resolved_by_override},
+              {"addresses", str_array(f.addresses)},
+              {"error", opt_str(f.dns_error)}};
+  j["connect"] = {{"attempted", f.connect_attempted},
+                  {"address", opt_str(f.connected_address)},
+                  {"error", opt_str(f.connect_error)},
+                  {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)},
+                  {"attempts", attempts_json(f.connect_attempts)}};
+  j["tls"] = tls_json(f);
+  j["server_cert"] = server_cert_json(f);
+  j["client_cert"] = client_cert_json(f);
+  j["http"] = http_json(f);
+  j["timing_ms"] = {{"dns", opt_num(f.dns_ms)},
+                    {"connect", opt_num(f.connect_ms)},
+                    {"tls", opt_num(f.tls_ms)},
+                    {"ttfb", opt_num(f.ttfb_ms)},
+                    {"total", opt_num(f.total_ms)}};
+  j["hints"] = str_array(d.hints);
+  j["warnings"] = str_array(f.warnings);
+  return j;
+}
+
+}  // namespace mtls_probe
