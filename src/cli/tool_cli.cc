@@ -13,11 +13,12 @@
 #include <iostream>
 
 #include "mtls_probe/diagnosis/diagnosis.h"
-#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/engine/probe.h"
+#include "mtls_probe/engine/probe_log.h"
+#include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
-#include "mtls_probe/engine/url.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
@@ -25,11 +26,12 @@
 namespace mtls_probe::tool {
 namespace {
 
-void setup_logging(int verbose) {
+std::shared_ptr<spdlog::logger> setup_logging(int verbose) {
   auto logger = spdlog::stderr_logger_mt("mtls-probe");
   logger->set_pattern("* %v");
   logger->set_level(verbose > 0 ? spdlog::level::debug : spdlog::level::warn);
   spdlog::set_default_logger(logger);
+  return logger;
 }
 
 bool use_color() {
@@ -48,36 +50,39 @@ int emit(const ProbeResult& result, bool json) {
   return exit_code(result.diagnosis.verdict);
 }
 
-// Identity -> TLS context -> network phases.
-ProbeFacts execute(ProbeCommand& cmd) {
+// Identity -> TLS context (per run) -> the probe (per target).
+ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
   ProbeFacts facts;
-  IdentityOptions& id = cmd.options.identity;
+  IdentityOptions& id = cmd.run.identity;
   std::shared_ptr<const ClientIdentity> identity;
   if (id.configured()) {
     auto loaded = load_client_identity(id);
     if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
     if (!loaded) {
-      facts.url = redact_url(cmd.options.url);
+      facts.url = redact_url(cmd.target.url_text);
       facts.identity_configured = true;
       facts.identity_error = loaded.error();
       return facts;
     }
     identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
   }
-  auto ctx = ClientTlsContext::create(cmd.options.tls, identity, id.no_cert);
+  auto ctx = ClientTlsContext::create(cmd.run.tls, identity, id.no_cert, cmd.run.client_behaviour);
   if (!ctx) {
-    facts.url = redact_url(cmd.options.url);
+    facts.url = redact_url(cmd.target.url_text);
     facts.usage_error = ctx.error().message +
                         (ctx.error().openssl_detail.empty() ? "" : " (" + ctx.error().openssl_detail + ")");
     return facts;
   }
-  return run_probe(cmd.options, **ctx);
+  facts = run_probe(cmd.target, **ctx, log);
+  facts.timeout_limit = time_limit_flag(facts);  // the engine says which limit; the front end names it
+  return facts;
 }
 
 }  // namespace
 
 int run(int argc, char** argv) {
-  // A peer that closes while we write must give an error value, not kill the process.
+  // The engine never raises SIGPIPE (MSG_NOSIGNAL); this is for stdout: a reader that goes away early
+  // (`mtls-probe URL | head -1`) must not change the exit code, which is the verdict's.
   std::signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"mtls-probe: probe an https URL with a client certificate and get one diagnosed verdict",
@@ -119,7 +124,7 @@ int run(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return run_serve_command();
   if (inspect_cmd->parsed()) return run_inspect_command();
-  setup_logging(raw.verbose);
+  const ProbeLog log(setup_logging(raw.verbose), "");  // one probe: its trace lines carry no tag
 
   ProbeCommand cmd = make_probe_command(raw);
   if (cmd.usage_error) {
@@ -130,12 +135,12 @@ int run(int argc, char** argv) {
     result.facts.identity_configured = true;
     result.facts.identity_error = cmd.identity_error;
   } else {
-    if (cmd.options.tls.insecure) {
+    if (cmd.run.tls.insecure) {
       cmd.warnings.push_back(
           "-k/--insecure: a server certificate that fails verification will not stop the probe");
     }
     for (const auto& w : cmd.warnings) spdlog::warn("warning: {}", w);
-    result.facts = execute(cmd);
+    result.facts = execute(cmd, log);
   }
   result.facts.warnings = cmd.warnings;
   result.diagnosis = diagnose(result.facts);

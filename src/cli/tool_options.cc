@@ -1,5 +1,6 @@
 #include "tool_options.h"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include <CLI/CLI.hpp>
@@ -8,8 +9,8 @@
 #include <string_view>
 
 #include "mtls_probe/engine/dns.h"
-#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
 
 namespace mtls_probe::tool {
 namespace {
@@ -196,8 +197,9 @@ std::pair<std::string, std::optional<std::string>> split_cert_password(const std
 ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   ProbeCommand cmd;
   cmd.json = raw.json;
-  ProbeOptions& o = cmd.options;
-  o.url = raw.url;
+  RunOptions& o = cmd.run;
+  TargetOptions& t = cmd.target;
+  t.url_text = raw.url;
   o.verbose = raw.verbose;
   auto usage = [&](std::string msg) {
     if (!cmd.usage_error) cmd.usage_error = std::move(msg);
@@ -205,7 +207,9 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   };
 
   if (raw.url.empty()) return usage("no URL given");
-  if (auto u = parse_url(raw.url); !u) return usage(u.error().message);
+  auto url = parse_url(raw.url);
+  if (!url) return usage(url.error().message);
+  t.url = std::move(url.value());
   if (raw.http2) return usage("--http2 is not supported yet; the probe speaks HTTP/1.1 (--http1.1)");
 
   // ---- identity
@@ -285,7 +289,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   o.tls.cacert_file = raw.cacert;
   o.tls.capath_dir = raw.capath;
   o.tls.insecure = raw.insecure;
-  o.tls.servername = raw.servername;
+  t.servername = raw.servername;
   if (!raw.tls_min.empty()) {
     auto v = parse_version(raw.tls_min);
     if (!v) return usage("--tls-min takes 1.0, 1.1, 1.2 or 1.3");
@@ -305,15 +309,15 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
                      : "--tls-min is above --tls-max");
   }
   if (raw.ipv4 && raw.ipv6) return usage("-4 and -6 exclude each other");
-  o.ip_family = raw.ipv4 ? IpFamily::v4 : raw.ipv6 ? IpFamily::v6 : IpFamily::any;
+  t.ip_family = raw.ipv4 ? IpFamily::v4 : raw.ipv6 ? IpFamily::v6 : IpFamily::any;
   if (raw.dns_servers) {
     if (auto bad = check_dns_servers(*raw.dns_servers)) return usage(*bad);
-    o.dns_servers = *raw.dns_servers;
+    t.dns_servers = *raw.dns_servers;
   }
   for (const auto& r : raw.resolve) {
     auto parsed = parse_resolve(r);
     if (!parsed) return usage(parsed.error().message);
-    o.resolve.push_back(std::move(parsed.value()));
+    t.resolve.push_back(std::move(parsed.value()));
   }
   auto seconds = [&](double s, const char* name) -> std::optional<std::chrono::milliseconds> {
     if (!std::isfinite(s) || s <= 0 || s > 86400) {
@@ -325,19 +329,28 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   auto ct = seconds(raw.connect_timeout, "--connect-timeout");
   auto mt = seconds(raw.max_time, "--max-time");
   if (!ct || !mt) return cmd;
-  o.connect_timeout = *ct;
-  o.max_time = *mt;
+  t.connect_timeout = *ct;
+  t.max_time = *mt;
 
   // ---- HTTP
-  o.http.method = raw.method.empty() ? (raw.data ? "POST" : "GET") : raw.method;
-  if (!is_http_token(o.http.method)) return usage("-X takes an HTTP method token (e.g. GET, POST)");
+  t.http.method = raw.method.empty() ? (raw.data ? "POST" : "GET") : raw.method;
+  if (!is_http_token(t.http.method)) return usage("-X takes an HTTP method token (e.g. GET, POST)");
   for (const auto& h : raw.headers) {
-    auto parsed = parse_header_option(h);
+    auto parsed = parse_request_header(h);  // curl's "Name:" (remove) and "Name;" (empty) stay distinct
     if (!parsed) return usage(parsed.error().message);
-    o.http.headers.push_back(h);  // as given: curl's "Name:" (remove) and "Name;" (empty) stay distinct
+    t.http.headers.push_back(std::move(parsed.value()));
   }
-  o.http.data = raw.data;
+  t.http.data = raw.data;
+  t.alpn = {"http/1.1"};
   return cmd;
+}
+
+std::string time_limit_flag(const ProbeFacts& f) {
+  if (!f.time_limit_hit) return "";
+  const double seconds = static_cast<double>(f.time_limit_value.count()) / 1000.0;
+  return fmt::format("{} {}s",
+                     *f.time_limit_hit == ProbeFacts::TimeLimit::connect ? "--connect-timeout" : "--max-time",
+                     seconds);
 }
 
 }  // namespace mtls_probe::tool

@@ -1,5 +1,6 @@
-// The probe's command line: CLI11 definitions and their translation to ProbeOptions. Kept apart from
-// run() so that option parsing is unit-tested without a network.
+// The probe's command line: CLI11 definitions and their translation to the engine's RunOptions (per run)
+// and TargetOptions (per target). Kept apart from run() so that option parsing is unit-tested without a
+// network. Each outside input (URL, -H, --resolve) is parsed here, once.
 #pragma once
 
 #include <optional>
@@ -37,7 +38,8 @@ struct RawProbeArgs {
 void add_probe_options(CLI::App& app, RawProbeArgs& raw);
 
 struct ProbeCommand {
-  ProbeOptions options;
+  RunOptions run;
+  TargetOptions target;
   bool json = false;
   std::vector<std::string> warnings;              // shown in the report, never contain secrets
   std::optional<std::string> usage_error;         // -> usage-error
@@ -46,6 +48,10 @@ struct ProbeCommand {
 
 // Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources.
 ProbeCommand make_probe_command(const RawProbeArgs& raw);
+
+// The time limit that ended a probe, as this command line names it: "--connect-timeout 10s" /
+// "--max-time 30s" ("" when no limit was hit).
+std::string time_limit_flag(const ProbeFacts& f);
 
 // Options whose value carries a secret (curl's ARG_CLEAR). Listed once here; blank_argv_secrets overwrites
 // the secret part in argv, whatever the spelling. A new secret option (--proxy-user, --pin) is one more line

@@ -29,13 +29,13 @@ ProbeCommand parse(std::vector<std::string> args) {
 }
 
 TEST(Options, IpFamilyAndDnsServers) {
-  EXPECT_EQ(parse({"https://example.test/"}).options.ip_family, IpFamily::any);
-  EXPECT_EQ(parse({"-4", "https://example.test/"}).options.ip_family, IpFamily::v4);
-  EXPECT_EQ(parse({"--ipv6", "https://example.test/"}).options.ip_family, IpFamily::v6);
+  EXPECT_EQ(parse({"https://example.test/"}).target.ip_family, IpFamily::any);
+  EXPECT_EQ(parse({"-4", "https://example.test/"}).target.ip_family, IpFamily::v4);
+  EXPECT_EQ(parse({"--ipv6", "https://example.test/"}).target.ip_family, IpFamily::v6);
   EXPECT_TRUE(parse({"-4", "-6", "https://example.test/"}).usage_error);
   ProbeCommand c = parse({"--dns-servers", "127.0.0.1:5353,[::1]:53", "https://example.test/"});
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
-  EXPECT_EQ(c.options.dns_servers, "127.0.0.1:5353,[::1]:53");
+  EXPECT_EQ(c.target.dns_servers, "127.0.0.1:5353,[::1]:53");
   EXPECT_TRUE(parse({"--dns-servers", "not,,an address", "https://example.test/"}).usage_error);
   EXPECT_TRUE(parse({"--dns-servers", "", "https://example.test/"}).usage_error);
 }
@@ -43,13 +43,13 @@ TEST(Options, IpFamilyAndDnsServers) {
 TEST(Options, MinimalUrlDefaults) {
   ProbeCommand c = parse({"https://example.test/"});
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
-  EXPECT_EQ(c.options.url, "https://example.test/");
-  EXPECT_EQ(c.options.http.method, "GET");
-  EXPECT_EQ(c.options.tls.min_version, TlsVersion::v1_2);
-  EXPECT_FALSE(c.options.tls.insecure);
-  EXPECT_EQ(c.options.connect_timeout.count(), 10000);
-  EXPECT_EQ(c.options.max_time.count(), 30000);
-  EXPECT_FALSE(c.options.identity.configured());
+  EXPECT_EQ(c.target.url_text, "https://example.test/");
+  EXPECT_EQ(c.target.http.method, "GET");
+  EXPECT_EQ(c.run.tls.min_version, TlsVersion::v1_2);
+  EXPECT_FALSE(c.run.tls.insecure);
+  EXPECT_EQ(c.target.connect_timeout.count(), 10000);
+  EXPECT_EQ(c.target.max_time.count(), 30000);
+  EXPECT_FALSE(c.run.identity.configured());
 }
 
 TEST(Options, MissingOrBadUrlIsUsage) {
@@ -62,11 +62,13 @@ TEST(Options, RepeatableHeadersAndResolveDoNotEatTheUrl) {
   ProbeCommand c = parse({"-H", "X-A: 1", "-H", "X-B:2", "--resolve", "h.test:443:127.0.0.1", "--resolve",
                           "g.test:8443:[::1]", "https://h.test/"});
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
-  EXPECT_EQ(c.options.url, "https://h.test/");
-  ASSERT_EQ(c.options.http.headers.size(), 2u);
-  EXPECT_EQ(c.options.http.headers[1], "X-B:2");  // kept as given, as curl sends it
-  ASSERT_EQ(c.options.resolve.size(), 2u);
-  EXPECT_EQ(c.options.resolve[1].port, 8443);
+  EXPECT_EQ(c.target.url_text, "https://h.test/");
+  ASSERT_EQ(c.target.http.headers.size(), 2u);
+  EXPECT_EQ(c.target.http.headers[1].name, "X-B");  // parsed once, here
+  EXPECT_EQ(c.target.http.headers[1].value, "2");
+  EXPECT_EQ(c.target.url.host, "h.test");
+  ASSERT_EQ(c.target.resolve.size(), 2u);
+  EXPECT_EQ(c.target.resolve[1].port, 8443);
 }
 
 TEST(Options, HeaderInjectionIsRefused) {
@@ -76,45 +78,45 @@ TEST(Options, HeaderInjectionIsRefused) {
 
 TEST(Options, DataMakesItAPost) {
   ProbeCommand c = parse({"-d", "a=1", "https://h.test/"});
-  EXPECT_EQ(c.options.http.method, "POST");
-  EXPECT_EQ(c.options.http.data, "a=1");
-  EXPECT_EQ(parse({"-X", "PUT", "-d", "x", "https://h.test/"}).options.http.method, "PUT");
+  EXPECT_EQ(c.target.http.method, "POST");
+  EXPECT_EQ(c.target.http.data, "a=1");
+  EXPECT_EQ(parse({"-X", "PUT", "-d", "x", "https://h.test/"}).target.http.method, "PUT");
   EXPECT_TRUE(parse({"-X", "GE T", "https://h.test/"}).usage_error);
 }
 
 TEST(Options, TlsVersions) {
-  EXPECT_EQ(parse({"--tls-min", "1.3", "https://h.test/"}).options.tls.min_version, TlsVersion::v1_3);
-  EXPECT_EQ(parse({"--tls-max", "1.2", "https://h.test/"}).options.tls.max_version, TlsVersion::v1_2);
-  EXPECT_EQ(parse({"--tls-min", "1.0", "https://h.test/"}).options.tls.min_version, TlsVersion::v1_0);
+  EXPECT_EQ(parse({"--tls-min", "1.3", "https://h.test/"}).run.tls.min_version, TlsVersion::v1_3);
+  EXPECT_EQ(parse({"--tls-max", "1.2", "https://h.test/"}).run.tls.max_version, TlsVersion::v1_2);
+  EXPECT_EQ(parse({"--tls-min", "1.0", "https://h.test/"}).run.tls.min_version, TlsVersion::v1_0);
   EXPECT_TRUE(parse({"--tls-min", "1.4", "https://h.test/"}).usage_error);
   EXPECT_TRUE(parse({"--tls-min", "1.3", "--tls-max", "1.2", "https://h.test/"}).usage_error);
   // TLS below 1.2 only when --tls-min names it: --tls-max 1.1 alone is refused.
   EXPECT_TRUE(parse({"--tls-max", "1.1", "https://h.test/"}).usage_error);
   ProbeCommand old = parse({"--tls-min", "1.1", "--tls-max", "1.1", "https://h.test/"});
   ASSERT_FALSE(old.usage_error);
-  EXPECT_EQ(old.options.tls.min_version, TlsVersion::v1_1);
+  EXPECT_EQ(old.run.tls.min_version, TlsVersion::v1_1);
 }
 
 TEST(Options, Timeouts) {
   ProbeCommand c = parse({"--connect-timeout", "0.5", "-m", "2", "https://h.test/"});
-  EXPECT_EQ(c.options.connect_timeout.count(), 500);
-  EXPECT_EQ(c.options.max_time.count(), 2000);
+  EXPECT_EQ(c.target.connect_timeout.count(), 500);
+  EXPECT_EQ(c.target.max_time.count(), 2000);
   EXPECT_TRUE(parse({"-m", "0", "https://h.test/"}).usage_error);
   EXPECT_TRUE(parse({"--connect-timeout", "-1", "https://h.test/"}).usage_error);
 }
 
 TEST(Options, CurlCertSpellings) {
   ProbeCommand p12 = parse({"--cert", "id.p12", "--cert-type", "P12", "https://h.test/"});
-  EXPECT_EQ(p12.options.identity.p12_file, "id.p12");
-  EXPECT_TRUE(p12.options.identity.cert_file.empty());
+  EXPECT_EQ(p12.run.identity.p12_file, "id.p12");
+  EXPECT_TRUE(p12.run.identity.cert_file.empty());
 
   ProbeCommand pem = parse({"--cert", "c.pem", "--key", "k.pem", "https://h.test/"});
-  EXPECT_EQ(pem.options.identity.cert_file, "c.pem");
-  EXPECT_EQ(pem.options.identity.key_file, "k.pem");
+  EXPECT_EQ(pem.run.identity.cert_file, "c.pem");
+  EXPECT_EQ(pem.run.identity.key_file, "k.pem");
 
   ProbeCommand with_pw = parse({"--cert", "id.p12:pa:ss", "--cert-type", "p12", "https://h.test/"});
-  EXPECT_EQ(with_pw.options.identity.p12_file, "id.p12");
-  EXPECT_EQ(with_pw.options.identity.password, "pa:ss");
+  EXPECT_EQ(with_pw.run.identity.p12_file, "id.p12");
+  EXPECT_EQ(with_pw.run.identity.password, "pa:ss");
   ASSERT_EQ(with_pw.warnings.size(), 1u);
   EXPECT_EQ(with_pw.warnings[0].find("pa:ss"), std::string::npos);
 
@@ -135,7 +137,7 @@ TEST(Options, SplitCertPasswordHonoursEscapedColons) {
 TEST(Options, PassWarnsWithoutRepeatingThePassword) {
   ProbeCommand c = parse({"--p12", "a.p12", "--pass", "hunter2", "https://h.test/"});
   ASSERT_FALSE(c.usage_error);
-  EXPECT_EQ(c.options.identity.password, "hunter2");
+  EXPECT_EQ(c.run.identity.password, "hunter2");
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(c.warnings[0].find("process list"), std::string::npos);
   EXPECT_EQ(c.warnings[0].find("hunter2"), std::string::npos);
@@ -144,7 +146,7 @@ TEST(Options, PassWarnsWithoutRepeatingThePassword) {
 TEST(Options, PasswordFromEnvironmentAndFile) {
   ::setenv("MTLS_PROBE_TEST_PW", "from-env", 1);
   ProbeCommand env = parse({"--p12", "a.p12", "--p12-password-env", "MTLS_PROBE_TEST_PW", "https://h.test/"});
-  EXPECT_EQ(env.options.identity.password, "from-env");
+  EXPECT_EQ(env.run.identity.password, "from-env");
   EXPECT_TRUE(env.warnings.empty());
 
   ProbeCommand unset =
@@ -155,7 +157,7 @@ TEST(Options, PasswordFromEnvironmentAndFile) {
   const std::string file = ::testing::TempDir() + "/mtls_probe_pw.txt";
   std::ofstream(file) << "from-file\r\nsecond line\n";
   ProbeCommand f = parse({"--p12", "a.p12", "--p12-password-file", file, "https://h.test/"});
-  EXPECT_EQ(f.options.identity.password, "from-file");
+  EXPECT_EQ(f.run.identity.password, "from-file");
 
   ProbeCommand missing =
       parse({"--p12", "a.p12", "--p12-password-file", "/nonexistent/pw", "https://h.test/"});
@@ -172,9 +174,9 @@ TEST(Options, TwoPasswordSourcesOrPasswordWithoutIdentityAreUsageErrors) {
 }
 
 TEST(Options, AsOpensslOrStrict) {
-  EXPECT_EQ(parse({"https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
-  EXPECT_EQ(parse({"--as", "openssl", "https://h.test/"}).options.client_behaviour, ClientBehaviour::openssl);
-  EXPECT_EQ(parse({"--as", "strict", "https://h.test/"}).options.client_behaviour, ClientBehaviour::strict);
+  EXPECT_EQ(parse({"https://h.test/"}).run.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "openssl", "https://h.test/"}).run.client_behaviour, ClientBehaviour::openssl);
+  EXPECT_EQ(parse({"--as", "strict", "https://h.test/"}).run.client_behaviour, ClientBehaviour::strict);
   EXPECT_TRUE(parse({"--as", "java", "https://h.test/"}).usage_error);
 }
 
@@ -272,8 +274,8 @@ TEST(BlankArgv, ParsingACopyMadeBeforeStillSeesThePassword) {
   t.app.parse(args);
   ProbeCommand c = make_probe_command(t.raw);
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
-  EXPECT_EQ(c.options.identity.p12_file, "id.p12");
-  EXPECT_EQ(c.options.identity.password, "hunter2");
+  EXPECT_EQ(c.run.identity.p12_file, "id.p12");
+  EXPECT_EQ(c.run.identity.password, "hunter2");
   EXPECT_EQ(a.joined().find("hunter2"), std::string::npos) << a.joined();
 }
 

@@ -50,21 +50,11 @@ std::string escape(std::string_view s) {
   for (std::size_t i = 0; i < s.size() && i < kSnippet; ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '\r':
-        out += "\\r";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
+      case '\r': out += "\\r"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
       default:
         if (c >= 0x20 && c < 0x7f) {
           out += static_cast<char>(c);
@@ -88,12 +78,6 @@ int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-struct UserHeader {
-  std::string name;
-  std::string value;
-  bool send = true;  // false: "Name:" with no value only removes our default (as curl)
-};
 
 }  // namespace
 
@@ -129,17 +113,10 @@ std::vector<std::string> request_trace_lines(std::string_view request) {
 }
 
 std::string build_request(const HttpOptions& opts, const std::string& authority, const std::string& target) {
-  std::vector<UserHeader> user;
-  for (const auto& raw : opts.headers) {
-    auto parsed = parse_header_option(raw);
-    if (!parsed) continue;  // the caller validated; never let a bad one through
-    UserHeader h{parsed->first, parsed->second, true};
-    // curl: "Name:" removes an internal header and sends nothing; "Name;" sends it with an empty value.
-    if (h.value.empty() && raw.find(':') != std::string::npos) h.send = false;
-    user.push_back(std::move(h));
-  }
+  const std::vector<RequestHeader>& user = opts.headers;
   auto user_has = [&](std::string_view name) {
-    return std::any_of(user.begin(), user.end(), [&](const UserHeader& h) { return iequals(h.name, name); });
+    return std::any_of(user.begin(), user.end(),
+                       [&](const RequestHeader& h) { return iequals(h.name, name); });
   };
   bool target_ok = !target.empty() && std::none_of(target.begin(), target.end(), [](char c) {
     return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
@@ -160,7 +137,11 @@ std::string build_request(const HttpOptions& opts, const std::string& authority,
   }
   if (!user_has("Connection")) out += "Connection: close\r\n";
   for (const auto& h : user) {
-    if (!h.send) continue;
+    // The front end parsed these (parse_request_header); a header built past it that could inject a line
+    // is still never sent.
+    if (!h.send || !is_http_token(h.name) ||
+        h.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      continue;
     out += h.name;
     out += h.value.empty() ? ":" : ": ";
     out += h.value;
@@ -309,17 +290,13 @@ HttpResponseParser::State HttpResponseParser::feed(std::string_view in) {
 
 HttpResponseParser::State HttpResponseParser::on_line(std::string_view line) {
   switch (phase_) {
-    case Phase::status_line:
-      return on_status_line(line);
-    case Phase::headers:
-      return on_header_line(line);
-    case Phase::chunk_size:
-      return on_chunk_size_line(line);
+    case Phase::status_line: return on_status_line(line);
+    case Phase::headers: return on_header_line(line);
+    case Phase::chunk_size: return on_chunk_size_line(line);
     case Phase::trailers:
       if (line.empty()) return complete();
       return state_;  // trailer fields are skipped
-    default:
-      return state_;
+    default: return state_;
   }
 }
 
@@ -474,10 +451,8 @@ HttpResponseParser::State HttpResponseParser::finish() {
       }
       return fail(
           fmt::format("connection closed in the middle of the status line (got \"{}\")", escape(buf_)));
-    case Phase::headers:
-      return fail("connection closed before the response headers were complete");
-    case Phase::body_close:
-      return complete();
+    case Phase::headers: return fail("connection closed before the response headers were complete");
+    case Phase::body_close: return complete();
     case Phase::body_length:
       return fail(fmt::format("connection closed before the response was complete (got {} of {} body bytes)",
                               content_length_ - remaining_, content_length_));

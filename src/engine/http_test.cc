@@ -6,12 +6,25 @@
 #include <string>
 #include <vector>
 
+#include "mtls_probe/engine/url.h"
+
 namespace mtls_probe {
 namespace {
 
 using State = HttpResponseParser::State;
 
 const std::string kUa = "User-Agent: mtls-probe/" MTLS_PROBE_VERSION "\r\n";
+
+// -H values as the front end parses them.
+std::vector<RequestHeader> headers(std::initializer_list<const char*> given) {
+  std::vector<RequestHeader> out;
+  for (const char* g : given) {
+    auto h = parse_request_header(g);
+    EXPECT_TRUE(h.has_value()) << g;
+    if (h) out.push_back(*h);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // build_request
@@ -31,7 +44,7 @@ TEST(HttpRequest, PostWithDataBytesExact) {
   HttpOptions opts;
   opts.method = "POST";
   opts.data = "a=1&b=2";
-  opts.headers = {"X-Trace: 42"};
+  opts.headers = headers({"X-Trace: 42"});
   EXPECT_EQ(build_request(opts, "[::1]", "/submit"),
             "POST /submit HTTP/1.1\r\n"
             "Host: [::1]\r\n" +
@@ -56,7 +69,7 @@ TEST(HttpRequest, EmptyDataStillHasLength) {
 
 TEST(HttpRequest, UserHeadersReplaceDefaults) {
   HttpOptions opts;
-  opts.headers = {"user-agent: curl/8.5.0", "Host: other.example", "Content-Type: application/json"};
+  opts.headers = headers({"user-agent: curl/8.5.0", "Host: other.example", "Content-Type: application/json"});
   opts.data = "{}";
   opts.method = "POST";
   EXPECT_EQ(build_request(opts, "example.com", "/"),
@@ -73,7 +86,7 @@ TEST(HttpRequest, UserHeadersReplaceDefaults) {
 
 TEST(HttpRequest, EmptyHeaderRemovesDefaultSemicolonSendsEmpty) {
   HttpOptions opts;
-  opts.headers = {"Accept:", "X-Empty;", "X-Gone:"};
+  opts.headers = headers({"Accept:", "X-Empty;", "X-Gone:"});
   EXPECT_EQ(build_request(opts, "h", "/"),
             "GET / HTTP/1.1\r\n"
             "Host: h\r\n" +
@@ -86,7 +99,9 @@ TEST(HttpRequest, EmptyHeaderRemovesDefaultSemicolonSendsEmpty) {
 TEST(HttpRequest, NeverInjects) {
   HttpOptions opts;
   opts.method = "GET / HTTP/1.1\r\nEvil: 1\r\n";
-  opts.headers = {"X: a\r\nEvil: 2", "Good: yes"};
+  // Built by hand, past the front end's parsing: build_request still drops what could inject a line.
+  opts.headers = {RequestHeader{"X", "a\r\nEvil: 2", true}, RequestHeader{"Bad Name", "v", true},
+                  RequestHeader{"Good", "yes", true}};
   std::string req = build_request(opts, "h", "/x y");
   EXPECT_EQ(req.find("Evil"), std::string::npos) << req;
   EXPECT_EQ(req.rfind("GET / HTTP/1.1\r\n", 0), 0u) << req;
@@ -636,8 +651,8 @@ TEST(HttpTrace, HeaderLineRedactsOnlyCredentials) {
 TEST(HttpTrace, RequestLinesWithoutCredentialValuesOrBody) {
   HttpOptions o;
   o.method = "POST";
-  o.headers = {"Authorization: Bearer SECRET-TOKEN", "cookie:sid=SECRET", "X-Trace: 1",
-               "Proxy-Authorization: Basic SECRET"};
+  o.headers = headers({"Authorization: Bearer SECRET-TOKEN", "cookie:sid=SECRET", "X-Trace: 1",
+                       "Proxy-Authorization: Basic SECRET"});
   o.data = "body=SECRET-BODY";
   const std::vector<std::string> lines = request_trace_lines(build_request(o, "h.test:8443", "/p?q=1"));
   ASSERT_GE(lines.size(), 3u);

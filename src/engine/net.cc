@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mtls_probe/engine/event_loop.h"
 #include "mtls_probe/engine/pollable.h"
 
 namespace mtls_probe {
@@ -87,14 +88,9 @@ WaitResult wait_fd(int fd, short events, Deadline deadline) {
 }
 
 void drive(Pollable& p) {
-  while (!p.done()) {
-    std::vector<pollfd> fds = p.poll_fds();
-    const Deadline wake{p.wake_at()};
-    const int rc = ::poll(fds.data(), fds.size(), wake.remaining_ms());
-    if (rc <= 0) fds.clear();  // a timeout or EINTR: process() runs retries and ends at the deadline
-    std::erase_if(fds, [](const pollfd& f) { return f.revents == 0; });
-    p.process(fds, Clock::now());
-  }
+  EventLoop loop;  // the one loop implementation, with one component
+  loop.add(p);
+  loop.run();
 }
 
 }  // namespace mtls_probe

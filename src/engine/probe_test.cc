@@ -1,5 +1,5 @@
 // ClientTlsContext's system trust store: loaded once, on demand, from the hashed directory.
-#include "mtls_probe/engine/probe.h"
+#include "mtls_probe/engine/tls_context.h"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>

@@ -204,10 +204,8 @@ bool is_tchar(char c) {
     case '_':
     case '`':
     case '|':
-    case '~':
-      return true;
-    default:
-      return false;
+    case '~': return true;
+    default: return false;
   }
 }
 
@@ -510,6 +508,15 @@ Expected<std::pair<std::string, std::string>> parse_header_option(const std::str
     }
   }
   return std::pair<std::string, std::string>{std::string(name), std::string(value)};
+}
+
+Expected<RequestHeader> parse_request_header(const std::string& text) {
+  auto parsed = parse_header_option(text);
+  if (!parsed) return Unexpected{parsed.error()};
+  RequestHeader h{std::move(parsed->first), std::move(parsed->second), true};
+  // curl: "Name:" removes an internal header and sends nothing; "Name;" sends it with an empty value.
+  if (h.value.empty() && text.find(':') != std::string::npos) h.send = false;
+  return h;
 }
 
 }  // namespace mtls_probe

@@ -926,7 +926,9 @@ Expected<UniqueFd> listen_on(const std::string& address, uint16_t port, Endpoint
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
     return Unexpected(Error{"cannot bind " + ep.text() + ": " + std::strerror(errno), ""});
   }
-  if (::listen(fd.get(), 128) != 0) {
+  // A deep backlog: a batch of probes may connect all at once; they wait there for a worker, not for a
+  // SYN retransmission.
+  if (::listen(fd.get(), SOMAXCONN) != 0) {
     return Unexpected(Error{"cannot listen on " + ep.text() + ": " + std::strerror(errno), ""});
   }
   sockaddr_storage ss{};

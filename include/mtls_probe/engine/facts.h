@@ -2,6 +2,7 @@
 // Plain data: no OpenSSL types, so diagnosis and printers are testable without sockets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -100,8 +101,13 @@ struct ProbeFacts {
   std::vector<ConnectAttempt> connect_attempts;  // in the order they started
 
   // ---- the deadline
-  std::optional<Phase> timed_out_in;  // set: a --connect-timeout / --max-time limit was hit here
-  std::string timeout_limit;          // "--connect-timeout 10s" / "--max-time 30s"
+  std::optional<Phase> timed_out_in;  // set: a time limit was hit here
+  // Which limit that was, in the engine's words (the connect limit bounds DNS + TCP + TLS handshake; the
+  // total limit the whole probe), and its value. The front end names it (timeout_limit).
+  enum class TimeLimit { connect, total };
+  std::optional<TimeLimit> time_limit_hit;
+  std::chrono::milliseconds time_limit_value{0};
+  std::string timeout_limit;  // as the front end names the limit: "--connect-timeout 10s" / "--max-time 30s"
 
   // ---- tls
   bool tls_attempted = false;

@@ -32,8 +32,8 @@ std::string header_trace_line(std::string_view name, std::string_view value);
 struct HttpLimits {
   std::size_t max_header_bytes = std::size_t{64} * 1024;  // status line + all headers
   std::size_t max_headers = 256;
-  std::size_t body_keep = std::size_t{16} * 1024;       // kept for the report
-  std::uint64_t max_body_bytes = 1 << 20;  // read at most this much, then stop (truncated)
+  std::size_t body_keep = std::size_t{16} * 1024;  // kept for the report
+  std::uint64_t max_body_bytes = 1 << 20;          // read at most this much, then stop (truncated)
 };
 
 class HttpResponseParser {

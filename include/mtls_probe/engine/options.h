@@ -1,4 +1,7 @@
-// Everything a probe needs from the command line, already parsed and validated (see tool_cli).
+// What the engine is asked to do, already parsed and validated by the front end (src/cli): curl's split of
+// GlobalConfig (per run) and OperationConfig (per transfer). RunOptions are built once and shared by every
+// probe of a run (identity, trust, versions); TargetOptions travel with each probe (URL, SNI, addresses,
+// request, time limits). Every outside input is parsed once, into these types.
 #pragma once
 
 #include <chrono>
@@ -11,56 +14,82 @@ namespace mtls_probe {
 
 // Where the client identity comes from. Passwords are held only until the identity is loaded.
 struct IdentityOptions {
-  std::string p12_file;                 // --p12, or --cert X --cert-type P12
-  std::string cert_file;                // --cert (PEM)
-  std::string key_file;                 // --key (PEM); "" = key in cert_file
-  std::optional<std::string> password;  // resolved from --p12-password-env/-file, --pass, --cert f:pw
-  bool no_cert = false;                 // --no-cert
+  std::string p12_file;                 // PKCS#12 file
+  std::string cert_file;                // PEM certificate (+ chain, + key)
+  std::string key_file;                 // PEM key; "" = key in cert_file
+  std::optional<std::string> password;  // from whichever password source the front end allows
+  bool no_cert = false;                 // present no certificate even where one is configured
   bool configured() const { return !p12_file.empty() || !cert_file.empty(); }
 };
 
 enum class TlsVersion { any, v1_0, v1_1, v1_2, v1_3 };
 
-struct ResolveOverride {  // --resolve HOST:PORT:ADDR
-  std::string host;
-  uint16_t port = 0;
-  std::vector<std::string> addresses;
-};
+// Whose certificate selection to imitate. OpenSSL (and curl) send the configured certificate whatever CA
+// names the server lists; strict clients (Java, Go, .NET, GnuTLS, browsers, URLSession) send none when the
+// server listed CA names and none of them issued the certificate or its chain (an empty list: sent).
+enum class ClientBehaviour { openssl, strict };
 
+// Trust and protocol versions: the same for every target of a run (one SSL_CTX).
 struct TlsOptions {
-  std::string cacert_file;                    // --cacert
-  std::string capath_dir;                     // --capath
-  bool insecure = false;                      // -k
-  std::string servername;                     // --servername: SNI and name-check override
+  std::string cacert_file;                    // CA bundle ("" and no capath_dir: the system's)
+  std::string capath_dir;                     // hashed CA directory
+  bool insecure = false;                      // verification failures do not abort the handshake
   TlsVersion min_version = TlsVersion::v1_2;  // TLS below 1.2 only when asked for explicitly
   TlsVersion max_version = TlsVersion::any;
 };
 
-struct HttpOptions {
-  std::string method = "GET";        // -X
-  std::vector<std::string> headers;  // -H 'Name: value'
-  std::optional<std::string> data;   // -d
-};
-
-// --as: whose certificate selection to imitate. OpenSSL (and curl) send the configured certificate whatever
-// CA names the server lists; strict clients (Java, Go, .NET, GnuTLS, browsers, URLSession) send none when
-// the server listed CA names and none of them issued the certificate or its chain (an empty list: sent).
-enum class ClientBehaviour { openssl, strict };
-
-enum class IpFamily { any, v4, v6 };  // -4 / -6: resolve and connect with this family only
-
-struct ProbeOptions {
-  std::string url;
+// Per run: built once, shared by every probe.
+struct RunOptions {
   IdentityOptions identity;
   TlsOptions tls;
-  HttpOptions http;
+  ClientBehaviour client_behaviour = ClientBehaviour::openssl;
+  int verbose = 0;  // handshake trace on the probe's logger
+};
+
+// A parsed URL: only https://, no userinfo, port 1-65535 (see url.h).
+struct Url {
+  std::string host;  // lower-cased name, or the IPv6 literal without brackets, or IPv4 literal
+  uint16_t port = 443;
+  std::string target = "/";  // path + "?query", never empty, no fragment; sent as the request target
+  bool host_is_ip = false;   // IPv4 or IPv6 literal: no SNI, IP name check
+  bool host_is_ipv6 = false;
+  std::string authority() const;  // Host header value: "host", "host:8443", "[::1]:8443"
+};
+
+struct ResolveOverride {  // curl's --resolve HOST:PORT:ADDR
+  std::string host;       // or "*"
+  uint16_t port = 0;
+  std::vector<std::string> addresses;
+};
+
+// One request header as the user gave it, parsed. curl's forms: "Name: value" sends it (replacing a default
+// header of that name), "Name:" removes a default header and sends nothing, "Name;" sends an empty value.
+struct RequestHeader {
+  std::string name;
+  std::string value;
+  bool send = true;
+};
+
+struct HttpOptions {
+  std::string method = "GET";
+  std::vector<RequestHeader> headers;
+  std::optional<std::string> data;  // request body
+};
+
+enum class IpFamily { any, v4, v6 };  // resolve and connect with this family only
+
+// Per target: everything that may differ from one probe to the next.
+struct TargetOptions {
+  std::string url_text;    // as given, for the report (redacted when shown)
+  Url url;                 // parsed once, by the front end
+  std::string servername;  // SNI and name-check override ("" = the URL's host)
   std::vector<ResolveOverride> resolve;
-  IpFamily ip_family = IpFamily::any;  // -4 / -6
-  std::string dns_servers;             // --dns-servers: "" = the system's (/etc/resolv.conf)
-  std::chrono::milliseconds connect_timeout{10'000};            // DNS + TCP + TLS handshake (as curl)
-  std::chrono::milliseconds max_time{30'000};                   // the whole probe
-  int verbose = 0;                                              // -v: handshake trace on stderr
-  ClientBehaviour client_behaviour = ClientBehaviour::openssl;  // --as
+  IpFamily ip_family = IpFamily::any;
+  std::string dns_servers;  // c-ares "host[:port],..." ("" = the system's, /etc/resolv.conf)
+  HttpOptions http;
+  std::vector<std::string> alpn = {"http/1.1"};       // offered in this order
+  std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
+  std::chrono::milliseconds max_time{30'000};         // the whole probe
 };
 
 }  // namespace mtls_probe

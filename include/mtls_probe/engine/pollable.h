@@ -1,6 +1,6 @@
 // A non-blocking, resumable step of a probe (DNS lookup, connection race, ...): it says which fds it waits
-// on and until when, and it advances when process() is called. Today a small poll() loop (drive) runs one
-// component to completion; later one event loop drives thousands of them.
+// on and until when, and it advances when process() is called. One EventLoop (event_loop.h) drives any
+// number of them; drive() runs one to completion.
 #pragma once
 
 #include <poll.h>
@@ -23,8 +23,8 @@ class Pollable {
   virtual void process(const std::vector<pollfd>& ready, Clock::time_point now) = 0;
 };
 
-// Runs one component with poll() until it is done (EINTR-safe). The component's wake_at bounds every wait,
-// so a component whose deadline has passed finishes on the next process().
+// Runs one component on an EventLoop of its own until it is done. The component's wake_at bounds every
+// wait, so a component whose deadline has passed finishes on the next process().
 void drive(Pollable& p);
 
 }  // namespace mtls_probe

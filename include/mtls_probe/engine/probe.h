@@ -1,46 +1,111 @@
-// The engine: one probe, phase by phase, recording facts. Diagnosis is separate (diagnosis.h).
+// The engine: one probe as a resumable state machine of phases, resolve -> connect -> (later: tunnel) ->
+// TLS handshake -> HTTP request -> HTTP response -> done, recording facts. It never blocks: at every step it
+// says which fd it waits on, for what, and until when (Pollable), so one EventLoop drives one probe or ten
+// thousand (curl's multi interface: multi_runsingle advances each transfer's state until it would block).
+// Diagnosis is separate (diagnosis/diagnosis.h).
 #pragma once
 
-#include <memory>
-#include <mutex>
-#include <optional>
+#include <openssl/ssl.h>
 
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mtls_probe/base/ossl.h"
+#include "mtls_probe/engine/dns.h"
 #include "mtls_probe/engine/facts.h"
-#include "mtls_probe/identity/identity.h"
+#include "mtls_probe/engine/happy_eyeballs.h"
+#include "mtls_probe/engine/http.h"
 #include "mtls_probe/engine/options.h"
-#include "mtls_probe/base/result.h"
+#include "mtls_probe/engine/pollable.h"
+#include "mtls_probe/engine/probe_log.h"
+#include "mtls_probe/engine/tls_context.h"
+#include "mtls_probe/engine/tls_session.h"
+#include "mtls_probe/engine/transport.h"
 
 namespace mtls_probe {
 
-// Built once per process (identity + trust + versions), shared by every probe, so that a batch of
-// hundreds of probes re-uses one SSL_CTX. Holds the loaded identity; immutable after creation, but for
-// the system trust store, which ensure_trust() adds once.
-class ClientTlsContext {
- public:
-  static Expected<std::shared_ptr<ClientTlsContext>> create(const TlsOptions& tls,
-                                                            std::shared_ptr<const ClientIdentity> identity,
-                                                            bool no_cert);
-  SSL_CTX* ctx() const { return ctx_.get(); }
-  const ClientIdentity* identity() const { return identity_.get(); }
-  bool no_cert() const { return no_cert_; }
-  const TlsOptions& options() const { return tls_; }
-  // Without --cacert/--capath, the system trust store is loaded here, at the first TLS handshake and only
-  // once however many probes (threads) share the context: a probe that ends in DNS or TCP never pays
-  // for it. Call before SSL_new(ctx()); nullopt when trust is ready.
-  const std::optional<Error>& ensure_trust() const;
+enum class ProbeStage { resolve, connect, tls_handshake, send_request, read_response, done };
+const char* stage_name(ProbeStage s);  // "resolve", "connect", "tls-handshake", ...
 
- private:
-  UniqueSslCtx ctx_;
-  std::shared_ptr<const ClientIdentity> identity_;
-  bool no_cert_ = false;
-  TlsOptions tls_;
-  bool system_trust_ = false;  // load the system's CAs lazily (no --cacert/--capath)
-  mutable std::once_flag trust_once_;
-  mutable std::optional<Error> trust_error_;
+// Where the engine meets the operating system, replaceable in tests (ninja's CommandRunner seam): the
+// socket a connection attempt starts on. A test hands over one end of a socketpair with a scripted peer.
+struct ProbeSeams {
+  SocketStarter start_socket = start_tcp_connect;
 };
 
-// Runs DNS -> TCP -> TLS -> HTTP for opts.url within opts' time limits and returns what happened.
-// Never throws for network or peer behaviour; every phase is bounded in time and memory.
-ProbeFacts run_probe(const ProbeOptions& opts, const ClientTlsContext& tls);
+class Probe final : public Pollable {
+ public:
+  // tls is shared by every probe of a run and must outlive this one.
+  Probe(TargetOptions target, const ClientTlsContext& tls, ProbeLog log = {}, ProbeSeams seams = {});
+  ~Probe() override;
+  Probe(const Probe&) = delete;  // OpenSSL's callbacks and c-ares hold pointers into it
+  Probe& operator=(const Probe&) = delete;
+
+  // Records the setup facts and starts resolving. Every time limit counts from `now`.
+  void start(Clock::time_point now = Clock::now());
+
+  ProbeStage stage() const { return stage_; }
+  bool done() const override { return stage_ == ProbeStage::done; }
+  std::vector<pollfd> poll_fds() const override;
+  Clock::time_point wake_at() const override;
+  void process(const std::vector<pollfd>& ready, Clock::time_point now) override;
+
+  const ProbeFacts& facts() const { return facts_; }
+  ProbeFacts take_facts() { return std::move(facts_); }
+
+ private:
+  enum class Io { done, want_read, want_write, eof, reset, failed };
+  Io after_ssl_call(int rc);
+
+  void advance();
+  void begin_resolve(Clock::time_point now);
+  void finish_resolve();
+  void begin_connect(std::vector<Endpoint> endpoints);
+  void finish_connect();
+  void begin_handshake(UniqueFd fd);
+  bool handshake_step();
+  void handshake_failed(Io io);
+  void begin_request();
+  bool send_step();
+  bool read_step();
+  void finish_response();
+  void on_stage_deadline();
+  void mark_timeout(Phase phase, bool connect_phase);
+  void finish();
+  Clock::time_point stage_deadline() const;
+
+  TargetOptions target_;
+  const ClientTlsContext& tls_;
+  ProbeLog log_;
+  ProbeSeams seams_;
+  ProbeStage stage_ = ProbeStage::resolve;
+  ProbeFacts facts_;
+
+  Clock::time_point start_{};
+  Clock::time_point connect_deadline_{};  // DNS + TCP + TLS handshake
+  Clock::time_point max_deadline_{};      // the whole probe
+  Clock::time_point stage_start_{};
+  long long epoch_ = 0;  // wall clock at the start: certificate validity is judged against it
+
+  std::unique_ptr<DnsQuery> dns_;
+  std::optional<DnsOutcome> given_;  // addresses known without a lookup (--resolve, IP literal, localhost)
+  std::unique_ptr<ConnectRace> race_;
+  std::unique_ptr<Transport> transport_;
+  UniqueSsl ssl_;
+  ProbeSession session_;
+  short io_events_ = 0;  // what the TLS phase waits for on the transport: POLLIN or POLLOUT
+
+  std::string request_;
+  std::size_t written_ = 0;
+  bool write_failed_ = false;
+  std::optional<HttpResponseParser> parser_;
+  bool got_bytes_ = false;
+};
+
+// A loop of one: runs a probe to completion and returns what happened. Never throws for network or peer
+// behaviour; every phase is bounded in time and memory.
+ProbeFacts run_probe(const TargetOptions& target, const ClientTlsContext& tls, const ProbeLog& log = {});
 
 }  // namespace mtls_probe

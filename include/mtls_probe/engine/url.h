@@ -6,19 +6,10 @@
 #include <string_view>
 #include <utility>
 
-#include "mtls_probe/engine/options.h"
 #include "mtls_probe/base/result.h"
+#include "mtls_probe/engine/options.h"
 
 namespace mtls_probe {
-
-struct Url {
-  std::string host;  // lower-cased name, or the IPv6 literal without brackets, or IPv4 literal
-  uint16_t port = 443;
-  std::string target = "/";  // path + "?query", never empty, no fragment; sent as the request target
-  bool host_is_ip = false;   // IPv4 or IPv6 literal: no SNI, IP name check
-  bool host_is_ipv6 = false;
-  std::string authority() const;  // Host header value: "host", "host:8443", "[::1]:8443"
-};
 
 // Only https:// is probed (scheme case-insensitive); userinfo is refused; port 1-65535; default 443.
 Expected<Url> parse_url(const std::string& text);
@@ -38,6 +29,8 @@ Expected<ResolveOverride> parse_resolve(const std::string& text);
 
 // -H 'Name: value': a valid token name, no CR/LF anywhere. Returns {name, value} with value trimmed.
 Expected<std::pair<std::string, std::string>> parse_header_option(const std::string& text);
+// The same as the request header to send: "Name:" (empty after a colon) removes a default header.
+Expected<RequestHeader> parse_request_header(const std::string& text);
 
 // RFC 7230 token (1*tchar): header names and request methods (-X).
 bool is_http_token(std::string_view text);

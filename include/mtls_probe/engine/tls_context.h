@@ -1,0 +1,47 @@
+// The per-run TLS configuration: one SSL_CTX (trust, versions, verification, the certificate callback) and
+// the loaded client identity, shared by every probe of a run. What differs per target (SNI, the name to
+// check, ALPN) is set on each probe's SSL, so a run over many hosts needs one context.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "mtls_probe/base/ossl.h"
+#include "mtls_probe/base/result.h"
+#include "mtls_probe/engine/options.h"
+#include "mtls_probe/engine/probe_log.h"
+#include "mtls_probe/identity/identity.h"
+
+namespace mtls_probe {
+
+class ClientTlsContext {
+ public:
+  // identity: null when none is configured. Immutable after creation, but for the system trust store,
+  // which ensure_trust() adds once.
+  static Expected<std::shared_ptr<ClientTlsContext>> create(
+      const TlsOptions& tls, std::shared_ptr<const ClientIdentity> identity, bool no_cert,
+      ClientBehaviour behaviour = ClientBehaviour::openssl);
+  SSL_CTX* ctx() const { return ctx_.get(); }
+  const ClientIdentity* identity() const { return identity_.get(); }
+  bool no_cert() const { return no_cert_; }
+  ClientBehaviour behaviour() const { return behaviour_; }
+  const TlsOptions& options() const { return tls_; }
+  // Without a CA file or directory, the system trust store is loaded here, at the first TLS handshake and
+  // only once however many probes (threads) share the context: a probe that ends in DNS or TCP never pays
+  // for it. Call before SSL_new(ctx()); nullopt when trust is ready. log: the trace of the probe that
+  // happens to load it.
+  const std::optional<Error>& ensure_trust(const ProbeLog& log = {}) const;
+
+ private:
+  UniqueSslCtx ctx_;
+  std::shared_ptr<const ClientIdentity> identity_;
+  bool no_cert_ = false;
+  ClientBehaviour behaviour_ = ClientBehaviour::openssl;
+  TlsOptions tls_;
+  bool system_trust_ = false;  // load the system's CAs lazily
+  mutable std::once_flag trust_once_;
+  mutable std::optional<Error> trust_error_;
+};
+
+}  // namespace mtls_probe

@@ -1,0 +1,287 @@
+// Many probes on one EventLoop, in process, against the project's own `serve` on loopback: every verdict,
+// the wall time and peak RSS of 500 concurrent probes, and deadlines that hold for each probe while others
+// on the same loop go on. Time bounds are margins measured in the same run, never figures for one machine.
+#include "mtls_probe/engine/event_loop.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mtls_probe/diagnosis/diagnosis.h"
+#include "mtls_probe/engine/probe.h"
+#include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
+#include "mtls_probe/serve/serve.h"
+
+namespace mtls_probe {
+namespace {
+
+using namespace std::chrono_literals;
+
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+long peak_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+// Enough descriptors for N probes and the server's end of each connection (soft limit up to the hard one).
+void raise_fd_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+// `serve` (require a client certificate, answer 200) on a thread, its log discarded.
+class LocalServe {
+ public:
+  explicit LocalServe(int max_connections) {
+    auto dir = serve::make_temp_dir();
+    EXPECT_TRUE(dir.has_value());
+    auto made = serve::ensure_pki(dir ? dir.value() : std::string("/tmp"));
+    EXPECT_TRUE(made.has_value());
+    if (!made) return;
+    pki_ = made->files;
+    serve::ServeConfig cfg;
+    cfg.cert_file = pki_.server_cert;
+    cfg.key_file = pki_.server_key;
+    cfg.client_ca_file = pki_.ca_cert;
+    cfg.max_connections = max_connections;
+    cfg.logger = std::make_shared<spdlog::logger>("quiet", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto server = serve::Server::create(cfg);
+    EXPECT_TRUE(server.has_value()) << (server ? "" : server.error().message);
+    if (!server) return;
+    server_ = std::move(*server);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~LocalServe() {
+    if (server_) server_->request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+  const serve::PkiFiles& pki() const { return pki_; }
+
+  std::shared_ptr<ClientTlsContext> client_context() const {
+    IdentityOptions id;
+    id.cert_file = pki_.client_cert;
+    id.key_file = pki_.client_key;
+    auto loaded = load_client_identity(id);
+    EXPECT_TRUE(loaded.has_value());
+    TlsOptions tls;
+    tls.cacert_file = pki_.ca_cert;
+    auto identity = loaded ? std::make_shared<const ClientIdentity>(std::move(loaded.value())) : nullptr;
+    auto ctx = ClientTlsContext::create(tls, identity, false);
+    EXPECT_TRUE(ctx.has_value());
+    return ctx ? *ctx : nullptr;
+  }
+
+ private:
+  serve::PkiFiles pki_;
+  std::unique_ptr<serve::Server> server_;
+  std::thread thread_;
+};
+
+TargetOptions target(const std::string& url_text, std::chrono::milliseconds connect_timeout = 10s) {
+  TargetOptions t;
+  t.url_text = url_text;
+  auto url = parse_url(url_text);
+  EXPECT_TRUE(url.has_value()) << url_text;
+  if (url) t.url = *url;
+  t.connect_timeout = connect_timeout;
+  t.max_time = 30s;
+  return t;
+}
+
+// One probe alone, to learn how long a good probe takes here, now: the margin of every time bound below.
+std::chrono::milliseconds measured_margin(const LocalServe& server, const ClientTlsContext& ctx) {
+  const auto url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  Clock::duration slowest{};
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = Clock::now();
+    ProbeFacts f = run_probe(target(url), ctx);
+    EXPECT_EQ(diagnose(f).verdict, Verdict::ok) << f.tls_error;
+    slowest = std::max(slowest, Clock::now() - t0);
+  }
+  return std::max(std::chrono::milliseconds(250), std::chrono::ceil<std::chrono::milliseconds>(3 * slowest));
+}
+
+TEST(EventLoop, FiveHundredConcurrentProbesAllGetTheirVerdict) {
+  raise_fd_limit();
+  constexpr int kProbes = 500;
+  LocalServe server(kProbes);
+  ASSERT_NE(server.port(), 0);
+  auto ctx = server.client_context();
+  ASSERT_TRUE(ctx);
+  const long rss_before = peak_rss_kb();
+  const auto url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+
+  std::vector<std::unique_ptr<Probe>> probes;
+  EventLoop loop;
+  int finished = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < kProbes; ++i) {
+    probes.push_back(std::make_unique<Probe>(target(url), *ctx));
+    probes.back()->start(t0);
+    loop.add(*probes.back());
+  }
+  loop.run([&](Pollable&) { ++finished; });
+  const double wall_ms = ms(Clock::now() - t0);
+
+  EXPECT_EQ(finished, kProbes);
+  int ok = 0;
+  for (const auto& p : probes) {
+    ASSERT_TRUE(p->done());
+    const ProbeFacts& f = p->facts();
+    const Verdict v = diagnose(f).verdict;
+    EXPECT_EQ(v, Verdict::ok) << verdict_name(v) << ": " << f.tls_error << " "
+                              << f.connect_error.value_or("");
+    EXPECT_TRUE(f.client_cert_sent);
+    ok += v == Verdict::ok ? 1 : 0;
+  }
+  EXPECT_EQ(ok, kProbes);
+  const long rss_after = peak_rss_kb();
+  // For the record (the closing note quotes these): the whole process, server threads included.
+  std::printf("[ 500 probes ] wall %.0f ms, peak RSS %ld KB (before the probes %ld KB)\n", wall_ms, rss_after,
+              rss_before);
+  RecordProperty("wall_ms", static_cast<int>(wall_ms));
+  RecordProperty("peak_rss_kb", static_cast<int>(rss_after));
+}
+
+// A UDP socket on loopback that never answers: a DNS server that hangs every lookup.
+class SilentDnsServer {
+ public:
+  SilentDnsServer() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentDnsServer() { ::close(fd_); }
+  std::string servers() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A TCP listener that never accepts: the kernel completes the connection, nothing ever answers the TLS
+// ClientHello (a blackhole peer).
+class BlackholeListener {
+ public:
+  BlackholeListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~BlackholeListener() { ::close(fd_); }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+// A hung DNS lookup and a blackhole peer end at their own deadline, while good probes on the same loop
+// finish as if they were alone: nothing waits for anything else.
+TEST(EventLoop, HungProbesEndAtTheirDeadlineWhileOthersFinishOnTime) {
+  LocalServe server(64);
+  ASSERT_NE(server.port(), 0);
+  auto ctx = server.client_context();
+  ASSERT_TRUE(ctx);
+  const std::chrono::milliseconds margin = measured_margin(server, *ctx);
+  const std::chrono::milliseconds limit = 4 * margin;  // the hung probes' connect limit
+  SilentDnsServer dns;
+  BlackholeListener blackhole;
+
+  TargetOptions hung_dns = target("https://never.answers.test/", limit);
+  hung_dns.dns_servers = dns.servers();
+  TargetOptions hung_peer = target("https://127.0.0.1:" + std::to_string(blackhole.port()) + "/", limit);
+  std::vector<std::unique_ptr<Probe>> probes;
+  probes.push_back(std::make_unique<Probe>(hung_dns, *ctx));
+  probes.push_back(std::make_unique<Probe>(hung_peer, *ctx));
+  for (int i = 0; i < 20; ++i) {
+    probes.push_back(
+        std::make_unique<Probe>(target("https://127.0.0.1:" + std::to_string(server.port()) + "/"), *ctx));
+  }
+  std::vector<Clock::duration> ended(probes.size());
+  EventLoop loop;
+  const auto t0 = Clock::now();
+  for (auto& p : probes) {
+    p->start(t0);
+    loop.add(*p);
+  }
+  loop.run([&](Pollable& done) {
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+      if (probes[i].get() == &done) ended[i] = Clock::now() - t0;
+    }
+  });
+
+  const ProbeFacts& d = probes[0]->facts();
+  EXPECT_EQ(d.timed_out_in, Phase::dns) << d.dns_error.value_or("");
+  const ProbeFacts& b = probes[1]->facts();
+  EXPECT_EQ(b.timed_out_in, Phase::tls) << b.tls_error;
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_GE(ended[i], limit) << "probe " << i << " gave up before its deadline";
+    EXPECT_LE(ended[i], limit + margin) << "probe " << i << " ran past its deadline";
+    EXPECT_EQ(diagnose(probes[i]->facts()).verdict, Verdict::timeout);
+  }
+  for (std::size_t i = 2; i < probes.size(); ++i) {
+    EXPECT_EQ(diagnose(probes[i]->facts()).verdict, Verdict::ok) << probes[i]->facts().tls_error;
+    EXPECT_LE(ended[i], margin) << "good probe " << i << " waited for the hung ones";
+  }
+}
+
+// Components added from the Finished callback run too: how a batch keeps N probes in flight.
+TEST(EventLoop, AddFromFinishedKeepsProbesInFlight) {
+  LocalServe server(8);
+  ASSERT_NE(server.port(), 0);
+  auto ctx = server.client_context();
+  ASSERT_TRUE(ctx);
+  const auto url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  std::vector<std::unique_ptr<Probe>> probes;
+  for (int i = 0; i < 12; ++i) probes.push_back(std::make_unique<Probe>(target(url), *ctx));
+  EventLoop loop;
+  std::size_t next = 0;
+  std::size_t max_in_flight = 0;
+  auto launch = [&] {
+    probes[next]->start();
+    loop.add(*probes[next++]);
+  };
+  for (int i = 0; i < 3; ++i) launch();
+  loop.run([&](Pollable&) {
+    max_in_flight = std::max(max_in_flight, loop.active());
+    if (next < probes.size()) launch();
+  });
+  EXPECT_EQ(next, probes.size());
+  EXPECT_LE(max_in_flight, 3u);
+  for (const auto& p : probes) EXPECT_EQ(diagnose(p->facts()).verdict, Verdict::ok);
+}
+
+}  // namespace
+}  // namespace mtls_probe
