@@ -1,6 +1,4 @@
 // ClientTlsContext's system trust store: loaded once, on demand, from the hashed directory.
-#include "mtls_probe/engine/tls_context.h"
-
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -12,6 +10,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "mtls_probe/engine/tls_context.h"
 
 namespace mtls_probe {
 namespace {
@@ -50,6 +50,7 @@ class HashedCaDir : public ::testing::Test {
   }
   // Whether the context's store finds the root by its subject, as chain building does.
   bool store_finds_root(const ClientTlsContext& ctx) const {
+    if (ctx.ctx() == nullptr) return false;  // not built yet (system trust: built with it, lazily)
     std::unique_ptr<X509_STORE_CTX, OsslDeleter<X509_STORE_CTX_free>> sc(X509_STORE_CTX_new());
     X509_STORE_CTX_init(sc.get(), SSL_CTX_get_cert_store(ctx.ctx()), root_.get(), nullptr);
     X509_OBJECT* obj =
@@ -68,6 +69,7 @@ class HashedCaDir : public ::testing::Test {
 TEST_F(HashedCaDir, SystemTrustIsLoadedOnlyWhenAskedForAndOnce) {
   auto ctx = ClientTlsContext::create(TlsOptions{}, nullptr, false);
   ASSERT_TRUE(ctx.has_value()) << ctx.error().message;
+  EXPECT_EQ((*ctx)->ctx(), nullptr) << "the SSL_CTX was built at creation";
   EXPECT_FALSE(store_finds_root(**ctx)) << "the trust store was loaded at creation";
   // Many probes sharing the context ask at once: one load, every caller sees it ready.
   std::vector<std::thread> threads;

@@ -108,11 +108,48 @@ std::optional<Error> load_system_trust(SSL_CTX* ctx, const ProbeLog& log) {
   return std::nullopt;
 }
 
+// Everything of the SSL_CTX but its trust locations.
+Expected<UniqueSslCtx> build_ssl_ctx(const TlsOptions& tls) {
+  UniqueSslCtx owner(SSL_CTX_new(TLS_client_method()));
+  SSL_CTX* ctx = owner.get();
+  if (ctx == nullptr) return Unexpected{Error{"cannot create a TLS context", drain_openssl_errors()}};
+  // Verification always runs so that the report can say what is wrong; -k only stops it from aborting.
+  SSL_CTX_set_verify(ctx, tls.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, on_verify);
+  const int min = to_openssl_version(tls.min_version);
+  const int max = to_openssl_version(tls.max_version);
+  if (min != 0 && min < TLS1_2_VERSION) {
+    // TLS 1.0/1.1 were asked for explicitly: OpenSSL's default security level would still refuse them.
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+  }
+  if (SSL_CTX_set_min_proto_version(ctx, min) != 1 || SSL_CTX_set_max_proto_version(ctx, max) != 1) {
+    return Unexpected{Error{"unsupported --tls-min/--tls-max combination", drain_openssl_errors()}};
+  }
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  // Renegotiation stays allowed (Apache's per-location SSLVerifyClient under TLS 1.2 needs it).
+  SSL_CTX_clear_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  // A TCP close without close_notify is an EOF (as OpenSSL 1.1.1 reported it), not a TLS error: without
+  // this, OpenSSL 3 "answers" the closed socket with its own decode_error alert, which would turn a
+  // server that closes mid-handshake (or ends a read-until-close body) into "we sent decode_error".
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_cert_cb(ctx, on_certificate_request, nullptr);
+  return owner;
+}
+
 }  // namespace
 
 const std::optional<Error>& ClientTlsContext::ensure_trust(const ProbeLog& log) const {
   if (system_trust_) {
-    std::call_once(trust_once_, [this, &log] { trust_error_ = load_system_trust(ctx_.get(), log); });
+    std::call_once(trust_once_, [this, &log] {
+      auto built = build_ssl_ctx(tls_);
+      if (!built) {
+        trust_error_ = built.error();
+        return;
+      }
+      ctx_ = std::move(built.value());
+      trust_error_ = load_system_trust(ctx_.get(), log);
+    });
   }
   return trust_error_;
 }
@@ -125,47 +162,27 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
   out->behaviour_ = behaviour;
   out->identity_ = std::move(identity);
   out->no_cert_ = no_cert;
-  out->ctx_.reset(SSL_CTX_new(TLS_client_method()));
-  SSL_CTX* ctx = out->ctx_.get();
-  if (ctx == nullptr) return Unexpected{Error{"cannot create a TLS context", drain_openssl_errors()}};
-
-  if (!tls.cacert_file.empty() || !tls.capath_dir.empty()) {
-    const char* file = tls.cacert_file.empty() ? nullptr : tls.cacert_file.c_str();
-    const char* dir = tls.capath_dir.empty() ? nullptr : tls.capath_dir.c_str();
-    if (SSL_CTX_load_verify_locations(ctx, file, dir) != 1) {
-      return Unexpected{Error{file != nullptr
-                                  ? "cannot load CA certificates from --cacert '" + tls.cacert_file + "'"
-                                  : "cannot use --capath '" + tls.capath_dir + "'",
-                              drain_openssl_errors()}};
-    }
-  } else {
-    out->system_trust_ = true;  // loaded by ensure_trust(), when a handshake needs it
-  }
-  // Verification always runs so that the report can say what is wrong; -k only stops it from aborting.
-  SSL_CTX_set_verify(ctx, tls.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, on_verify);
-
   const int min = to_openssl_version(tls.min_version);
   const int max = to_openssl_version(tls.max_version);
-  if (min != 0 && min < TLS1_2_VERSION) {
-    // TLS 1.0/1.1 were asked for explicitly: OpenSSL's default security level would still refuse them.
-    SSL_CTX_set_security_level(ctx, 0);
-    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+  if (min != 0 && max != 0 && min > max) return Unexpected{Error{"--tls-min is above --tls-max", ""}};
+  if (tls.cacert_file.empty() && tls.capath_dir.empty()) {
+    // The system trust store: the SSL_CTX itself (OpenSSL's algorithm fetching, half of a probe that ends
+    // in DNS) and the trust are built by ensure_trust(), when a handshake needs them.
+    out->system_trust_ = true;
+    return out;
   }
-  if (SSL_CTX_set_min_proto_version(ctx, min) != 1 || SSL_CTX_set_max_proto_version(ctx, max) != 1) {
-    return Unexpected{Error{"unsupported --tls-min/--tls-max combination", drain_openssl_errors()}};
+  // A CA file or directory is checked now, before any connection: a bad one is a usage error.
+  auto built = build_ssl_ctx(tls);
+  if (!built) return Unexpected{built.error()};
+  out->ctx_ = std::move(built.value());
+  const char* file = tls.cacert_file.empty() ? nullptr : tls.cacert_file.c_str();
+  const char* dir = tls.capath_dir.empty() ? nullptr : tls.capath_dir.c_str();
+  if (SSL_CTX_load_verify_locations(out->ctx_.get(), file, dir) != 1) {
+    return Unexpected{Error{file != nullptr
+                                ? "cannot load CA certificates from --cacert '" + tls.cacert_file + "'"
+                                : "cannot use --capath '" + tls.capath_dir + "'",
+                            drain_openssl_errors()}};
   }
-  if (min != 0 && max != 0 && min > max) {
-    return Unexpected{Error{"--tls-min is above --tls-max", ""}};
-  }
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  // Renegotiation stays allowed (Apache's per-location SSLVerifyClient under TLS 1.2 needs it).
-  SSL_CTX_clear_options(ctx, SSL_OP_NO_RENEGOTIATION);
-  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
-  // A TCP close without close_notify is an EOF (as OpenSSL 1.1.1 reported it), not a TLS error: without
-  // this, OpenSSL 3 "answers" the closed socket with its own decode_error alert, which would turn a
-  // server that closes mid-handshake (or ends a read-until-close body) into "we sent decode_error".
-  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_CTX_set_cert_cb(ctx, on_certificate_request, nullptr);
   return out;
 }
 

@@ -22,19 +22,20 @@ class ClientTlsContext {
   static Expected<std::shared_ptr<ClientTlsContext>> create(
       const TlsOptions& tls, std::shared_ptr<const ClientIdentity> identity, bool no_cert,
       ClientBehaviour behaviour = ClientBehaviour::openssl);
+  // Null until ensure_trust() has run when the system trust store is used (the context is built lazily).
   SSL_CTX* ctx() const { return ctx_.get(); }
   const ClientIdentity* identity() const { return identity_.get(); }
   bool no_cert() const { return no_cert_; }
   ClientBehaviour behaviour() const { return behaviour_; }
   const TlsOptions& options() const { return tls_; }
-  // Without a CA file or directory, the system trust store is loaded here, at the first TLS handshake and
-  // only once however many probes (threads) share the context: a probe that ends in DNS or TCP never pays
-  // for it. Call before SSL_new(ctx()); nullopt when trust is ready. log: the trace of the probe that
-  // happens to load it.
+  // Without a CA file or directory, the SSL_CTX is built and the system trust store loaded here, at the
+  // first TLS handshake and only once however many probes (threads) share the context: a probe that ends
+  // in DNS or TCP never pays for either. Call before SSL_new(ctx()); nullopt when ctx() is ready. log: the
+  // trace of the probe that happens to load it.
   const std::optional<Error>& ensure_trust(const ProbeLog& log = {}) const;
 
  private:
-  UniqueSslCtx ctx_;
+  mutable UniqueSslCtx ctx_;  // written once: by create(), or inside ensure_trust's call_once
   std::shared_ptr<const ClientIdentity> identity_;
   bool no_cert_ = false;
   ClientBehaviour behaviour_ = ClientBehaviour::openssl;
