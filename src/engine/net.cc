@@ -73,20 +73,6 @@ bool numeric_endpoint(const std::string& ip, uint16_t port, Endpoint& out) {
   return false;
 }
 
-WaitResult wait_fd(int fd, short events, Deadline deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int rc = ::poll(&p, 1, deadline.remaining_ms());
-    if (rc > 0) return WaitResult::ready;
-    if (rc == 0) {
-      if (deadline.expired()) return WaitResult::timed_out;
-      continue;
-    }
-    if (errno == EINTR) continue;
-    return WaitResult::failed;
-  }
-}
-
 void drive(Pollable& p) {
   EventLoop loop;  // the one loop implementation, with one component
   loop.add(p);

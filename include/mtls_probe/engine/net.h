@@ -65,8 +65,5 @@ struct DnsOutcome {
   std::string error;  // getaddrinfo's wording ("Name or service not known") where it has one
 };
 
-enum class WaitResult { ready, timed_out, failed };
-// poll() for events on fd until the deadline (EINTR-safe).
-WaitResult wait_fd(int fd, short events, Deadline deadline);
 
 }  // namespace mtls_probe
