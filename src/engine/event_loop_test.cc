@@ -163,11 +163,10 @@ TEST(EventLoop, FiveHundredConcurrentProbesAllGetTheirVerdict) {
   RecordProperty("peak_rss_kb", static_cast<int>(rss_after));
 }
 
-// A UDP socket on loopback that never answers: a DNS server that hangs every lookup.
-class SilentDnsServer {
+// A socket of `type` bound to 127.0.0.1 on a port the kernel picks; closed with the object.
+class LoopbackSocket {
  public:
-  SilentDnsServer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+  explicit LoopbackSocket(int type) : fd_(::socket(AF_INET, type, 0)) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -176,35 +175,35 @@ class SilentDnsServer {
     getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
   }
-  ~SilentDnsServer() { ::close(fd_); }
-  std::string servers() const { return "127.0.0.1:" + std::to_string(port_); }
+  ~LoopbackSocket() { ::close(fd_); }
+  LoopbackSocket(const LoopbackSocket&) = delete;
+  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+  int fd() const { return fd_; }
+  uint16_t port() const { return port_; }
 
  private:
   int fd_ = -1;
   uint16_t port_ = 0;
 };
 
+// A UDP socket on loopback that never answers: a DNS server that hangs every lookup.
+class SilentDnsServer {
+ public:
+  std::string servers() const { return "127.0.0.1:" + std::to_string(socket_.port()); }
+
+ private:
+  LoopbackSocket socket_{SOCK_DGRAM};
+};
+
 // A TCP listener that never accepts: the kernel completes the connection, nothing ever answers the TLS
 // ClientHello (a blackhole peer).
 class BlackholeListener {
  public:
-  BlackholeListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~BlackholeListener() { ::close(fd_); }
-  uint16_t port() const { return port_; }
+  BlackholeListener() { EXPECT_EQ(::listen(socket_.fd(), 16), 0); }
+  uint16_t port() const { return socket_.port(); }
 
  private:
-  int fd_ = -1;
-  uint16_t port_ = 0;
+  LoopbackSocket socket_{SOCK_STREAM};
 };
 
 // A hung DNS lookup and a blackhole peer end at their own deadline, while good probes on the same loop

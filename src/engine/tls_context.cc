@@ -15,9 +15,8 @@
 #include "mtls_probe/engine/tls_session.h"
 
 namespace mtls_probe {
-namespace {
 
-int to_openssl_version(TlsVersion v) {
+int openssl_version(TlsVersion v) {
   switch (v) {
     case TlsVersion::v1_0: return TLS1_VERSION;
     case TlsVersion::v1_1: return TLS1_1_VERSION;
@@ -27,6 +26,8 @@ int to_openssl_version(TlsVersion v) {
   }
   return 0;
 }
+
+namespace {
 
 // OpenSSL's default trust locations, as SSL_CTX_set_default_verify_paths finds them: $SSL_CERT_DIR (a
 // colon-separated list) or the built-in directory, $SSL_CERT_FILE or the built-in bundle.
@@ -115,8 +116,8 @@ Expected<UniqueSslCtx> build_ssl_ctx(const TlsOptions& tls) {
   if (ctx == nullptr) return Unexpected{Error{"cannot create a TLS context", drain_openssl_errors()}};
   // Verification always runs so that the report can say what is wrong; -k only stops it from aborting.
   SSL_CTX_set_verify(ctx, tls.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, on_verify);
-  const int min = to_openssl_version(tls.min_version);
-  const int max = to_openssl_version(tls.max_version);
+  const int min = openssl_version(tls.min_version);
+  const int max = openssl_version(tls.max_version);
   if (min != 0 && min < TLS1_2_VERSION) {
     // TLS 1.0/1.1 were asked for explicitly: OpenSSL's default security level would still refuse them.
     SSL_CTX_set_security_level(ctx, 0);
@@ -162,8 +163,8 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
   out->behaviour_ = behaviour;
   out->identity_ = std::move(identity);
   out->no_cert_ = no_cert;
-  const int min = to_openssl_version(tls.min_version);
-  const int max = to_openssl_version(tls.max_version);
+  const int min = openssl_version(tls.min_version);
+  const int max = openssl_version(tls.max_version);
   if (min != 0 && max != 0 && min > max) return Unexpected{Error{"--tls-min is above --tls-max", ""}};
   if (tls.cacert_file.empty() && tls.capath_dir.empty()) {
     // The system trust store: the SSL_CTX itself (OpenSSL's algorithm fetching, half of a probe that ends

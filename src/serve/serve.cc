@@ -30,10 +30,11 @@
 #include <thread>
 
 #include "mtls_probe/base/alerts.h"
-#include "mtls_probe/identity/identity.h"
-#include "mtls_probe/engine/net.h"
 #include "mtls_probe/base/ossl.h"
+#include "mtls_probe/engine/net.h"
+#include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
 
 #ifndef MTLS_PROBE_VERSION
 #define MTLS_PROBE_VERSION "0"
@@ -65,17 +66,6 @@ std::shared_ptr<spdlog::logger> stderr_logger() {
 }
 
 namespace {
-
-int tls_version_number(TlsVersion v) {
-  switch (v) {
-    case TlsVersion::v1_0: return TLS1_VERSION;
-    case TlsVersion::v1_1: return TLS1_1_VERSION;
-    case TlsVersion::v1_2: return TLS1_2_VERSION;
-    case TlsVersion::v1_3: return TLS1_3_VERSION;
-    case TlsVersion::any: return 0;
-  }
-  return 0;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Per-connection facts that OpenSSL callbacks fill in (attached to the SSL object as ex_data).
@@ -866,8 +856,8 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
   UniqueSslCtx ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return Unexpected(Error{"cannot create a TLS context", drain_openssl_errors()});
   SSL_CTX* c = ctx.get();
-  if (SSL_CTX_set_min_proto_version(c, tls_version_number(cfg.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(c, tls_version_number(cfg.max_version)) != 1) {
+  if (SSL_CTX_set_min_proto_version(c, openssl_version(cfg.min_version)) != 1 ||
+      SSL_CTX_set_max_proto_version(c, openssl_version(cfg.max_version)) != 1) {
     return Unexpected(Error{"unsupported --tls-min/--tls-max", drain_openssl_errors()});
   }
   // No resumption: every connection shows the full handshake, including the certificate request that a

@@ -15,6 +15,9 @@
 
 namespace mtls_probe {
 
+// TLS1_2_VERSION for TlsVersion::v1_2, ...; 0 for any (OpenSSL's "no limit").
+int openssl_version(TlsVersion v);
+
 class ClientTlsContext {
  public:
   // identity: null when none is configured. Immutable after creation, but for the system trust store,
