@@ -5,6 +5,8 @@
 #      interleaved runs, one hyperfine run per case; prints each ratio against issue 10's target: a whole
 #      mTLS probe, the system trust store (no --cacert), a DNS failure, a .p12 identity with --cacert.
 # Usage: scripts/bench.sh [RUNS]   (default 50)
+#   BASELINE=/path/to/an/older/mtls-probe scripts/bench.sh   adds that build to every hyperfine run ("before"),
+#   so before, after and curl are measured side by side in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
@@ -34,7 +36,8 @@ chmod 600 "$WORK/curl-p12.cfg"
 
 # compare NAME TARGET PROBE_ARGS -- CURL_ARGS — one hyperfine run, mtls-probe vs curl interleaved; prints
 # the ratio of mean wall times against issue 10's target. Failing commands (untrusted server, DNS) count.
-WRAP=""  # a command prefix for both tools (see the DNS case)
+RUNNER=""  # a prefix for hyperfine itself, so that both tools run inside it unwrapped (see the DNS case)
+BASELINE=${BASELINE:-}
 compare() {
   local name=$1 target=$2 probe_args=() curl_args=()
   shift 2
@@ -42,8 +45,10 @@ compare() {
   shift
   curl_args=("$@")
   echo "== $name, mtls-probe vs curl, $RUNS runs each (target: ratio <= $target)"
-  hyperfine --warmup 5 --runs "$RUNS" -N -i --style basic --export-json "$WORK/h.json" \
-    -n mtls-probe "${WRAP}$PROBE --json ${probe_args[*]}" -n curl "${WRAP}curl -sS -o /dev/null ${curl_args[*]}"
+  local before=()
+  [ -n "$BASELINE" ] && before=(-n before "$BASELINE --json ${probe_args[*]}")
+  $RUNNER hyperfine --warmup 5 --runs "$RUNS" -N -i --style basic --export-json "$WORK/h.json" \
+    -n mtls-probe "$PROBE --json ${probe_args[*]}" "${before[@]}" -n curl "curl -sS -o /dev/null ${curl_args[*]}"
   python3 - "$WORK/h.json" "$name" "$target" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
@@ -51,6 +56,10 @@ p, c = r["mtls-probe"], r["curl"]
 ratio, target = p["mean"] / c["mean"], float(sys.argv[3])
 print(f"{sys.argv[2]}: mean mtls-probe {p['mean']*1000:.2f} ms, curl {c['mean']*1000:.2f} ms; "
       f"ratio mtls-probe/curl = {ratio:.2f} (target <= {target:.2f}: {'met' if ratio <= target else 'MISSED'})")
+if "before" in r:
+    b = r["before"]
+    print(f"  before: mean {b['mean']*1000:.2f} ms, ratio before/curl = {b['mean'] / c['mean']:.2f}; "
+          f"after/before = {p['mean'] / b['mean']:.2f}")
 PY
 }
 
@@ -62,8 +71,9 @@ compare "system trust store (no --cacert: server-cert-untrusted / curl exit 60)"
   --cert "$P/client.pem" --key "$P/client.key" "$URL"
 # The DNS failure runs in a network namespace of its own with no interface up (unshare -n): the resolver's
 # server is unreachable, so the lookup fails at once for both tools and no query leaves this machine.
+# hyperfine itself runs in the namespace, so neither tool is timed with a wrapper's start-up.
 if unshare -n true 2>/dev/null; then
-  WRAP="unshare -n " compare "DNS failure (no reachable DNS server, in an empty network namespace)" 0.30 \
+  RUNNER="unshare -n" compare "DNS failure (no reachable DNS server, in an empty network namespace)" 0.30 \
     https://nonexistent.invalid/ -- https://nonexistent.invalid/
 else
   echo "== DNS failure: skipped (unshare -n is not permitted here; a real lookup would leave loopback)"
