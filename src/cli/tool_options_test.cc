@@ -192,10 +192,12 @@ TEST(Options, UnknownOptionThrowsForTheCallerToReport) {
 struct ToolApp {
   CLI::App app;
   RawProbeArgs raw;
+  RawInspectArgs inspect;
+  RawServeArgs serve;
   ToolApp() {
     add_probe_options(app, raw);
-    add_serve_command(app);
-    add_inspect_command(app);
+    add_serve_command(app, serve);
+    add_inspect_command(app, inspect);
   }
 };
 
@@ -284,8 +286,8 @@ constexpr const char* kChildEnv = "MTLS_PROBE_ARGV_CHILD";
 
 void argv_child(int argc, char** argv, char** /*envp*/) {
   if (std::getenv(kChildEnv) == nullptr) return;
-  // This runs before the static objects of other files are constructed (the subcommands keep theirs in
-  // globals), so only the probe options and a stand-in "inspect" with its own variables are used here.
+  // This runs before the static objects of other files are constructed (CLI11's validators among them), so
+  // only the probe options and a stand-in "inspect" with plain options are used here.
   CLI::App app;
   RawProbeArgs raw;
   add_probe_options(app, raw);
