@@ -30,7 +30,7 @@ std::string once_message(const PasswordRules& rules) {
 
 void set_up(spdlog::logger& logger, int verbose, LogStyle style) {
   if (style == LogStyle::server) {
-    logger.set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    logger.set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");  // the level coloured, on a terminal
     logger.set_level(verbose > 0 ? spdlog::level::debug : spdlog::level::info);
     logger.flush_on(spdlog::level::trace);  // scripts grep the log while the server still runs
   } else {
