@@ -113,6 +113,15 @@ std::optional<std::string> probe_option_before(const CLI::App& app, const CLI::A
   return std::nullopt;
 }
 
+// Each command tells its usage errors in its own form (the probe: its report; inspect: its JSON with --json,
+// else stderr; serve: stderr). CLI11's message may quote an argument: URLs in it are redacted.
+int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI::App& serve_cmd, bool json) {
+  const std::string message = redact_urls_in_text(e.what());
+  if (inspect_cmd.parsed()) return report_inspect_usage_error(message, json);
+  if (serve_cmd.parsed()) return report_serve_usage_error(message);
+  return probe_usage_error(message, json);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -149,12 +158,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // Each command tells its usage errors in its own form (the probe: its report; inspect: its JSON with
-    // --json, else stderr; serve: stderr). The message may quote an argument: URLs in it are redacted.
-    const std::string message = redact_urls_in_text(e.what());
-    if (inspect_cmd->parsed()) return report_inspect_usage_error(message, json);
-    if (serve_cmd->parsed()) return report_serve_usage_error(message);
-    return probe_usage_error(message, json);
+    return parse_error(e, *inspect_cmd, *serve_cmd, json);
   }
   if (serve_cmd->parsed()) {
     if (auto bad = probe_option_before(app, *serve_cmd, false)) return report_serve_usage_error(*bad);

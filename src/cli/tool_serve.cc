@@ -90,8 +90,9 @@ void print_pki_help(const serve::PkiResult& pki, const std::string& url) {
 
 }  // namespace
 
-CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
-  auto* cmd = app.add_subcommand("serve", "a local mTLS test server that reproduces server behaviours");
+namespace {
+
+void add_identity_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string id = "Server identity (generated into --pki-dir when absent)";
   cmd->add_option("--cert", r.cert, "server certificate FILE (PEM: leaf, then chain)")->group(id);
   cmd->add_option("--key", r.key, "server private key FILE (PEM)")->group(id);
@@ -103,7 +104,9 @@ CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
   cmd->add_option("--pki-dir", r.pki_dir,
                   "where to generate (or find) the throw-away PKI (default: a new temp dir)")
       ->group(id);
+}
 
+void add_client_auth_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string auth = "Client certificates";
   cmd->add_option("--client-ca", r.client_ca,
                   "CA certificates (PEM) that issue client certificates; their names "
@@ -135,7 +138,9 @@ CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
          "--nginx-style", r.nginx_style,
          "finish the handshake with a missing or bad certificate and answer HTTP 400 with nginx's pages")
       ->group(auth);
+}
 
+void add_listen_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string net = "Listening and answers";
   cmd->add_option("--bind", r.bind, "numeric address to listen on (default 127.0.0.1; ::1 for IPv6)")
       ->group(net);
@@ -157,6 +162,15 @@ CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
       ->group(net);
   cmd->add_flag("--once", r.once, "serve one connection, then exit")->group(net);
   cmd->add_flag("-v,--verbose", r.verbose, "debug log (certificate requests, connection setup)")->group(net);
+}
+
+}  // namespace
+
+CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
+  auto* cmd = app.add_subcommand("serve", "a local mTLS test server that reproduces server behaviours");
+  add_identity_options(cmd, r);
+  add_client_auth_options(cmd, r);
+  add_listen_options(cmd, r);
   cmd->footer(
       "Exit codes: 0 stopped cleanly (SIGINT/SIGTERM, or --once done), 1 usage-error (on stderr; serve has\n"
       "no JSON), 2 its own identity, CA or PKI directory unusable, 4 cannot listen (bind/listen failed)\n"

@@ -23,7 +23,9 @@ enum class Format { pkcs12, pem };
 const char* format_name(Format f);  // "pkcs12", "pem"
 
 struct InspectOptions {
-  IdentityOptions identity;      // p12_file, or cert_file (+ key_file); the password, wiped by the caller
+  // key_file and the password (wiped by the caller); p12_file or cert_file name the file only for
+  // gather_facts(opts) (with an IdentityFile the file is that one's)
+  IdentityOptions identity;
   std::string cacert_file;       // --cacert: verify the chain to this CA for client authentication
   std::optional<long long> now;  // epoch seconds for validity checks; the clock when unset
 };
