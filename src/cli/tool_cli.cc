@@ -1,17 +1,15 @@
 #include "tool_cli.h"
 
 #include <openssl/crypto.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <iostream>
 
+#include "front_end.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 #include "mtls_probe/engine/probe.h"
 #include "mtls_probe/engine/probe_log.h"
@@ -26,28 +24,29 @@
 namespace mtls_probe::tool {
 namespace {
 
-std::shared_ptr<spdlog::logger> setup_logging(int verbose) {
-  auto logger = spdlog::stderr_logger_mt("mtls-probe");
-  logger->set_pattern("* %v");
-  logger->set_level(verbose > 0 ? spdlog::level::debug : spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-  return logger;
-}
+// Every command's parsed arguments, owned by run(): add_*_command and add_probe_options write into them.
+struct CommandLine {
+  RawProbeArgs probe;
+  RawInspectArgs inspect;
+  RawServeArgs serve;
+};
 
-bool use_color() {
-  const char* no_color = std::getenv("NO_COLOR");
-  if (no_color != nullptr && no_color[0] != '\0') return false;
-  return isatty(STDOUT_FILENO) == 1;
-}
-
+// The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
 int emit(const ProbeResult& result, bool json) {
   if (json) {
     std::cout << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
-    std::cout << render_text(result, TextStyle{use_color(), text::output_width(STDOUT_FILENO)});
+    std::cout << render_text(result, TextStyle{use_color(STDOUT_FILENO), text::output_width(STDOUT_FILENO)});
   }
   std::cout.flush();
   return exit_code(result.diagnosis.verdict);
+}
+
+int probe_usage_error(const std::string& message, bool json) {
+  ProbeResult result;
+  result.facts.usage_error = message;
+  result.diagnosis = diagnose(result.facts);
+  return emit(result, json);
 }
 
 // Identity -> TLS context (per run) -> the probe (per target).
@@ -78,6 +77,53 @@ ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
   return facts;
 }
 
+int run_probe_command(const RawProbeArgs& raw, bool json) {
+  auto log = make_stderr_logger(raw.verbose);
+
+  ProbeCommand cmd = make_probe_command(raw);
+  ProbeResult result;
+  if (cmd.usage_error) {
+    result.facts.url = redact_url(raw.url);
+    result.facts.usage_error = cmd.usage_error;
+  } else if (cmd.identity_error) {
+    result.facts.url = redact_url(raw.url);
+    result.facts.identity_configured = true;
+    result.facts.identity_error = cmd.identity_error;
+  } else {
+    if (cmd.run.tls.insecure) {
+      cmd.warnings.push_back(
+          "-k/--insecure: a server certificate that fails verification will not stop the probe");
+    }
+    for (const auto& w : cmd.warnings) log->warn("warning: {}", w);
+    result.facts = execute(cmd, ProbeLog(log, ""));  // one probe: its trace lines carry no tag
+  }
+  result.facts.warnings = cmd.warnings;
+  result.diagnosis = diagnose(result.facts);
+  return emit(result, cmd.json || json);
+}
+
+// A probe option given before a subcommand ("mtls-probe -k serve"): the subcommand would silently ignore
+// it. inspect honours --json there (its output option has the same meaning); anything else is a usage
+// error of the subcommand. Returns the message, or nullopt when there is none.
+std::optional<std::string> probe_option_before(const CLI::App& app, const CLI::App& sub, bool json_allowed) {
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->count() == 0 || (json_allowed && o->check_lname("json"))) continue;
+    const std::string name = o->nonpositional() ? o->get_name() : "a URL";
+    return name + " is an option of the probe, not of '" + sub.get_name() + "'; give " + sub.get_name() +
+           "'s options after '" + sub.get_name() + "'";
+  }
+  return std::nullopt;
+}
+
+// Each command tells its usage errors in its own form (the probe: its report; inspect: its JSON with --json,
+// else stderr; serve: stderr). CLI11's message may quote an argument: URLs in it are redacted.
+int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI::App& serve_cmd, bool json) {
+  const std::string message = redact_urls_in_text(e.what());
+  if (inspect_cmd.parsed()) return report_inspect_usage_error(message, json);
+  if (serve_cmd.parsed()) return report_serve_usage_error(message);
+  return probe_usage_error(message, json);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -91,11 +137,12 @@ int run(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 usage-error, 2 identity-error, 3 dns-failure, 4 connect-failure, 5 timeout,\n"
       "6 tls-handshake-failure, 7 server-cert-untrusted, 8 client-cert-required, 9 client-cert-rejected,\n"
-      "10 http-error, 11 protocol-error.");
-  RawProbeArgs raw;
-  add_probe_options(app, raw);
-  CLI::App* serve_cmd = add_serve_command(app);
-  CLI::App* inspect_cmd = add_inspect_command(app);
+      "10 http-error, 11 protocol-error. A usage error is the report itself (text, or JSON with --json) on\n"
+      "stdout. 'mtls-probe inspect --help' and 'mtls-probe serve --help' give theirs (docs/exit-codes.md).");
+  CommandLine cl;
+  add_probe_options(app, cl.probe);
+  CLI::App* serve_cmd = add_serve_command(app, cl.serve);
+  CLI::App* inspect_cmd = add_inspect_command(app, cl.inspect);
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
@@ -109,42 +156,23 @@ int run(int argc, char** argv) {
   for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 takes them last first
   blank_argv_secrets(app, argc, argv);
 
-  ProbeResult result;
   try {
     app.parse(args);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // Each subcommand tells its own usage errors in its own form (inspect: its JSON; serve: stderr).
-    if (inspect_cmd->parsed()) return report_inspect_usage_error(redact_urls_in_text(e.what()), json);
-    if (serve_cmd->parsed()) return report_serve_usage_error(redact_urls_in_text(e.what()));
-    result.facts.usage_error = redact_urls_in_text(e.what());  // may quote an argument
-    result.diagnosis = diagnose(result.facts);
-    return emit(result, json);
+    return parse_error(e, *inspect_cmd, *serve_cmd, json);
   }
-  if (serve_cmd->parsed()) return run_serve_command();
-  if (inspect_cmd->parsed()) return run_inspect_command();
-  const ProbeLog log(setup_logging(raw.verbose), "");  // one probe: its trace lines carry no tag
-
-  ProbeCommand cmd = make_probe_command(raw);
-  if (cmd.usage_error) {
-    result.facts.url = redact_url(raw.url);
-    result.facts.usage_error = cmd.usage_error;
-  } else if (cmd.identity_error) {
-    result.facts.url = redact_url(raw.url);
-    result.facts.identity_configured = true;
-    result.facts.identity_error = cmd.identity_error;
-  } else {
-    if (cmd.run.tls.insecure) {
-      cmd.warnings.push_back(
-          "-k/--insecure: a server certificate that fails verification will not stop the probe");
-    }
-    for (const auto& w : cmd.warnings) spdlog::warn("warning: {}", w);
-    result.facts = execute(cmd, log);
+  if (serve_cmd->parsed()) {
+    if (auto bad = probe_option_before(app, *serve_cmd, false)) return report_serve_usage_error(*bad);
+    return run_serve_command(cl.serve);
   }
-  result.facts.warnings = cmd.warnings;
-  result.diagnosis = diagnose(result.facts);
-  return emit(result, cmd.json || json);
+  if (inspect_cmd->parsed()) {
+    if (auto bad = probe_option_before(app, *inspect_cmd, true))
+      return report_inspect_usage_error(*bad, json);
+    return run_inspect_command(cl.inspect, cl.probe.json);
+  }
+  return run_probe_command(cl.probe, json);
 }
 
 }  // namespace mtls_probe::tool

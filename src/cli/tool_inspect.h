@@ -1,4 +1,7 @@
-// The `inspect` subcommand's command line (CLI11) and its run: options -> inspect engine -> printer.
+// The `inspect` subcommand's command line (CLI11) and its run: options -> one read of the file -> the
+// inspect engine -> printer. Exit codes (docs/exit-codes.md): 0 usable for client authentication, 1 usage
+// error, 2 identity-error (not usable, or not loadable). With --json every outcome, a usage error included,
+// is exactly one inspect JSON object on stdout; without, a usage error is a message on stderr.
 #pragma once
 
 #include <iosfwd>
@@ -12,21 +15,11 @@
 namespace CLI {
 class App;
 }
+namespace spdlog {
+class logger;
+}
 
 namespace mtls_probe::tool {
-
-// Registers the `inspect` subcommand and its options on app; returns the subcommand.
-CLI::App* add_inspect_command(CLI::App& app);
-
-// Runs the inspection configured by the last parse (call it when the subcommand was parsed). Exit codes:
-// 0 usable for client authentication, 1 usage error, 2 identity-error (not usable, or not loadable).
-int run_inspect_command();
-
-// A command-line error inside `inspect`, told the way inspect tells its own usage errors (its JSON schema
-// with --json, else on stderr). Returns the exit code (1).
-int report_inspect_usage_error(const std::string& message, bool json);
-
-// ---- the pieces, apart so that they are unit-tested without a process
 
 // Raw values as CLI11 fills them.
 struct RawInspectArgs {
@@ -37,21 +30,38 @@ struct RawInspectArgs {
   bool json = false;
 };
 
+// Registers the `inspect` subcommand and its options on app, writing into raw; returns the subcommand.
+CLI::App* add_inspect_command(CLI::App& app, RawInspectArgs& raw);
+
+// Runs the inspection raw describes (call it when the subcommand was parsed); json_before: --json was given
+// before the subcommand ("mtls-probe --json inspect FILE"). Wipes the passwords in raw. Returns the exit
+// code.
+int run_inspect_command(RawInspectArgs& raw, bool json_before);
+
+// A command-line error inside `inspect` (CLI11's, or a probe option before it), told the way inspect tells
+// its own usage errors. Returns the exit code (1).
+int report_inspect_usage_error(const std::string& message, bool json);
+
+// ---- the pieces, apart so that they are unit-tested without a process
+
 struct InspectCommand {
-  inspect::InspectOptions options;
+  inspect::InspectOptions options;  // identity.key_file and password, cacert; the file is read later
   bool json = false;
-  std::string file;  // the identity file, whichever option named it
-  inspect::Format format = inspect::Format::pem;
+  std::string file;                               // the identity file, whichever option named it
+  std::optional<inspect::Format> format;          // --p12 / --cert-type; nullopt: detected when it is read
   std::vector<std::string> warnings;              // shown on stderr and in JSON; never contain secrets
   std::optional<std::string> usage_error;         // -> exit 1
   std::optional<IdentityFailure> identity_error;  // password source problems -> identity-error
 };
 
-// Checks and combines raw values: one identity file, its kind (--cert-type or detected), one password
-// source (read from the environment / file here; --pass and --cert FILE:PW warn).
+// Checks and combines raw values: one identity file, its kind when an option gives it, one password source
+// (resolve_password_source: read from the environment / file here; --pass and --cert FILE:PW warn). Reads
+// no identity file.
 InspectCommand make_inspect_command(const RawInspectArgs& raw);
 
-// Inspects and prints (JSON or text on out, warnings on err); wipes the password. Returns the exit code.
-int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, bool color);
+// Reads the identity file once, inspects and prints (JSON or text on out, the usage message on err,
+// warnings to log); wipes the password. Returns the exit code.
+int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, spdlog::logger& log,
+                    bool color);
 
 }  // namespace mtls_probe::tool

@@ -4,10 +4,12 @@
 #include <openssl/crypto.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string_view>
 
+#include "front_end.h"
 #include "mtls_probe/engine/dns.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
@@ -216,8 +218,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   std::string cert_type = upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
   if (cert_type != "PEM" && cert_type != "P12") return usage("--cert-type must be PEM or P12");
   if (!raw.key_type.empty() && upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
-  std::optional<std::string> password;
-  int password_sources = 0;
+  PasswordOptions given{raw.p12_password_env, raw.p12_password_file, raw.pass, std::nullopt};
   if (!raw.cert.empty()) {
     auto [file, pw] = split_cert_password(raw.cert);
     if (file.empty()) return usage("--cert needs a file name");
@@ -228,11 +229,9 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
       o.identity.cert_file = file;
     }
     if (pw) {
-      password = std::move(pw);
-      ++password_sources;
-      cmd.warnings.push_back(
-          "a password given in --cert FILE:PASSWORD is visible to other users in the process list; "
-          "use --p12-password-env or --p12-password-file");
+      given.cert_password = std::move(pw);
+      // Told at once, so that a usage error of the identity options below carries it too.
+      cmd.warnings.emplace_back(kCertPasswordVisible);
     }
   }
   if (!raw.p12.empty()) {
@@ -243,41 +242,14 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
     if (o.identity.cert_file.empty()) return usage("--key goes with --cert FILE (PEM)");
     o.identity.key_file = raw.key;
   }
-  if (!raw.pass.empty()) {
-    password = raw.pass;
-    ++password_sources;
-    cmd.warnings.push_back(
-        "--pass makes the password visible to other users in the process list; use --p12-password-env or "
-        "--p12-password-file");
+  PasswordSource pw = resolve_password_source(std::move(given), o.identity.configured());
+  for (auto& w : pw.warnings) {
+    if (std::find(cmd.warnings.begin(), cmd.warnings.end(), w) == cmd.warnings.end())
+      cmd.warnings.push_back(std::move(w));
   }
-  if (!raw.p12_password_env.empty()) {
-    ++password_sources;
-    auto pw = password_from_env(raw.p12_password_env);
-    if (!pw) {
-      cmd.identity_error = pw.error();
-    } else {
-      password = std::move(pw.value());
-    }
-  }
-  if (!raw.p12_password_file.empty()) {
-    ++password_sources;
-    auto pw = password_from_file(raw.p12_password_file);
-    if (!pw) {
-      if (!cmd.identity_error) cmd.identity_error = pw.error();
-    } else {
-      password = std::move(pw.value());
-    }
-  }
-  if (password_sources > 1) {
-    if (password) OPENSSL_cleanse(password->data(), password->size());
-    return usage(
-        "give the password once: --p12-password-env, --p12-password-file, --pass or --cert FILE:PASSWORD");
-  }
-  if (password && !o.identity.configured()) {
-    OPENSSL_cleanse(password->data(), password->size());
-    return usage("a password was given but no identity (--p12 or --cert)");
-  }
-  o.identity.password = std::move(password);
+  if (pw.usage_error) return usage(*pw.usage_error);
+  if (pw.read_error) cmd.identity_error = std::move(pw.read_error);
+  o.identity.password = std::move(pw.password);
   o.identity.no_cert = raw.no_cert;
   if (raw.as == "strict") {
     o.client_behaviour = ClientBehaviour::strict;

@@ -5,10 +5,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
+#include "front_end.h"
 #include "tool_inspect.h"
 #include "tool_serve.h"
 
@@ -188,16 +194,170 @@ TEST(Options, UnknownOptionThrowsForTheCallerToReport) {
   EXPECT_THROW(parse({"--bogus", "https://h.test/"}), CLI::ParseError);
 }
 
+// ---- the shared front-end rules (front_end.h): one for the probe, inspect and serve
+
+TEST(PasswordSource, OneSourceEach) {
+  ::setenv("MTLS_PROBE_TEST_PW", "from-env", 1);
+  EXPECT_EQ(resolve_password_source({"MTLS_PROBE_TEST_PW", "", "", {}}, true).password, "from-env");
+  const std::string file = ::testing::TempDir() + "/mtls_probe_front_pw.txt";
+  std::ofstream(file) << "from-file\n";
+  EXPECT_EQ(resolve_password_source({"", file, "", {}}, true).password, "from-file");
+  PasswordSource pass = resolve_password_source({"", "", "hunter2", {}}, true);
+  EXPECT_EQ(pass.password, "hunter2");
+  ASSERT_EQ(pass.warnings.size(), 1u);
+  EXPECT_EQ(pass.warnings[0], kPassVisible);
+  PasswordSource cert = resolve_password_source({"", "", "", "pa:ss"}, true);
+  EXPECT_EQ(cert.password, "pa:ss");
+  ASSERT_EQ(cert.warnings.size(), 1u);
+  EXPECT_EQ(cert.warnings[0], kCertPasswordVisible);
+  for (const auto& w : {pass.warnings[0], cert.warnings[0]}) {
+    EXPECT_EQ(w.find("hunter2"), std::string::npos);
+    EXPECT_EQ(w.find("pa:ss"), std::string::npos);
+  }
+  PasswordSource none = resolve_password_source({}, false);
+  EXPECT_FALSE(none.password || none.usage_error || none.read_error);
+}
+
+TEST(PasswordSource, TwoSourcesAreAUsageErrorAndNothingIsRead) {
+  // Neither source could be read; the command line is wrong first.
+  PasswordSource two = resolve_password_source({"MTLS_PROBE_NOT_SET_XYZ", "/nonexistent/pw", "", {}}, true);
+  ASSERT_TRUE(two.usage_error);
+  EXPECT_FALSE(two.read_error);
+  EXPECT_FALSE(two.password);
+  EXPECT_NE(two.usage_error->find("--pass or --cert FILE:PASSWORD"), std::string::npos);
+  // serve has no curl spellings: the message names only what it offers.
+  PasswordSource serve = resolve_password_source({"A", "B", "", {}}, true, PasswordRules{false, "--p12"});
+  ASSERT_TRUE(serve.usage_error);
+  EXPECT_EQ(*serve.usage_error, "give the password once: --p12-password-env or --p12-password-file");
+  // The visible ones still warn: the password was on the command line all the same.
+  EXPECT_EQ(resolve_password_source({"", "", "x", "y"}, true).warnings.size(), 2u);
+}
+
+TEST(PasswordSource, UnreadableSourceIsAnIdentityProblemAndAPasswordNeedsAnIdentity) {
+  PasswordSource unset = resolve_password_source({"MTLS_PROBE_NOT_SET_XYZ", "", "", {}}, true);
+  ASSERT_TRUE(unset.read_error);
+  EXPECT_EQ(unset.read_error->problem, IdentityProblem::password_source);
+  EXPECT_FALSE(unset.usage_error);
+  // Read first: an unreadable source stays an identity problem even with no identity (the probe's rule).
+  EXPECT_TRUE(resolve_password_source({"MTLS_PROBE_NOT_SET_XYZ", "", "", {}}, false).read_error);
+  PasswordSource orphan = resolve_password_source({"", "", "hunter2", {}}, false);
+  ASSERT_TRUE(orphan.usage_error);
+  EXPECT_FALSE(orphan.password) << "a dropped password is not handed out";
+  EXPECT_EQ(*orphan.usage_error, "a password was given but no identity (--p12 or --cert)");
+  EXPECT_EQ(*resolve_password_source({"", "", "x", {}}, false, PasswordRules{false, "--p12"}).usage_error,
+            "a password was given but no identity (--p12)");
+}
+
+// A pseudo-terminal, for the colour rule.
+struct Pty {
+  int master = -1, slave = -1;
+  Pty() {
+    master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return;
+    slave = ::open(ptsname(master), O_RDWR | O_NOCTTY);
+  }
+  ~Pty() {
+    if (slave >= 0) ::close(slave);
+    if (master >= 0) ::close(master);
+  }
+};
+
+TEST(FrontEnd, ColourOnlyOnATerminalAndNeverWithNoColor) {
+  Pty pty;
+  ASSERT_GE(pty.slave, 0);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ::unsetenv("NO_COLOR");
+  EXPECT_TRUE(use_color(pty.slave));
+  EXPECT_FALSE(use_color(fds[1]));
+  ::setenv("NO_COLOR", "", 1);  // empty: as if unset (no-color.org)
+  EXPECT_TRUE(use_color(pty.slave));
+  ::setenv("NO_COLOR", "1", 1);
+  EXPECT_FALSE(use_color(pty.slave));
+  ::unsetenv("NO_COLOR");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(FrontEnd, LoggerStyles) {
+  std::ostringstream trace;
+  auto quiet = make_stream_logger(trace, 0);
+  quiet->debug("hidden");
+  quiet->warn("warning: {}", "shown");
+  EXPECT_EQ(trace.str(), "* warning: shown\n");
+  std::ostringstream verbose_out;
+  auto verbose = make_stream_logger(verbose_out, 1);
+  verbose->debug("> GET / HTTP/1.1");
+  EXPECT_EQ(verbose_out.str(), "* > GET / HTTP/1.1\n");
+  // Callable more than once: the loggers are not registered with spdlog.
+  EXPECT_NE(make_stderr_logger(0), make_stderr_logger(0));
+
+  std::ostringstream server_out;
+  auto server = make_stream_logger(server_out, 0, LogStyle::server);
+  server->debug("hidden");
+  server->info("peer did not return a certificate");
+  EXPECT_NE(server_out.str().find("] [info] peer did not return a certificate\n"), std::string::npos)
+      << server_out.str();
+  EXPECT_EQ(server_out.str().find("hidden"), std::string::npos);
+}
+
+TEST(FrontEnd, UsageErrorText) {
+  std::ostringstream err;
+  EXPECT_EQ(print_usage_error(err, "serve", "The following argument was not expected: --json"), 1);
+  EXPECT_EQ(err.str(),
+            "mtls-probe serve: The following argument was not expected: --json\n"
+            "Run with --help for more information.\n");
+  std::ostringstream escaped;
+  print_usage_error(escaped, "inspect", "bad \x1b[2J name");
+  EXPECT_EQ(escaped.str().find('\x1b'), std::string::npos);
+}
+
+TEST(FrontEnd, ExitCodesOfServe) {
+  EXPECT_EQ(kExitUsage, 1);
+  EXPECT_EQ(kServeStopped, 0);
+  EXPECT_EQ(kServeIdentityError, 2);
+  EXPECT_EQ(kServeCannotListen, 4) << "docs/exit-codes.md and the contract's appended section say 4";
+}
+
+// Each subcommand's arguments live in the object given to add_*_command: two command lines parsed side by
+// side do not share anything.
+TEST(FrontEnd, SubcommandArgumentsAreNotGlobal) {
+  auto parse = [](CLI::App& app, std::vector<std::string> args) {
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    app.parse(args);
+  };
+  CLI::App a, b;
+  RawInspectArgs ra, rb;
+  RawServeArgs sa, sb;
+  add_inspect_command(a, ra);
+  add_serve_command(a, sa);
+  add_inspect_command(b, rb);
+  add_serve_command(b, sb);
+  parse(a, {"inspect", "--json", "x.p12"});
+  parse(b, {"serve", "--port", "8443", "--client-auth-path", "/admin"});
+  EXPECT_EQ(ra.file, "x.p12");
+  EXPECT_TRUE(ra.json);
+  EXPECT_TRUE(rb.file.empty());
+  EXPECT_FALSE(rb.json);
+  EXPECT_EQ(sb.port, 8443);
+  EXPECT_EQ(sb.client_auth_path, "/admin");
+  EXPECT_EQ(sa.port, 0);
+  EXPECT_FALSE(sa.client_auth_path);
+  EXPECT_FALSE(sb.status_if_unverified) << "not given: unset, not 0";
+}
+
 // ---- blanking secrets in argv
 
 // The tool's whole command line: probe options and the subcommands (they have --pass / --cert too).
 struct ToolApp {
   CLI::App app;
   RawProbeArgs raw;
+  RawInspectArgs inspect;
+  RawServeArgs serve;
   ToolApp() {
     add_probe_options(app, raw);
-    add_serve_command(app);
-    add_inspect_command(app);
+    add_serve_command(app, serve);
+    add_inspect_command(app, inspect);
   }
 };
 
@@ -286,8 +446,8 @@ constexpr const char* kChildEnv = "MTLS_PROBE_ARGV_CHILD";
 
 void argv_child(int argc, char** argv, char** /*envp*/) {
   if (std::getenv(kChildEnv) == nullptr) return;
-  // This runs before the static objects of other files are constructed (the subcommands keep theirs in
-  // globals), so only the probe options and a stand-in "inspect" with its own variables are used here.
+  // This runs before the static objects of other files are constructed (CLI11's validators among them), so
+  // only the probe options and a stand-in "inspect" with plain options are used here.
   CLI::App app;
   RawProbeArgs raw;
   add_probe_options(app, raw);

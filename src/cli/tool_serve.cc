@@ -6,35 +6,15 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
-#include "mtls_probe/identity/identity.h"
+#include "front_end.h"
 #include "mtls_probe/serve/serve.h"
 
 namespace mtls_probe::tool {
 namespace {
-
-struct RawServeArgs {
-  std::string cert, key, p12, p12_password_env, p12_password_file;
-  std::string client_ca, pki_dir;
-  std::string bind = "127.0.0.1";
-  int port = 0;
-  std::string client_auth = "require";
-  std::string client_auth_path;
-  bool no_ca_names = false;
-  int status = 200;
-  std::vector<std::string> status_for_path;
-  int status_if_unverified = 0;
-  bool close_without_alert = false;
-  bool nginx_style = false;
-  std::string tls_min, tls_max;
-  bool once = false;
-  int verbose = 0;
-};
-
-RawServeArgs g_raw;
-CLI::App* g_command = nullptr;
 
 // The running server, for the signal handler. An atomic pointer load is async-signal-safe.
 std::atomic<serve::Server*> g_server{nullptr};
@@ -50,14 +30,23 @@ TlsVersion version_of(const std::string& v) {
 }
 
 int usage(const std::string& message) {
-  std::fprintf(stderr, "mtls-probe serve: %s\n", message.c_str());
-  return 1;
+  return print_usage_error(std::cerr, "serve", message);
 }
 
-int startup_failure(const Error& e) {
+// The server could not start: the message on stderr, `code` (kServeIdentityError, kServeCannotListen).
+int startup_failure(const Error& e, int code) {
   std::fprintf(stderr, "mtls-probe serve: %s%s%s\n", e.message.c_str(), e.openssl_detail.empty() ? "" : ": ",
                e.openssl_detail.c_str());
-  return 2;
+  return code;
+}
+
+int startup_failure(const serve::StartError& e) {
+  switch (e.failure) {
+    case serve::StartFailure::config: return usage(e.message);
+    case serve::StartFailure::identity: return startup_failure(e, kServeIdentityError);
+    case serve::StartFailure::listen: return startup_failure(e, kServeCannotListen);
+  }
+  return startup_failure(e, kServeIdentityError);
 }
 
 // Quotes a path for a shell command line only when it needs it.
@@ -101,9 +90,9 @@ void print_pki_help(const serve::PkiResult& pki, const std::string& url) {
 
 }  // namespace
 
-CLI::App* add_serve_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("serve", "a local mTLS test server that reproduces server behaviours");
-  auto& r = g_raw;
+namespace {
+
+void add_identity_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string id = "Server identity (generated into --pki-dir when absent)";
   cmd->add_option("--cert", r.cert, "server certificate FILE (PEM: leaf, then chain)")->group(id);
   cmd->add_option("--key", r.key, "server private key FILE (PEM)")->group(id);
@@ -115,7 +104,9 @@ CLI::App* add_serve_command(CLI::App& app) {
   cmd->add_option("--pki-dir", r.pki_dir,
                   "where to generate (or find) the throw-away PKI (default: a new temp dir)")
       ->group(id);
+}
 
+void add_client_auth_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string auth = "Client certificates";
   cmd->add_option("--client-ca", r.client_ca,
                   "CA certificates (PEM) that issue client certificates; their names "
@@ -147,7 +138,9 @@ CLI::App* add_serve_command(CLI::App& app) {
          "--nginx-style", r.nginx_style,
          "finish the handshake with a missing or bad certificate and answer HTTP 400 with nginx's pages")
       ->group(auth);
+}
 
+void add_listen_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string net = "Listening and answers";
   cmd->add_option("--bind", r.bind, "numeric address to listen on (default 127.0.0.1; ::1 for IPv6)")
       ->group(net);
@@ -169,15 +162,30 @@ CLI::App* add_serve_command(CLI::App& app) {
       ->group(net);
   cmd->add_flag("--once", r.once, "serve one connection, then exit")->group(net);
   cmd->add_flag("-v,--verbose", r.verbose, "debug log (certificate requests, connection setup)")->group(net);
-  g_command = cmd;
+}
+
+}  // namespace
+
+CLI::App* add_serve_command(CLI::App& app, RawServeArgs& r) {
+  auto* cmd = app.add_subcommand("serve", "a local mTLS test server that reproduces server behaviours");
+  add_identity_options(cmd, r);
+  add_client_auth_options(cmd, r);
+  add_listen_options(cmd, r);
+  cmd->footer(
+      "Exit codes: 0 stopped cleanly (SIGINT/SIGTERM, or --once done), 1 usage-error (on stderr; serve has\n"
+      "no JSON), 2 its own identity, CA or PKI directory unusable, 4 cannot listen (bind/listen failed)\n"
+      "(docs/exit-codes.md).");
   return cmd;
 }
 
-int report_serve_usage_error(const std::string& message) { return usage(message); }
+int report_serve_usage_error(const std::string& message) {
+  return usage(message);
+}
 
-int run_serve_command() {
-  const RawServeArgs& r = g_raw;
-  serve::ServeConfig cfg;
+namespace {
+
+// The options as a ServeConfig (no server identity yet: see add_identity); a usage error in the message.
+std::optional<std::string> fill_config(const RawServeArgs& r, serve::ServeConfig& cfg) {
   cfg.cert_file = r.cert;
   cfg.key_file = r.key;
   cfg.p12_file = r.p12;
@@ -185,12 +193,10 @@ int run_serve_command() {
   cfg.bind_address = r.bind;
   cfg.port = static_cast<uint16_t>(r.port);
   cfg.client_auth = serve::parse_client_auth(r.client_auth).value_or(serve::ClientAuth::require);
-  if (g_command != nullptr && g_command->count("--client-auth-path") > 0)
-    cfg.client_auth_path = r.client_auth_path;
+  cfg.client_auth_path = r.client_auth_path;
   cfg.no_ca_names = r.no_ca_names;
   cfg.status = r.status;
-  if (g_command != nullptr && g_command->count("--status-if-unverified") > 0)
-    cfg.status_if_unverified = r.status_if_unverified;
+  cfg.status_if_unverified = r.status_if_unverified;
   cfg.close_without_alert = r.close_without_alert;
   cfg.nginx_style = r.nginx_style;
   cfg.once = r.once;
@@ -198,74 +204,89 @@ int run_serve_command() {
   if (!r.tls_max.empty()) cfg.max_version = version_of(r.tls_max);
   for (const auto& spec : r.status_for_path) {
     auto rule = serve::parse_status_rule(spec);
-    if (!rule) return usage(rule.error().message);
+    if (!rule) return rule.error().message;
     cfg.status_rules.push_back(*rule);
   }
-  if (!r.p12_password_env.empty() && !r.p12_password_file.empty()) {
-    return usage("give the PKCS#12 password by --p12-password-env or --p12-password-file, not both");
+  if (!r.key.empty() && r.cert.empty()) return "--key needs --cert";
+  if (r.cert.empty() && r.p12.empty()) return std::nullopt;
+  if (!r.pki_dir.empty()) return "--pki-dir is only used when no server identity (--cert/--p12) is given";
+  return std::nullopt;
+}
+
+// No identity given: a throw-away PKI in --pki-dir (or a new temp dir), whose CA also verifies clients
+// unless --client-ca says otherwise.
+Expected<serve::PkiResult> make_pki(const RawServeArgs& r, serve::ServeConfig& cfg) {
+  std::string dir = r.pki_dir;
+  if (dir.empty()) {
+    auto tmp = serve::make_temp_dir();
+    if (!tmp) return Unexpected(tmp.error());
+    dir = *tmp;
   }
-  if (!r.p12_password_env.empty() || !r.p12_password_file.empty()) {
-    if (r.p12.empty()) return usage("a PKCS#12 password option was given without --p12");
-    auto pw = !r.p12_password_env.empty() ? password_from_env(r.p12_password_env)
-                                          : password_from_file(r.p12_password_file);
-    if (!pw) return startup_failure(Error{pw.error().message, ""});
-    cfg.p12_password = std::move(*pw);
-  }
-  if (!r.key.empty() && r.cert.empty()) return usage("--key needs --cert");
+  auto made = serve::ensure_pki(dir);
+  if (!made) return Unexpected(made.error());
+  cfg.cert_file = made->files.server_cert;
+  cfg.key_file = made->files.server_key;
+  if (cfg.client_ca_file.empty()) cfg.client_ca_file = made->files.ca_cert;
+  return made;
+}
 
-  // No identity given: a throw-away PKI, whose CA also verifies clients unless --client-ca says otherwise.
-  std::optional<serve::PkiResult> pki;
-  if (r.cert.empty() && r.p12.empty()) {
-    std::string dir = r.pki_dir;
-    if (dir.empty()) {
-      auto tmp = serve::make_temp_dir();
-      if (!tmp) return startup_failure(tmp.error());
-      dir = *tmp;
-    }
-    auto made = serve::ensure_pki(dir);
-    if (!made) return startup_failure(made.error());
-    pki = std::move(*made);
-    cfg.cert_file = pki->files.server_cert;
-    cfg.key_file = pki->files.server_key;
-    if (cfg.client_ca_file.empty()) cfg.client_ca_file = pki->files.ca_cert;
-  } else if (!r.pki_dir.empty()) {
-    return usage("--pki-dir is only used when no server identity (--cert/--p12) is given");
-  }
-
-  const auto problems = serve::check_config(cfg);
-  if (!problems.empty()) return usage(problems.front());
-
-  cfg.logger = serve::stderr_logger();
-  if (r.verbose > 0) cfg.logger->set_level(spdlog::level::debug);
-  auto server = serve::Server::create(cfg);
-  if (!server) return startup_failure(server.error());
-
-  // Before the listening line: a script that saw it may signal at once.
+// Runs the server until a signal or --once: the handlers are installed before the listening line, since a
+// script that saw it may signal at once.
+void serve_until_stopped(serve::Server& server, const std::optional<serve::PkiResult>& pki,
+                         const serve::ServeConfig& cfg) {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: poll() returns at once on a signal
   struct sigaction old_int {
   }, old_term{};
-  g_server.store(server->get());
+  g_server.store(&server);
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
 
-  std::string url = serve::https_url((*server)->host(), (*server)->port());
+  std::string url = serve::https_url(server.host(), server.port());
   if (pki) {
-    std::string probe_url = serve::https_url(probe_host((*server)->host()), (*server)->port());
+    std::string probe_url = serve::https_url(probe_host(server.host()), server.port());
     if (cfg.client_auth_path) probe_url.pop_back(), probe_url += *cfg.client_auth_path;
     print_pki_help(*pki, probe_url);
   }
   std::printf("listening on %s\n", url.c_str());
   std::fflush(stdout);
 
-  (*server)->run();
+  server.run();
 
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   g_server.store(nullptr);
-  return 0;
+}
+
+}  // namespace
+
+int run_serve_command(const RawServeArgs& r) {
+  serve::ServeConfig cfg;
+  if (auto bad = fill_config(r, cfg)) return usage(*bad);
+  PasswordSource pw =
+      resolve_password_source(PasswordOptions{r.p12_password_env, r.p12_password_file, "", {}},
+                              !r.p12.empty(), PasswordRules{false, "--p12"});
+  if (pw.usage_error) return usage(*pw.usage_error);
+  if (pw.read_error) return startup_failure(Error{pw.read_error->message, ""}, kServeIdentityError);
+  cfg.p12_password = std::move(pw.password);
+
+  std::optional<serve::PkiResult> pki;
+  if (r.cert.empty() && r.p12.empty()) {
+    auto made = make_pki(r, cfg);
+    if (!made) return startup_failure(made.error(), kServeIdentityError);
+    pki = std::move(*made);
+  }
+  const auto problems = serve::check_config(cfg);
+  if (!problems.empty()) return usage(problems.front());
+
+  cfg.logger = make_stderr_logger(r.verbose, LogStyle::server);
+  spdlog::set_default_logger(cfg.logger);
+  auto server = serve::Server::create(cfg);
+  if (!server) return startup_failure(server.error());
+  serve_until_stopped(**server, pki, cfg);
+  return kServeStopped;
 }
 
 }  // namespace mtls_probe::tool

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/diagnosis/hint_text.h"
 
 namespace mtls_probe {
 namespace {
@@ -142,50 +143,7 @@ class Builder {
   void identity_failure() {
     const IdentityFailure& e = *f_.identity_error;
     set(Verdict::identity_error, "Your client identity cannot be used: " + e.message);
-    switch (e.problem) {
-      case IdentityProblem::file_missing:
-        hint("check the path given to --p12 / --cert / --key");
-        break;
-      case IdentityProblem::file_unreadable:
-        hint("check the file's permissions: the probe runs as the current user");
-        break;
-      case IdentityProblem::not_recognised:
-        hint("--p12 expects a PKCS#12 (.p12/.pfx) file; PEM goes with --cert FILE --key FILE. "
-             "'openssl pkcs12 -info -in FILE -noout' or 'openssl x509 -in FILE -noout -text' tell what it is");
-        break;
-      case IdentityProblem::wrong_password:
-        hint("the password did not unlock the file (its integrity check failed). Check the value in "
-             "--p12-password-env / --p12-password-file (a trailing newline in an environment variable counts)");
-        break;
-      case IdentityProblem::password_needed:
-        hint("the file is protected: give its password with --p12-password-env VAR or --p12-password-file FILE");
-        break;
-      case IdentityProblem::legacy_unavailable:
-        hint("this PKCS#12 uses legacy algorithms (RC2-40 / 3DES, as older OpenSSL and Windows exports make) "
-             "and OpenSSL's legacy provider could not be loaded; install it (Debian: libssl3 ships "
-             "ossl-modules/legacy.so, check OPENSSL_MODULES) or re-export the file with modern algorithms: "
-             "openssl pkcs12 -legacy -in old.p12 -out id.pem -nodes && openssl pkcs12 -export -in id.pem "
-             "-out new.p12. This is not a wrong password");
-        break;
-      case IdentityProblem::unsupported_algorithm:
-        hint("the file uses an algorithm this OpenSSL does not provide; re-export it with AES-256 and SHA-256");
-        break;
-      case IdentityProblem::no_private_key:
-        hint("the file holds no private key: export the identity together with its key (Windows: 'Yes, export "
-             "the private key'; openssl pkcs12 -export -inkey KEY)");
-        break;
-      case IdentityProblem::no_certificate:
-        hint("the file holds no certificate: give the certificate with --cert, or export it into the .p12");
-        break;
-      case IdentityProblem::key_mismatch:
-        hint("the private key does not belong to the certificate; compare 'openssl x509 -noout -pubkey -in CERT' "
-             "with 'openssl pkey -pubout -in KEY'");
-        break;
-      case IdentityProblem::password_source:
-        hint("--p12-password-env names an environment variable (not the password itself); "
-             "--p12-password-file names a file whose first line is the password");
-        break;
-    }
+    hint(std::string(hints::for_problem(e.problem).probe));
   }
 
   void timeout() {
@@ -332,8 +290,7 @@ class Builder {
     switch (a.code) {
       case 48:  // unknown_ca
         if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(true) && f_.client_chain_subjects.empty()) {
-          hint("your issuer is in the server's list, yet it answered unknown_ca: the server may need the "
-               "intermediate certificate(s); put them into the .p12 (openssl pkcs12 -export -certfile CHAIN)");
+          hint(std::string(hints::kIntermediateNotSent.probe));
         } else if (c) {
           // Most often not a wrong CA but a missing intermediate: the server lists the root only.
           missing_intermediate_hint();
@@ -346,7 +303,7 @@ class Builder {
         break;
       case 45:  // certificate_expired
         if (c && c->expired) {
-          hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+          hint(fmt::format(hints::kExpired.probe, date_of(c->not_after)));
         } else {
           hint("the server considers a certificate in your chain expired: check the intermediate certificates' "
                "dates and both machines' clocks");
@@ -354,8 +311,7 @@ class Builder {
         break;
       case 43:  // unsupported_certificate
         if (c && c->has_client_auth_eku == std::optional<bool>(false)) {
-          hint("your certificate's Extended Key Usage does not include clientAuth (TLS Web Client "
-               "Authentication): it is a server certificate. Get one issued for client authentication");
+          hint(std::string(hints::kServerCertificateSent.probe));
         } else {
           hint("the server cannot use this kind of certificate (Extended Key Usage, key type or algorithm)");
         }
@@ -365,12 +321,11 @@ class Builder {
         break;
       case 42:  // bad_certificate
         if (c && c->not_yet_valid) {
-          hint(fmt::format("your certificate is not valid before {}: check the clocks, or wait", c->not_before));
+          hint(fmt::format(hints::kNotYetValid.probe, c->not_before));
         } else if (c && c->expired) {
-          hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+          hint(fmt::format(hints::kExpired.probe, date_of(c->not_after)));
         } else {
-          hint("the server could not verify your certificate (signature, validity dates, or chain): check it "
-               "with 'mtls-probe inspect'");
+          hint(std::string(hints::kNotVerified.probe));
         }
         break;
       case 49:
@@ -380,7 +335,7 @@ class Builder {
         break;
     }
     if (c && c->expired && a.code != 45 && a.code != 42) {
-      hint(fmt::format("note: your certificate expired on {}", date_of(c->not_after)));
+      hint(fmt::format(hints::kExpiredNote.probe, date_of(c->not_after)));
     }
     ca_list_hints();
   }
@@ -547,7 +502,7 @@ class Builder {
           fmt::format("The server refused your client certificate {}: it answered HTTP 400 \"The SSL "
                       "certificate error\" (nginx).", our_cert(f_)));
       if (f_.client_cert && f_.client_cert->expired) {
-        hint(fmt::format("your certificate expired on {}: get it renewed", date_of(f_.client_cert->not_after)));
+        hint(fmt::format(hints::kExpired.probe, date_of(f_.client_cert->not_after)));
       }
       hint("nginx could not verify your certificate against ssl_client_certificate; its error log says why "
            "('client SSL certificate verify error: (N:reason)')");
@@ -612,13 +567,12 @@ class Builder {
   void unverifiable_certificate_hints() {
     const auto& c = f_.client_cert;
     if (!c) return;
-    if (c->expired) hint(fmt::format("your certificate expired on {}: get it renewed", date_of(c->not_after)));
+    if (c->expired) hint(fmt::format(hints::kExpired.probe, date_of(c->not_after)));
     if (c->not_yet_valid) {
-      hint(fmt::format("your certificate is not valid before {}: check the clocks, or wait", c->not_before));
+      hint(fmt::format(hints::kNotYetValid.probe, c->not_before));
     }
     if (c->has_client_auth_eku == std::optional<bool>(false)) {
-      hint("your certificate's Extended Key Usage does not include clientAuth (TLS Web Client Authentication): "
-           "get one issued for client authentication");
+      hint(std::string(hints::kNoClientAuthEku.probe));
     }
     if (f_.issuer_in_acceptable_ca_names == std::optional<bool>(false)) missing_intermediate_hint();
   }
@@ -627,11 +581,7 @@ class Builder {
   // CA the server does list, and the server needs it sent along.
   void missing_intermediate_hint() {
     if (!f_.client_cert || !f_.client_chain_subjects.empty() || f_.acceptable_ca_names.empty()) return;
-    hint(fmt::format("your identity carries no chain certificates: if \"{}\" is an intermediate CA under one of "
-                     "the CAs the server lists, send the intermediate {} with your certificate: put it into the "
-                     ".p12 (openssl pkcs12 -export -in CERT -inkey KEY -certfile INTERMEDIATE.pem) or give --cert "
-                     "a PEM file with your certificate followed by the intermediate",
-                     f_.client_cert->issuer, f_.client_cert->issuer));
+    hint(fmt::format(hints::kChainIncomplete.probe, f_.client_cert->issuer, f_.client_cert->issuer));
   }
 
   void plain_status_verdict(int status) {
@@ -726,7 +676,7 @@ class Builder {
     }
     if (f_.client_cert && (v == Verdict::ok || v == Verdict::http_error)) {
       if (f_.client_cert->days_left >= 0 && f_.client_cert->days_left <= 30 && !f_.client_cert->expired) {
-        hint(fmt::format("your certificate expires on {} ({} days left)", date_of(f_.client_cert->not_after),
+        hint(fmt::format(hints::kExpiringSoon.probe, date_of(f_.client_cert->not_after),
                          f_.client_cert->days_left));
       }
     }

@@ -210,19 +210,71 @@ IdentityFailure kdf_limit_failure(const std::string& path, const std::string& wh
                              path, what));
 }
 
+// The certificate nobody else in the set was issued by and that is not a CA: the end-entity.
+std::size_t pick_leaf(const std::vector<UniqueX509>& certs) {
+  for (std::size_t i = 0; i < certs.size(); ++i) {
+    if (X509_check_ca(certs[i].get()) != 0) continue;
+    const bool issues_another = std::any_of(certs.begin(), certs.end(), [&](const UniqueX509& o) {
+      return o != certs[i] && X509_check_issued(certs[i].get(), o.get()) == X509_V_OK;
+    });
+    if (!issues_another) return i;
+  }
+  return 0;
+}
+
+// What a PKCS#12 file held when it is refused as unusable: the matching certificate, else the end-entity.
+void keep_unusable_p12(Pkcs12Contents& parsed, UnusableIdentity* unusable) {
+  if (unusable == nullptr) return;
+  unusable->key = std::move(parsed.key);
+  unusable->leaf = std::move(parsed.cert);
+  unusable->others = std::move(parsed.others);
+  if (!unusable->leaf && !unusable->others.empty()) {
+    const std::size_t i = pick_leaf(unusable->others);
+    unusable->leaf = std::move(unusable->others[i]);
+    unusable->others.erase(unusable->others.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  ERR_clear_error();
+}
+
+// What a PEM file held when it is refused as unusable: the first certificate is the client's.
+void keep_unusable_pem(UniqueEvpPkey key, std::vector<UniqueX509> certs, UnusableIdentity* unusable) {
+  if (unusable == nullptr || certs.empty()) return;
+  unusable->key = std::move(key);
+  unusable->leaf = std::move(certs.front());
+  certs.erase(certs.begin());
+  unusable->others = std::move(certs);
+}
+
 Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) {
-  const std::string& path = opts.p12_file;
-  auto bytes = read_secret_file(path, "PKCS#12 file", kMaxIdentityFile);
+  auto bytes = read_identity_bytes(opts.p12_file, "PKCS#12 file");
   if (!bytes) return Unexpected{bytes.error()};
-  if (bytes->empty()) {
+  auto p12 = parse_pkcs12_file(opts.p12_file, *bytes);
+  if (!p12) return Unexpected{p12.error()};
+  return load_pkcs12_identity(opts.p12_file, p12->get(), opts.password);
+}
+
+Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) {
+  auto bytes = read_identity_bytes(opts.cert_file, "certificate file");
+  if (!bytes) return Unexpected{bytes.error()};
+  return load_pem_identity(opts.cert_file, *bytes, opts.key_file, opts.password);
+}
+
+}  // namespace
+
+Expected<SecretBytes, IdentityFailure> read_identity_bytes(const std::string& path, const char* what) {
+  return read_secret_file(path, what, kMaxIdentityFile);
+}
+
+Expected<UniquePkcs12, IdentityFailure> parse_pkcs12_file(const std::string& path, const SecretBytes& bytes) {
+  ERR_clear_error();
+  if (bytes.empty()) {
     return Unexpected{
         failure(IdentityProblem::not_recognised, fmt::format("PKCS#12 file '{}' is empty", path))};
   }
-
-  const auto* der = reinterpret_cast<const unsigned char*>(bytes->data());
-  UniquePkcs12 p12(d2i_PKCS12(nullptr, &der, static_cast<long>(bytes->size())));
+  const auto* der = reinterpret_cast<const unsigned char*>(bytes.data());
+  UniquePkcs12 p12(d2i_PKCS12(nullptr, &der, static_cast<long>(bytes.size())));
   if (!p12) {
-    if (looks_like_pem(bytes->view())) {
+    if (looks_like_pem(bytes.view())) {
       return Unexpected{
           failure(IdentityProblem::not_recognised,
                   fmt::format("'{}' is not a PKCS#12 file: it looks like PEM; use --cert/--key", path))};
@@ -230,24 +282,31 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
     return Unexpected{failure(IdentityProblem::not_recognised,
                               fmt::format("'{}' is not a PKCS#12 file (not DER PKCS#12, or corrupt)", path))};
   }
+  return p12;
+}
+
+Expected<ClientIdentity, IdentityFailure> load_pkcs12_identity(const std::string& path, PKCS12* p12,
+                                                               const std::optional<std::string>& password,
+                                                               UnusableIdentity* unusable) {
+  ERR_clear_error();
   // Before any KDF runs: a crafted iteration count would stall loading (bounds: pkcs12.h).
-  if (auto over = pkcs12_kdf_limit_violation(p12.get())) return Unexpected{kdf_limit_failure(path, *over)};
+  if (auto over = pkcs12_kdf_limit_violation(p12)) return Unexpected{kdf_limit_failure(path, *over)};
 
   // Candidate passwords, as the openssl CLI tries them: with none (or an empty one) given, both the
   // absent password (NULL) and the empty one, which PKCS#12 encodes differently.
-  const bool given_any = opts.password.has_value();
-  const bool given = given_any && !opts.password->empty();
+  const bool given_any = password.has_value();
+  const bool given = given_any && !password->empty();
   std::vector<const char*> candidates;
   char* utf8_fallback = nullptr;  // wiped below
   if (given) {
-    candidates.push_back(opts.password->c_str());
+    candidates.push_back(password->c_str());
     // Files written by OpenSSL < 1.1 encoded a non-ASCII password byte by byte; the CLI retries that.
     int unilen = 0;
-    unsigned char* uni = OPENSSL_asc2uni(opts.password->c_str(), -1, nullptr, &unilen);
+    unsigned char* uni = OPENSSL_asc2uni(password->c_str(), -1, nullptr, &unilen);
     if (uni != nullptr) {
       utf8_fallback = OPENSSL_uni2utf8(uni, unilen);
       OPENSSL_clear_free(uni, static_cast<std::size_t>(unilen));
-      if (utf8_fallback != nullptr && std::strcmp(utf8_fallback, opts.password->c_str()) != 0) {
+      if (utf8_fallback != nullptr && std::strcmp(utf8_fallback, password->c_str()) != 0) {
         candidates.push_back(utf8_fallback);
       }
     }
@@ -279,12 +338,12 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
 
   // 1. The MAC decides whether the password is right, before anything is decrypted: a legacy cipher the
   //    library cannot fetch must never be reported as a wrong password, nor the other way round.
-  const bool mac_present = PKCS12_mac_present(p12.get()) == 1;
+  const bool mac_present = PKCS12_mac_present(p12) == 1;
   std::vector<const char*> parse_with = candidates;
   if (mac_present) {
     auto verify = [&]() -> std::optional<const char*> {
       for (const char* pass : candidates) {
-        if (PKCS12_verify_mac(p12.get(), pass, -1) == 1) return pass;
+        if (PKCS12_verify_mac(p12, pass, -1) == 1) return pass;
       }
       return std::nullopt;
     };
@@ -306,8 +365,7 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
                                 "(its integrity MAC did not verify with an empty password)",
                                 path))};
       }
-      bool no_password =
-          PKCS12_verify_mac(p12.get(), nullptr, -1) == 1 || PKCS12_verify_mac(p12.get(), "", -1) == 1;
+      bool no_password = PKCS12_verify_mac(p12, nullptr, -1) == 1 || PKCS12_verify_mac(p12, "", -1) == 1;
       return Unexpected{
           failure(IdentityProblem::wrong_password,
                   fmt::format("wrong password for PKCS#12 file '{}' (its integrity MAC did not verify){}",
@@ -325,7 +383,7 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
   auto try_parse = [&]() {
     for (const char* pass : parse_with) {
       ERR_clear_error();
-      auto unpacked = unpack_pkcs12(p12.get(), pass);
+      auto unpacked = unpack_pkcs12(p12, pass);
       if (unpacked) {
         parsed = std::move(*unpacked);
         return true;
@@ -371,27 +429,31 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
   }
 
   ClientIdentity id;
-  id.legacy_pkcs12 = legacy_retry || uses_legacy_algorithms(p12.get());
+  id.legacy_pkcs12 = legacy_retry || uses_legacy_algorithms(p12);
+  auto refuse = [&](IdentityFailure f) {
+    keep_unusable_p12(parsed, unusable);
+    return Unexpected{std::move(f)};
+  };
   if (!parsed.key) {
-    return Unexpected{failure(IdentityProblem::no_private_key,
-                              fmt::format("PKCS#12 file '{}' contains no private key", path))};
+    return refuse(failure(IdentityProblem::no_private_key,
+                          fmt::format("PKCS#12 file '{}' contains no private key", path)));
   }
   if (!parsed.cert) {
     // Every certificate that does not match the key is filed with the others (as PKCS12_parse does).
     if (!parsed.others.empty()) {
-      return Unexpected{
+      return refuse(
           failure(IdentityProblem::key_mismatch,
                   fmt::format("PKCS#12 file '{}': none of its {} certificate(s) matches its private key",
-                              path, parsed.others.size()))};
+                              path, parsed.others.size())));
     }
     return Unexpected{failure(IdentityProblem::no_certificate,
                               fmt::format("PKCS#12 file '{}' contains no certificate", path))};
   }
   ERR_clear_error();
   if (X509_check_private_key(parsed.cert.get(), parsed.key.get()) != 1) {
-    return Unexpected{
+    return refuse(
         failure(IdentityProblem::key_mismatch,
-                fmt::format("PKCS#12 file '{}': its private key does not match its certificate", path))};
+                fmt::format("PKCS#12 file '{}': its private key does not match its certificate", path)));
   }
   id.key = std::move(parsed.key);
   id.leaf = std::move(parsed.cert);
@@ -403,14 +465,16 @@ Expected<ClientIdentity, IdentityFailure> load_p12(const IdentityOptions& opts) 
 // ---------------------------------------------------------------------------------------------------------
 // PEM
 
-Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) {
-  const std::string& cert_path = opts.cert_file;
-  const bool key_in_cert_file = opts.key_file.empty() || opts.key_file == opts.cert_file;
-  const std::string& key_path = key_in_cert_file ? cert_path : opts.key_file;
+Expected<ClientIdentity, IdentityFailure> load_pem_identity(const std::string& cert_path,
+                                                            const SecretBytes& cert_bytes,
+                                                            const std::string& key_file,
+                                                            const std::optional<std::string>& password,
+                                                            UnusableIdentity* unusable) {
+  ERR_clear_error();
+  const bool key_in_cert_file = key_file.empty() || key_file == cert_path;
+  const std::string& key_path = key_in_cert_file ? cert_path : key_file;
 
-  auto cert_bytes = read_secret_file(cert_path, "certificate file", kMaxIdentityFile);
-  if (!cert_bytes) return Unexpected{cert_bytes.error()};
-  if (cert_bytes->empty()) {
+  if (cert_bytes.empty()) {
     return Unexpected{
         failure(IdentityProblem::not_recognised, fmt::format("certificate file '{}' is empty", cert_path))};
   }
@@ -419,7 +483,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
   ERR_clear_error();
   std::vector<UniqueX509> certs;
   {
-    UniqueBio bio = mem_bio(*cert_bytes);
+    UniqueBio bio = mem_bio(cert_bytes);
     while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, no_password_cb, nullptr)) certs.emplace_back(x);
     unsigned long last = ERR_peek_last_error();
     bool clean_end = ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE;
@@ -431,21 +495,21 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
     ERR_clear_error();
   }
   if (certs.empty()) {
-    const auto* der = reinterpret_cast<const unsigned char*>(cert_bytes->data());
-    UniquePkcs12 p12(d2i_PKCS12(nullptr, &der, static_cast<long>(cert_bytes->size())));
+    const auto* der = reinterpret_cast<const unsigned char*>(cert_bytes.data());
+    UniquePkcs12 p12(d2i_PKCS12(nullptr, &der, static_cast<long>(cert_bytes.size())));
     if (p12) {
       return Unexpected{failure(
           IdentityProblem::not_recognised,
           fmt::format("'{}' is a PKCS#12 file, not PEM; use --p12 FILE (or --cert-type P12)", cert_path))};
     }
-    der = reinterpret_cast<const unsigned char*>(cert_bytes->data());
-    if (X509* x = d2i_X509(nullptr, &der, static_cast<long>(cert_bytes->size()))) {
+    der = reinterpret_cast<const unsigned char*>(cert_bytes.data());
+    if (X509* x = d2i_X509(nullptr, &der, static_cast<long>(cert_bytes.size()))) {
       certs.emplace_back(x);  // a DER certificate: curl needs --cert-type DER, but there is no ambiguity
     }
     ERR_clear_error();
   }
   if (certs.empty()) {
-    std::string_view text = cert_bytes->view();
+    std::string_view text = cert_bytes.view();
     if (has_pem_private_key(text)) {
       return Unexpected{failure(IdentityProblem::no_certificate,
                                 fmt::format("'{}' contains a private key but no certificate", cert_path))};
@@ -469,10 +533,10 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
     }
     separate_key = std::move(*key_bytes);
   }
-  const SecretBytes& key_bytes = separate_key ? *separate_key : *cert_bytes;
+  const SecretBytes& key_bytes = separate_key ? *separate_key : cert_bytes;
 
   ERR_clear_error();
-  PasswordState pw{opts.password ? &*opts.password : nullptr, false};
+  PasswordState pw{password ? &*password : nullptr, false};
   UniqueEvpPkey key;
   auto read_key = [&] {
     pw.asked = false;
@@ -509,7 +573,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
   }
   if (!key) {
     if (pw.asked) {
-      if (!opts.password) {
+      if (!password) {
         return Unexpected{
             failure(IdentityProblem::password_needed,
                     fmt::format("the private key in '{}' is encrypted and no password was given", key_path))};
@@ -521,6 +585,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
                               key_path))};
     }
     if (!has_pem_private_key(key_bytes.view())) {
+      keep_unusable_pem(nullptr, std::move(certs), unusable);
       return Unexpected{
           failure(IdentityProblem::no_private_key,
                   key_in_cert_file
@@ -538,7 +603,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
 
   ERR_clear_error();
   if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
-    return Unexpected{failure(
+    IdentityFailure mismatch = failure(
         IdentityProblem::key_mismatch,
         key_in_cert_file
             ? fmt::format(
@@ -548,7 +613,9 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
             : fmt::format(
                   "the private key in '{}' does not match the certificate in '{}' (the first certificate "
                   "must be the client's)",
-                  key_path, cert_path))};
+                  key_path, cert_path));
+    keep_unusable_pem(std::move(key), std::move(certs), unusable);
+    return Unexpected{std::move(mismatch)};
   }
 
   ClientIdentity id;
@@ -559,6 +626,8 @@ Expected<ClientIdentity, IdentityFailure> load_pem(const IdentityOptions& opts) 
   ERR_clear_error();
   return id;
 }
+
+namespace {
 
 std::string general_name_to_string(const GENERAL_NAME* gn) {
   auto ia5 = [](const ASN1_IA5STRING* s) {

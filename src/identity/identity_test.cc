@@ -507,6 +507,40 @@ TEST_F(IdentityTest, PemKeyMismatchNamesBothFiles) {
                  "not-a-leaf-first.pem");
 }
 
+// The loader's steps for a caller that reads the file itself (inspect): the same results as
+// load_client_identity, and what was read when a pair is refused as unusable.
+TEST_F(IdentityTest, StepsOfTheLoaderHandOutWhatAnUnusablePairHeld) {
+  auto bytes = read_identity_bytes(f("alice.pem"), "certificate file");
+  ASSERT_TRUE(bytes.has_value());
+  UnusableIdentity mismatch;
+  auto r = load_pem_identity(f("alice.pem"), *bytes, f("other.key"), std::nullopt, &mismatch);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().problem, IdentityProblem::key_mismatch);
+  ASSERT_TRUE(mismatch.leaf);
+  EXPECT_EQ(subject(mismatch.leaf.get()), "CN=alice,O=Corp");
+  EXPECT_TRUE(mismatch.key) << "the key that does not match is described too";
+  UnusableIdentity no_key;
+  EXPECT_FALSE(load_pem_identity(f("alice.pem"), *bytes, "", std::nullopt, &no_key).has_value());
+  EXPECT_TRUE(no_key.leaf);
+  EXPECT_FALSE(no_key.key);
+
+  auto p12_bytes = read_identity_bytes(f("nokey.p12"), "PKCS#12 file");
+  ASSERT_TRUE(p12_bytes.has_value());
+  auto parsed = parse_pkcs12_file(f("nokey.p12"), *p12_bytes);
+  ASSERT_TRUE(parsed.has_value());
+  UnusableIdentity p12_no_key;
+  auto loaded = load_pkcs12_identity(f("nokey.p12"), parsed->get(), std::string(kPassword), &p12_no_key);
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().problem, IdentityProblem::no_private_key);
+  EXPECT_TRUE(p12_no_key.leaf) << "the end-entity of the certificates it carries";
+  EXPECT_FALSE(p12_no_key.key);
+
+  auto pem_as_p12 = parse_pkcs12_file(f("alice.pem"), *bytes);
+  ASSERT_FALSE(pem_as_p12.has_value());
+  EXPECT_EQ(pem_as_p12.error().problem, IdentityProblem::not_recognised);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
 TEST_F(IdentityTest, PemProblems) {
   expect_failure(pem("alice.pem", ""), IdentityProblem::no_private_key, "alice.pem");
   expect_failure(pem("alice.pem", "root.pem"), IdentityProblem::no_private_key, "root.pem");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,10 +19,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "identity/pkcs12_craft_testutil.h"
+#include "cli/front_end.h"
 #include "cli/tool_inspect.h"
+#include "identity/pkcs12_craft_testutil.h"
+#include "mtls_probe/report/inspect_report.h"
 
 namespace mtls_probe::inspect {
 namespace {
@@ -691,12 +695,49 @@ TEST_F(InspectTest, UnusableCaFileIsAnErrorValue) {
 // ------------------------------------------------------------------------------------------- format
 
 TEST_F(InspectTest, DetectFormatByContentThenName) {
-  EXPECT_EQ(detect_format(f("alice-int.p12")), Format::pkcs12);
-  EXPECT_EQ(detect_format(f("alice-int.pem.bak")), Format::pkcs12);
-  EXPECT_EQ(detect_format(f("alice-chain.pem")), Format::pem);
-  EXPECT_EQ(detect_format(f("missing.pfx")), Format::pkcs12);
-  EXPECT_EQ(detect_format(f("missing.crt")), Format::pem);
-  EXPECT_EQ(detect_format(f("garbage.bin")), Format::pem);
+  EXPECT_EQ(read_identity(f("alice-int.p12")).format, Format::pkcs12);
+  EXPECT_EQ(read_identity(f("alice-int.pem.bak")).format, Format::pkcs12);
+  EXPECT_EQ(read_identity(f("alice-chain.pem")).format, Format::pem);
+  EXPECT_EQ(read_identity(f("missing.pfx")).format, Format::pkcs12);
+  EXPECT_EQ(read_identity(f("missing.crt")).format, Format::pem);
+  EXPECT_EQ(read_identity(f("garbage.bin")).format, Format::pem);
+  // A kind named by an option wins over the content.
+  EXPECT_EQ(read_identity(f("alice-int.p12"), Format::pem).format, Format::pem);
+}
+
+// The file is read once and, for PKCS#12, parsed once: what the loader and the container description use.
+TEST_F(InspectTest, ReadIdentityKeepsTheBytesAndTheParsedFile) {
+  IdentityFile p12 = read_identity(f("alice-int.p12"));
+  EXPECT_FALSE(p12.error);
+  EXPECT_FALSE(p12.bytes.empty());
+  EXPECT_TRUE(p12.pkcs12);
+  IdentityFile pem = read_identity(f("alice-chain.pem"));
+  EXPECT_FALSE(pem.error);
+  EXPECT_FALSE(pem.pkcs12);
+  IdentityFile missing = read_identity(f("missing.pfx"));
+  ASSERT_TRUE(missing.error);
+  EXPECT_EQ(missing.error->problem, IdentityProblem::file_missing);
+  IdentityFile garbage = read_identity(f("garbage.bin"), Format::pkcs12);
+  ASSERT_TRUE(garbage.error);
+  EXPECT_EQ(garbage.error->problem, IdentityProblem::not_recognised);
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+// A FIFO can be read only once: inspecting `<(cat id.p12)` works only because the file is read once.
+TEST_F(InspectTest, IdentityFromAFifoIsReadOnce) {
+  const std::string fifo = f("identity.fifo");
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << read_text(f("alice-int.p12")); });
+  InspectResult r = inspect([&] {
+    InspectOptions o = p12("alice-int.p12");
+    o.identity.p12_file = fifo;
+    return o;
+  }());
+  writer.join();
+  EXPECT_EQ(codes(r), Codes{}) << describe(r);
+  EXPECT_TRUE(r.facts.pkcs12);
+  ::unlink(fifo.c_str());
 }
 
 // ------------------------------------------------------------------------------------------- pure rules
@@ -882,8 +923,9 @@ class InspectCommandTest : public ::testing::Test {
   static Run run(RawInspectArgs raw) {
     InspectCommand cmd = make_inspect_command(raw);
     std::ostringstream out, err;
+    auto log = make_stream_logger(err, 0);
     Run r;
-    r.code = execute_inspect(cmd, out, err, false);
+    r.code = execute_inspect(cmd, out, err, *log, false);
     r.out = out.str();
     r.err = err.str();
     EXPECT_FALSE(cmd.options.identity.password && !cmd.options.identity.password->empty() &&
@@ -940,17 +982,34 @@ TEST_F(InspectCommandTest, UsageErrors) {
 TEST_F(InspectCommandTest, FormatFromOptionOrContent) {
   RawInspectArgs raw;
   raw.file = f("alice-int.pem.bak");
-  EXPECT_EQ(make_inspect_command(raw).format, inspect::Format::pkcs12);
-  EXPECT_EQ(make_inspect_command(raw).options.identity.p12_file, raw.file);
+  EXPECT_EQ(make_inspect_command(raw).format, std::nullopt) << "detected when the file is read";
   raw.cert_type = "pem";
   EXPECT_EQ(make_inspect_command(raw).format, inspect::Format::pem);
+  raw.cert_type = "P12";
+  EXPECT_EQ(make_inspect_command(raw).format, inspect::Format::pkcs12);
   RawInspectArgs cert;
   cert.cert = f("alice-chain.pem");
   cert.key = f("alice.key");
   InspectCommand c = make_inspect_command(cert);
   EXPECT_FALSE(c.usage_error);
-  EXPECT_EQ(c.options.identity.cert_file, f("alice-chain.pem"));
+  EXPECT_EQ(c.file, f("alice-chain.pem"));
   EXPECT_EQ(c.options.identity.key_file, f("alice.key"));
+
+  // A PKCS#12 under a PEM name is found by its content, and then --key contradicts it.
+  ::setenv("MTLS_PROBE_INSPECT_TEST_PW", inspect::kPassword, 1);
+  RawInspectArgs disguised;
+  disguised.file = f("alice-int.pem.bak");
+  disguised.p12_password_env = "MTLS_PROBE_INSPECT_TEST_PW";
+  disguised.json = true;
+  Run r = run(disguised);
+  EXPECT_EQ(r.code, 0) << inspect::mask(r.out);
+  EXPECT_EQ(one_json(r)["format"], "pkcs12");
+  disguised.key = f("alice.key");
+  r = run(disguised);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(one_json(r)["error"].get<std::string>().find("--key goes with a PEM certificate"),
+            std::string::npos);
+  ::unsetenv("MTLS_PROBE_INSPECT_TEST_PW");
 }
 
 TEST_F(InspectCommandTest, PasswordSourcesAndWarnings) {

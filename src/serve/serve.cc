@@ -946,9 +946,15 @@ uint16_t Server::port() const {
   return impl_->port;
 }
 
-Expected<std::unique_ptr<Server>> Server::create(const ServeConfig& config) {
+Expected<std::unique_ptr<Server>, StartError> Server::create(const ServeConfig& config) {
+  auto failed = [](StartFailure why, Error e) {
+    StartError out;
+    static_cast<Error&>(out) = std::move(e);
+    out.failure = why;
+    return Unexpected(std::move(out));
+  };
   const auto problems = check_config(config);
-  if (!problems.empty()) return Unexpected(Error{problems.front(), ""});
+  if (!problems.empty()) return failed(StartFailure::config, Error{problems.front(), ""});
   // A client that disappears mid-write must not kill the whole server (OpenSSL writes with write(2)).
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -959,19 +965,23 @@ Expected<std::unique_ptr<Server>> Server::create(const ServeConfig& config) {
                          (config.client_auth == ClientAuth::require && config.client_auth_path.has_value());
   shared->auth_prefix = config.client_auth_path.value_or("/");
   auto ctx = make_context(config, shared->per_location);
-  if (!ctx) return Unexpected(ctx.error());
+  if (!ctx) return failed(StartFailure::identity, ctx.error());
   shared->ctx = std::move(*ctx);
 
   auto impl = std::make_unique<Impl>();
   Endpoint bound;
   auto fd = listen_on(config.bind_address, config.port, bound);
-  if (!fd) return Unexpected(fd.error());
+  if (!fd) {
+    Endpoint numeric;
+    const bool is_numeric = numeric_endpoint(config.bind_address, config.port, numeric);
+    return failed(is_numeric ? StartFailure::listen : StartFailure::config, fd.error());
+  }
   impl->listener = std::move(*fd);
   impl->host = bound.ip;
   impl->port = bound.port;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-    return Unexpected(Error{std::string("pipe: ") + std::strerror(errno), ""});
+    return failed(StartFailure::listen, Error{std::string("pipe: ") + std::strerror(errno), ""});
   }
   impl->wake_read = pipe_fds[0];
   impl->wake_write = pipe_fds[1];

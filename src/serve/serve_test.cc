@@ -503,6 +503,40 @@ ServeConfig pki_config(const PkiFiles& f, LogCapture& log) {
   return c;
 }
 
+// Why a server did not start decides the front end's exit code (docs/exit-codes.md): config 1,
+// identity 2, listen 4.
+TEST(ServeServer, StartFailuresSayWhy) {
+  const PkiFiles& f = shared_pki();
+  LogCapture log;
+  ServeConfig bad_bind = pki_config(f, log);
+  bad_bind.bind_address = "localhost";
+  auto made = Server::create(bad_bind);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().failure, StartFailure::config) << made.error().message;
+
+  ServeConfig missing = pki_config(f, log);
+  missing.cert_file = f.server_cert + ".missing";
+  made = Server::create(missing);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().failure, StartFailure::identity) << made.error().message;
+
+  // The port of a running server is taken.
+  RunningServer first(pki_config(f, log));
+  ASSERT_TRUE(first.ok());
+  ServeConfig same_port = pki_config(f, log);
+  same_port.port = first.port();
+  made = Server::create(same_port);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().failure, StartFailure::listen) << made.error().message;
+  EXPECT_NE(made.error().message.find("cannot bind"), std::string::npos) << made.error().message;
+
+  ServeConfig usage = pki_config(f, log);
+  usage.status = 99;
+  made = Server::create(usage);
+  ASSERT_FALSE(made);
+  EXPECT_EQ(made.error().failure, StartFailure::config);
+}
+
 TEST(ServeServer, RequireAcceptsTheGoodClientAndAlertsOthers) {
   const auto& f = shared_pki();
   LogCapture log;

@@ -5,10 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "mtls_probe/engine/facts.h"
-#include "mtls_probe/engine/options.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/base/result.h"
+#include "mtls_probe/engine/facts.h"
+#include "mtls_probe/engine/options.h"
+#include "mtls_probe/identity/secret_file.h"
 
 namespace mtls_probe {
 
@@ -23,6 +24,39 @@ struct ClientIdentity {
 // A PKCS#12 that needs legacy algorithms loads OpenSSL's legacy provider (next to default) on demand;
 // "wrong password" (MAC check fails) and "legacy algorithm unavailable" are reported as different problems.
 Expected<ClientIdentity, IdentityFailure> load_client_identity(const IdentityOptions& opts);
+
+// ---- the steps of load_client_identity, for a caller that reads the file once itself (`inspect`)
+
+// What the loader had read when it refused a pair as unusable (no_private_key, key_mismatch): the
+// certificates and the key it found, so that a report can still describe them. leaf is the certificate the
+// loader took for the client's (PEM: the first; PKCS#12: the one matching the key, else the end-entity).
+struct UnusableIdentity {
+  UniqueEvpPkey key;  // null: none found
+  UniqueX509 leaf;
+  std::vector<UniqueX509> others;  // in file order
+};
+
+// An identity file's bytes, bounded in size (16 MiB) and in the wait for a FIFO; `what` names the file in
+// messages ("PKCS#12 file", "certificate file").
+Expected<SecretBytes, IdentityFailure> read_identity_bytes(const std::string& path, const char* what);
+
+// The DER PKCS#12 structure in bytes (not_recognised when empty, PEM, or corrupt).
+Expected<UniquePkcs12, IdentityFailure> parse_pkcs12_file(const std::string& path, const SecretBytes& bytes);
+
+// The identity in a parsed PKCS#12 file (path names it in messages): KDF bounds, the MAC checked once, the
+// legacy provider on demand. `unusable`, when given, receives what was found when it fails with
+// no_private_key or key_mismatch.
+Expected<ClientIdentity, IdentityFailure> load_pkcs12_identity(const std::string& path, PKCS12* p12,
+                                                               const std::optional<std::string>& password,
+                                                               UnusableIdentity* unusable = nullptr);
+
+// The identity in a PEM (or DER) certificate file already read (cert_path names it); the key from key_file,
+// read here, or (key_file empty) from the same bytes. `unusable` as for load_pkcs12_identity.
+Expected<ClientIdentity, IdentityFailure> load_pem_identity(const std::string& cert_path,
+                                                            const SecretBytes& cert_bytes,
+                                                            const std::string& key_file,
+                                                            const std::optional<std::string>& password,
+                                                            UnusableIdentity* unusable = nullptr);
 
 // Summary of a certificate for reports; days_left/expired/not_yet_valid relative to now_epoch_seconds.
 CertificateSummary summarize_certificate(X509* cert, long long now_epoch_seconds);

@@ -1,16 +1,18 @@
 // `mtls-probe inspect`: what a client identity file holds and what would make servers refuse it, with no
-// network. gather_facts() reads the files (and only they); find_problems() and the printers are pure.
+// network. read_identity() and gather_facts() read the files (and only they), through the identity loader;
+// find_problems() is pure. The printers are in mtls_probe/report/inspect_report.h.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "mtls_probe/base/ossl.h"
+#include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/options.h"
-#include "mtls_probe/report/report.h"
-#include "mtls_probe/base/result.h"
+#include "mtls_probe/identity/secret_file.h"
 
 namespace mtls_probe::inspect {
 
@@ -21,14 +23,27 @@ enum class Format { pkcs12, pem };
 const char* format_name(Format f);  // "pkcs12", "pem"
 
 struct InspectOptions {
-  IdentityOptions identity;      // p12_file, or cert_file (+ key_file); the password, wiped by the caller
+  // key_file and the password (wiped by the caller); p12_file or cert_file name the file only for
+  // gather_facts(opts) (with an IdentityFile the file is that one's)
+  IdentityOptions identity;
   std::string cacert_file;       // --cacert: verify the chain to this CA for client authentication
   std::optional<long long> now;  // epoch seconds for validity checks; the clock when unset
 };
 
-// PKCS#12 first, when the content says so (DER PKCS#12), PEM when it has PEM armour; otherwise by the
-// name (.p12/.pfx) so that a missing or corrupt file gets the loader's message for what it was meant to be.
-Format detect_format(const std::string& path);
+// The identity file, read once (by the identity loader's bounded read: a FIFO works) and, for PKCS#12,
+// parsed once; everything inspect says about it comes from these bytes.
+struct IdentityFile {
+  std::string path;
+  Format format = Format::pem;
+  SecretBytes bytes;                     // the whole file (may hold a private key: wiped on release)
+  UniquePkcs12 pkcs12;                   // Format::pkcs12 and it parsed
+  std::optional<IdentityFailure> error;  // unreadable, or not a PKCS#12 file: the loader's words
+};
+
+// Reads `path`. Its kind: `forced` (--p12, --cert-type) when given, else PKCS#12 when the content parses as
+// DER PKCS#12, PEM when it has PEM armour, otherwise by the name (.p12/.pfx), so that a missing or corrupt
+// file gets the loader's message for what it was meant to be.
+IdentityFile read_identity(const std::string& path, std::optional<Format> forced = std::nullopt);
 
 // A public or private key.
 struct KeyFacts {
@@ -105,8 +120,11 @@ struct Finding {
   std::string hint;
 };
 
-// Reads the identity (and --cacert) and describes it. Fails only for a --cacert file that cannot be used
-// (a usage error, exit 1); every problem of the identity itself is in the facts.
+// Describes the identity in `file` (read by read_identity; opts.identity gives the key file and the
+// password) and verifies it to --cacert. Fails only for a --cacert file that cannot be used (a usage error,
+// exit 1); every problem of the identity itself is in the facts.
+Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts, const IdentityFile& file);
+// The same for the file opts.identity names: p12_file (PKCS#12), else cert_file (PEM).
 Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts);
 
 // Pure. Codes: the loader's identity problems (identity_problem_name: "wrong-password", "file-missing",
@@ -128,12 +146,12 @@ InspectResult make_result(IdentityFacts facts);
 // One sentence a person can act on.
 std::string summary(const InspectResult& result);
 
-// The `--json` object. Never contains a password or key material; every string is valid UTF-8.
-nlohmann::json report_json(const InspectResult& result);
-// The same shape for a usage error (exit 1): verdict "usage-error", the other fields null.
-nlohmann::json usage_error_json(const std::string& message, const std::string& file);
+// Which importers open the file: one sentence ("legacy algorithms: ...", "modern encryption ...").
+std::string pkcs12_compatibility(const Pkcs12Facts& p);
 
-// The human report: verdict line, sections, findings with hints.
-std::string report_text(const InspectResult& result, const TextStyle& style = {});
+// Wording shared by the findings and the printers.
+std::string plural(long n, std::string_view unit);  // "1 day", "3 days", "-1 day"
+std::string date(std::string_view iso);             // "2027-03-01" of "2027-03-01T00:00:00Z"
+std::string join(const std::vector<std::string>& v, std::string_view sep);
 
 }  // namespace mtls_probe::inspect

@@ -147,10 +147,20 @@ std::vector<std::string> check_config(const ServeConfig& config);
 // The logger `serve` writes to when ServeConfig::logger is null: "serve", on stderr, level info.
 std::shared_ptr<spdlog::logger> stderr_logger();
 
+// Why a server could not start (the front end's exit codes follow it: docs/exit-codes.md).
+enum class StartFailure {
+  config,    // the configuration itself: check_config's problems, a --bind that is not a numeric address
+  identity,  // its certificate, key, PKCS#12 or client CA file
+  listen,    // the socket: bind or listen failed (address in use or not ours, a privileged port), no fds
+};
+struct StartError : Error {
+  StartFailure failure = StartFailure::config;
+};
+
 class Server {
  public:
   // Loads the identity and CA, binds and listens. Errors name the file or address.
-  static Expected<std::unique_ptr<Server>> create(const ServeConfig& config);
+  static Expected<std::unique_ptr<Server>, StartError> create(const ServeConfig& config);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
