@@ -19,6 +19,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
+#include "tool_batch.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
@@ -96,6 +97,7 @@ int run(int argc, char** argv) {
   add_probe_options(app, raw);
   CLI::App* serve_cmd = add_serve_command(app);
   CLI::App* inspect_cmd = add_inspect_command(app);
+  CLI::App* batch_cmd = add_batch_command(app);
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
@@ -118,12 +120,14 @@ int run(int argc, char** argv) {
     // Each subcommand tells its own usage errors in its own form (inspect: its JSON; serve: stderr).
     if (inspect_cmd->parsed()) return report_inspect_usage_error(redact_urls_in_text(e.what()), json);
     if (serve_cmd->parsed()) return report_serve_usage_error(redact_urls_in_text(e.what()));
+    if (batch_cmd->parsed()) return report_batch_usage_error(redact_urls_in_text(e.what()), json);
     result.facts.usage_error = redact_urls_in_text(e.what());  // may quote an argument
     result.diagnosis = diagnose(result.facts);
     return emit(result, json);
   }
   if (serve_cmd->parsed()) return run_serve_command();
   if (inspect_cmd->parsed()) return run_inspect_command();
+  if (batch_cmd->parsed()) return run_batch_command();
   const ProbeLog log(setup_logging(raw.verbose), "");  // one probe: its trace lines carry no tag
 
   ProbeCommand cmd = make_probe_command(raw);
