@@ -138,6 +138,11 @@ std::vector<TargetLine> parse_targets(std::string_view text) {
     } else {
       t.error = parse_words(words, t);
     }
+    if (t.error && t.name.empty()) {  // a malformed line keeps its label whatever the order of its words
+      for (std::size_t w = 1; w < words.size() && words[w].front() != '#'; ++w) {
+        if (words[w].starts_with("name=") && words[w].size() > 5) t.name = std::string(words[w].substr(5));
+      }
+    }
     out.push_back(std::move(t));
   }
   return out;

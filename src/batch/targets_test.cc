@@ -171,6 +171,12 @@ TEST(TargetsParse, MalformedLineKeepsItsNumberAndOthersStillParse) {
   EXPECT_EQ(lines[3].expected, std::vector<Verdict>{Verdict::timeout});
 }
 
+TEST(TargetsParse, MalformedLineKeepsItsName) {
+  EXPECT_EQ(one(kUrl + " bogus=1 name=x").name, "x");
+  EXPECT_EQ(one("http://a.example/ name=y").name, "y");
+  EXPECT_TRUE(one(kUrl + " bogus=1 name=x").error);
+}
+
 TEST(TargetsParse, NulByteIsAnError) {
   const std::string text = std::string("https://a.example/ name=a\0b\n", 28);
   const auto lines = parse_targets(text);
