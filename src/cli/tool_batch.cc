@@ -111,6 +111,8 @@ CLI::App* add_batch_command(CLI::App& app) {
       "probe many targets concurrently: one URL per line with optional key=value words ('#' comments)");
   add_probe_options(*cmd, g_raw.probe);
   cmd->remove_option(cmd->get_option("url"));
+  cmd->get_option("--json")->description("JSON Lines: one object per target as it finishes");
+  cmd->get_option("--verbose")->description("each target's trace on stderr, its lines tagged [name]");
   cmd->add_option("targets_file", g_raw.targets_file, "TARGETS_FILE (- = stdin)")->type_name("TARGETS_FILE");
   cmd->add_option("-j,--parallel", g_raw.parallel, "probes in flight at once (default 32)")->group("Batch");
   cmd->add_option("--shard", g_raw.shard, "K/N: run only the target lines whose index mod N is K-1")
