@@ -1,17 +1,19 @@
 #include "tool_batch.h"
 
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <iostream>
-#include <iterator>
 
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/report/batch_report.h"
@@ -89,18 +91,38 @@ RawProbeArgs merge(const RawProbeArgs& globals, const batch::TargetLine& line) {
   return r;
 }
 
+// Reads all of fd (at most kMaxTargetsBytes); nullopt on success, else what went wrong.
+std::optional<std::string> read_all(int fd, std::string& text) {
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return std::nullopt;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::string(std::strerror(errno));
+    }
+    if (text.size() + static_cast<std::size_t>(n) > kMaxTargetsBytes)
+      return std::string("larger than 64 MiB");
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
 std::optional<std::string> read_targets(const std::string& file, std::string& text) {
   if (file == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (std::cin.bad()) return "cannot read the targets from stdin";
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return "cannot open the targets file " + file;
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) return "cannot read the targets file " + file;
+    if (auto err = read_all(STDIN_FILENO, text)) return "cannot read the targets from stdin: " + *err;
+    return std::nullopt;
   }
-  if (text.size() > kMaxTargetsBytes) return "the targets file is larger than 64 MiB";
-  return std::nullopt;
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot open the targets file " + file + ": " + std::strerror(errno);
+  struct stat st {};
+  std::optional<std::string> err;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    err = "the targets file " + file + " is a directory";
+  } else if (auto e = read_all(fd, text)) {
+    err = "cannot read the targets file " + file + ": " + *e;
+  }
+  ::close(fd);
+  return err;
 }
 
 }  // namespace

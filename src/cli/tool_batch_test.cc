@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
 
@@ -192,6 +193,28 @@ TEST(BatchPlan, ShardsTakeTheirLinesAndTogetherAll) {
   std::vector<int> all(10);
   for (int i = 0; i < 10; ++i) all[i] = i;
   EXPECT_EQ(seen, all);
+}
+
+}  // namespace
+}  // namespace mtls_probe::tool
+
+namespace mtls_probe::tool {
+namespace {
+
+TEST(BatchCommandLine, SecretsInBatchArgvAreBlanked) {
+  CLI::App app;
+  RawProbeArgs raw;
+  add_probe_options(app, raw);
+  add_batch_command(app);
+  std::vector<std::string> words{"mtls-probe", "batch",  "--pass",       "pw-one",     "-j",
+                                 "8",          "--cert", "a.p12:pw-two", "targets.txt"};
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  blank_argv_secrets(app, static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(words[3], "******");
+  EXPECT_EQ(words[5], "8");
+  EXPECT_EQ(words[7], "a.p12:******");
+  EXPECT_EQ(words[8], "targets.txt");
 }
 
 }  // namespace

@@ -192,6 +192,10 @@ batch_run "$TMP/nofile-text.out" batch "${GLOBAL[@]}" "$TMP/no-such-targets.txt"
 expect_rc 1
 check "the message on stderr names the file" grep -qF "no-such-targets.txt" "$ERR"
 
+batch_run "$TMP/dir.out" batch "${GLOBAL[@]}" "$TMP"
+expect_rc 1
+check "a directory as the targets file: a usage error naming it" grep -qF "is a directory" "$ERR"
+
 scenario "a bad global option is a usage error of the run"
 batch_run "$TMP/badopt.out" batch --json --tls-min 9 "${GLOBAL[@]}" "$TMP/met.txt"
 expect_rc 1
@@ -203,6 +207,12 @@ expect_rc 1
 batch_run "$TMP/badflag.out" batch --json --no-such-flag "${GLOBAL[@]}" "$TMP/met.txt"
 expect_rc 1
 jq_check "an unknown option: one usage-error object" 'len(rows) == 1 and rows[0]["verdict"] == "usage-error"'
+
+scenario "a password on the command line (--pass) warns, and is never printed"
+batch_run "$TMP/pass.out" -v batch --json --cacert "$PKI_DIR/ca.pem" --p12 "$PKI_DIR/client.p12" \
+  --pass "$MTLS_TEST_P12_PASSWORD" "$TMP/met.txt"
+expect_rc 0
+check "the --pass warning is on stderr" grep -qF "visible to other users in the process list" "$ERR"
 
 # --- stdin, -j 512, shards -------------------------------------------------------------------------------
 scenario "targets from stdin (-)"
