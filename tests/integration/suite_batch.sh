@@ -35,13 +35,14 @@ GLOBAL=(--cacert "$PKI_DIR/ca.pem" --p12 "$PKI_DIR/client.p12" --p12-password-en
 # batch_run OUTFILE ARGS... — runs `mtls-probe ARGS` in an empty working directory with stdin from
 # $BATCH_STDIN (default /dev/null); stdout lines are stamped with their arrival time (ms since start) into
 # OUTFILE.stamped and kept as they are in OUTFILE; stderr in OUTFILE.err; exit code in RC, wall time in
-# WALL_MS. Then checks that no password or key bytes were printed and nothing was written.
+# WALL_MS; BATCH_SOFT_NOFILE=N starts the probe with that soft descriptor limit. Then checks that no password or key bytes were printed and nothing was written.
 batch_run() {
   local out=$1 t0 t1 cwd="$TMP/batch-cwd"
   shift
   rm -rf "$cwd" && mkdir -p "$cwd"
   t0=$(date +%s%N)
-  (cd "$cwd" && exec timeout -k 2 60 "$PROBE" "$@" <"${BATCH_STDIN:-/dev/null}" 2>"$out.err") |
+  (cd "$cwd" && { [[ -z ${BATCH_SOFT_NOFILE:-} ]] || ulimit -Sn "$BATCH_SOFT_NOFILE"; } &&
+    exec timeout -k 2 60 "$PROBE" "$@" <"${BATCH_STDIN:-/dev/null}" 2>"$out.err") |
     "$PY" -I -c '
 import sys, time
 t0 = time.monotonic()
@@ -219,6 +220,16 @@ scenario "targets from stdin (-)"
 BATCH_STDIN="$TMP/met.txt" batch_run "$TMP/stdin.out" batch --json "${GLOBAL[@]}" -
 expect_rc 0
 jq_check "6 objects" 'len(rows) == 6'
+
+scenario "-j 512 with 600 targets: the soft descriptor limit is raised to the hard one when needed"
+for i in $(seq 1 600); do echo "${URL_REQ} name=m$i"; done >"$TMP/600.txt"
+if (($(ulimit -Hn) >= 4096)); then
+  BATCH_SOFT_NOFILE=256 batch_run "$TMP/600.out" batch --json -j 512 "${GLOBAL[@]}" "$TMP/600.txt"
+  expect_rc 0
+  jq_check "600 objects, all ok and met" 'len(rows) == 600 and all(r["verdict"] == "ok" and r["met"] for r in rows)'
+else
+  echo "  (skipped: hard RLIMIT_NOFILE $(ulimit -Hn) < 4096)"
+fi
 
 scenario "--shard K/3 over 3 shards covers every line exactly once"
 {
