@@ -64,18 +64,19 @@ std::optional<std::string> parse_words(const std::vector<std::string_view>& word
     if (key != "resolve" && !seen.insert(key).second) return fmt::format("{}= given twice", key);
     TargetOverrides& o = t.overrides;
     if (key == "expect") {
-      t.expected.clear();
+      std::vector<Verdict> expected;  // assigned only when every name is a verdict
       std::size_t start = 0;
-      while (start <= value.size()) {
+      for (;;) {
         const auto comma = value.find(',', start);
         const std::string_view name = std::string_view(value).substr(
             start, comma == std::string::npos ? std::string::npos : comma - start);
         const auto v = verdict_from_name(name);
         if (!v) return fmt::format("expect={}: '{}' is not a verdict", value, name);
-        if (std::find(t.expected.begin(), t.expected.end(), *v) == t.expected.end()) t.expected.push_back(*v);
+        if (std::find(expected.begin(), expected.end(), *v) == expected.end()) expected.push_back(*v);
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
+      t.expected = std::move(expected);
     } else if (key == "name") {
       t.name = value;
     } else if (key == "p12") {

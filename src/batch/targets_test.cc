@@ -74,6 +74,8 @@ TEST(TargetsParse, UnknownVerdictIsAnError) {
   EXPECT_NE(error_of(kUrl + " expect=fine").find("'fine' is not a verdict"), std::string::npos);
   EXPECT_NE(error_of(kUrl + " expect=ok,").find("'' is not a verdict"), std::string::npos);
   EXPECT_NE(error_of(kUrl + " expect=OK").find("not a verdict"), std::string::npos);
+  // A bad list leaves the default, not a part of the list.
+  EXPECT_EQ(one(kUrl + " expect=timeout,fine").expected, std::vector<Verdict>{Verdict::ok});
 }
 
 TEST(TargetsParse, EveryKeyIsRead) {

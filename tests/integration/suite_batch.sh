@@ -217,7 +217,7 @@ check "the --pass warning is on stderr" grep -qF "visible to other users in the 
 
 # --- stdin, -j 512, shards -------------------------------------------------------------------------------
 scenario "targets from stdin (-)"
-BATCH_STDIN="$TMP/met.txt" batch_run "$TMP/stdin.out" batch --json "${GLOBAL[@]}" -
+BATCH_STDIN="$TMP/met.txt" batch_run "$TMP/stdin.out" --json batch "${GLOBAL[@]}" -  # --json before batch
 expect_rc 0
 jq_check "6 objects" 'len(rows) == 6'
 
