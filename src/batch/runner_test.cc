@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "mtls_probe/engine/net.h"
+#include "mtls_probe/engine/probe.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/serve/serve.h"
@@ -253,6 +254,23 @@ class SilentListener {
   int fd_ = -1;
   uint16_t port_ = 0;
 };
+
+TEST(BatchContextCache, NoSessionIsResumedBetweenTargetsSharingAContext) {
+  LocalServe server;
+  ASSERT_NE(server.port(), 0);
+  ContextCache cache;
+  const auto& ctx = cache.get(pem_run());
+  ASSERT_TRUE(ctx);
+  TargetOptions t;
+  t.url_text = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  auto url = parse_url(t.url_text);
+  ASSERT_TRUE(url);
+  t.url = *url;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(diagnose(run_probe(t, **ctx)).verdict, Verdict::ok);
+  SSL_CTX* c = (*ctx)->ctx();
+  EXPECT_EQ(SSL_CTX_sess_hits(c), 0);    // never resumed
+  EXPECT_EQ(SSL_CTX_sess_number(c), 0);  // nothing kept to resume with
+}
 
 BatchJob job(int line, const std::string& url, RunOptions run, std::vector<Verdict> expected = {Verdict::ok},
              std::chrono::milliseconds max_time = 10s) {
