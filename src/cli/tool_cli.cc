@@ -17,6 +17,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
+#include "tool_batch.h"
 #include "tool_inspect.h"
 #include "tool_options.h"
 #include "tool_serve.h"
@@ -29,6 +30,7 @@ struct CommandLine {
   RawProbeArgs probe;
   RawInspectArgs inspect;
   RawServeArgs serve;
+  RawBatchArgs batch;
 };
 
 // The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
@@ -105,9 +107,12 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
 // A probe option given before a subcommand ("mtls-probe -k serve"): the subcommand would silently ignore
 // it. inspect honours --json there (its output option has the same meaning); anything else is a usage
 // error of the subcommand. Returns the message, or nullopt when there is none.
-std::optional<std::string> probe_option_before(const CLI::App& app, const CLI::App& sub, bool json_allowed) {
+std::optional<std::string> probe_option_before(const CLI::App& app, const CLI::App& sub, bool json_allowed,
+                                               bool verbose_allowed = false) {
   for (const CLI::Option* o : app.get_options()) {
-    if (o->count() == 0 || (json_allowed && o->check_lname("json"))) continue;
+    if (o->count() == 0 || (json_allowed && o->check_lname("json")) ||
+        (verbose_allowed && o->check_lname("verbose")))
+      continue;
     const std::string name = o->nonpositional() ? o->get_name() : "a URL";
     return name + " is an option of the probe, not of '" + sub.get_name() + "'; give " + sub.get_name() +
            "'s options after '" + sub.get_name() + "'";
@@ -117,10 +122,12 @@ std::optional<std::string> probe_option_before(const CLI::App& app, const CLI::A
 
 // Each command tells its usage errors in its own form (the probe: its report; inspect: its JSON with --json,
 // else stderr; serve: stderr). CLI11's message may quote an argument: URLs in it are redacted.
-int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI::App& serve_cmd, bool json) {
+int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI::App& serve_cmd,
+                const CLI::App& batch_cmd, bool json) {
   const std::string message = redact_urls_in_text(e.what());
   if (inspect_cmd.parsed()) return report_inspect_usage_error(message, json);
   if (serve_cmd.parsed()) return report_serve_usage_error(message);
+  if (batch_cmd.parsed()) return report_batch_usage_error(message, json);
   return probe_usage_error(message, json);
 }
 
@@ -143,6 +150,7 @@ int run(int argc, char** argv) {
   add_probe_options(app, cl.probe);
   CLI::App* serve_cmd = add_serve_command(app, cl.serve);
   CLI::App* inspect_cmd = add_inspect_command(app, cl.inspect);
+  CLI::App* batch_cmd = add_batch_command(app, cl.batch);
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
@@ -161,7 +169,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return parse_error(e, *inspect_cmd, *serve_cmd, json);
+    return parse_error(e, *inspect_cmd, *serve_cmd, *batch_cmd, json);
   }
   if (serve_cmd->parsed()) {
     if (auto bad = probe_option_before(app, *serve_cmd, false)) return report_serve_usage_error(*bad);
@@ -171,6 +179,14 @@ int run(int argc, char** argv) {
     if (auto bad = probe_option_before(app, *inspect_cmd, true))
       return report_inspect_usage_error(*bad, json);
     return run_inspect_command(cl.inspect, cl.probe.json);
+  }
+  if (batch_cmd->parsed()) {
+    // batch has every probe option of its own; --json and -v before it are honoured, as for inspect's --json.
+    if (auto bad = probe_option_before(app, *batch_cmd, true, true))
+      return report_batch_usage_error(*bad, json);
+    cl.batch.probe.json = cl.batch.probe.json || cl.probe.json;
+    cl.batch.probe.verbose += cl.probe.verbose;
+    return run_batch_command(cl.batch);
   }
   return run_probe_command(cl.probe, json);
 }

@@ -214,6 +214,34 @@ stdout_empty
 stderr_has "cannot bind 127.0.0.1:$BUSY"
 stop_pid "$SERVE_PID"
 
+scenario "batch --bogus without --json: the message on stderr, nothing on stdout, exit 1"
+run batch --bogus-option "$TMP/targets.txt"
+expect_rc 1
+stdout_empty
+stderr_has "mtls-probe batch: "
+stderr_has "--bogus-option"
+
+scenario "batch --json --bogus: one JSON object on stdout, exit 1"
+run batch --json --bogus-option "$TMP/targets.txt"
+expect_rc 1
+check "stdout is one JSON object" python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read())' "$OUT"
+stderr_empty
+
+scenario "batch: an unreadable targets file is a usage error of the run"
+run batch "$TMP/no-such-targets.txt"
+expect_rc 1
+stderr_has "no-such-targets.txt"
+
+scenario "batch: a probe option before the subcommand is a usage error; -v and --json are honoured there"
+run -k batch "$TMP/no-such-targets.txt"
+expect_rc 1
+stderr_has "option of the probe, not of 'batch'"
+
+scenario "batch --help states its codes"
+run batch --help
+expect_rc 0
+check "footer: 13" grep -q "13 at least one did not" "$OUT"
+
 scenario "serve --help states its codes"
 run serve --help
 expect_rc 0

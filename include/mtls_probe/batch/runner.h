@@ -1,0 +1,112 @@
+// `mtls-probe batch`'s engine side: many targets on one EventLoop, N in flight, one shared
+// ClientTlsContext per distinct (identity files, trust, versions, --as) and each identity file loaded once.
+// The front end turns the targets file and the global options into BatchJobs; printers get each result
+// through a callback as it finishes.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <compare>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mtls_probe/batch/targets.h"
+#include "mtls_probe/diagnosis/diagnosis.h"
+#include "mtls_probe/engine/options.h"
+#include "mtls_probe/engine/probe_log.h"
+#include "mtls_probe/engine/tls_context.h"
+
+namespace mtls_probe::batch {
+
+// One target, ready to run: its line and the options merged from the line over the global ones.
+struct BatchJob {
+  TargetLine line;
+  RunOptions run;  // identity (with the run's one password), trust, versions, --as
+  TargetOptions target;
+  std::optional<std::string> usage_error;         // the merged line is unusable: usage-error, nothing runs
+  std::optional<IdentityFailure> identity_error;  // the password source failed: identity-error
+  std::vector<std::string> warnings;              // copied into the result's facts
+};
+
+struct BatchResult {
+  const TargetLine& line;
+  ProbeResult result;
+  bool met = false;
+};
+
+// What makes two targets share a ClientTlsContext.
+struct ContextKey {
+  std::string p12, cert, key;  // identity files
+  bool no_cert = false;
+  std::string cacert, capath;
+  bool insecure = false;
+  TlsVersion min_version = TlsVersion::v1_2, max_version = TlsVersion::any;
+  ClientBehaviour behaviour = ClientBehaviour::openssl;
+  auto operator<=>(const ContextKey&) const = default;
+  static ContextKey of(const RunOptions& run);
+};
+
+// Identities and contexts, created on first use and kept for the run (failures too: a bad file is tried
+// once). Never logs a password.
+class ContextCache {
+ public:
+  // password: the run's one password, used for every identity file that needs one; wiped on destruction.
+  explicit ContextCache(ProbeLog log = {}, std::optional<std::string> password = std::nullopt)
+      : log_(std::move(log)), password_(std::move(password)) {}
+  ~ContextCache();
+  ContextCache(const ContextCache&) = delete;
+  ContextCache& operator=(const ContextCache&) = delete;
+
+  struct Failure {
+    std::optional<IdentityFailure> identity;  // set: identity-error
+    std::string usage;                        // else: the context could not be made (usage-error)
+  };
+  using Result = Expected<std::shared_ptr<const ClientTlsContext>, Failure>;
+  const Result& get(const RunOptions& run);
+
+  std::size_t identities_loaded() const { return identity_loads_; }  // load attempts (one per file)
+  std::size_t contexts_created() const { return contexts_.size(); }
+
+ private:
+  using IdentityKey = std::tuple<std::string, std::string, std::string>;
+  using IdentityResult = Expected<std::shared_ptr<const ClientIdentity>, IdentityFailure>;
+  ProbeLog log_;
+  std::optional<std::string> password_;
+  std::map<IdentityKey, IdentityResult> identities_;
+  std::map<ContextKey, Result> contexts_;
+  std::size_t identity_loads_ = 0;
+};
+
+struct BatchOptions {
+  std::size_t parallel = 32;                // probes in flight
+  std::shared_ptr<spdlog::logger> logger;   // -v trace (null: none); each probe tags its lines
+  std::function<void(ProbeFacts&)> finish;  // front-end touches on a probe's facts (e.g. timeout_limit)
+  std::optional<std::string> password;      // the run's password (moved into the context cache)
+};
+
+class BatchRunner {
+ public:
+  explicit BatchRunner(BatchOptions options);
+  using OnResult = std::function<void(const BatchResult&)>;
+  // Runs every job (in order of the list, at most `parallel` at once), calling on_result once per job as
+  // it finishes (from the loop's thread). Results of jobs that cannot run come at once, in their turn.
+  void run(const std::vector<BatchJob>& jobs, const OnResult& on_result);
+  const ContextCache& cache() const { return cache_; }
+
+ private:
+  BatchOptions options_;
+  ContextCache cache_;
+};
+
+// The trace tag of a target: "[name] " or "[line N] ".
+std::string trace_tag(const TargetLine& line);
+
+// Raises the soft RLIMIT_NOFILE (up to the hard limit) so that `parallel` probes have descriptors.
+void ensure_fd_limit(std::size_t parallel);
+
+}  // namespace mtls_probe::batch

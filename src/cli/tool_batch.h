@@ -1,0 +1,56 @@
+// The `batch` subcommand's command line: the probe's options (global to every target), -j/--parallel,
+// --shard and the TARGETS_FILE; each line's key=value words are merged over the global options here, and
+// the batch engine (batch/runner.h) runs the jobs.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mtls_probe/batch/runner.h"
+#include "tool_options.h"
+
+namespace CLI {
+class App;
+}
+
+namespace mtls_probe::tool {
+
+struct RawBatchArgs;
+
+// Registers `batch` and its options on app, writing into raw; returns the subcommand.
+CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw);
+
+// Runs the batch raw describes (after a parse). Exit 0: every target met its expectation; 13: at least one
+// did not; 1: a usage error of the whole run.
+int run_batch_command(RawBatchArgs& raw);
+
+// A command-line error inside `batch` (exit 1): one usage-error JSON object with --json, else stderr.
+int report_batch_usage_error(const std::string& message, bool json);
+
+// ---- the pieces, apart so that they are unit-tested without a process
+
+inline constexpr int kBatchUnmetExit = 13;
+
+struct RawBatchArgs {
+  RawProbeArgs probe;         // the global options (probe.url is unused)
+  std::string targets_file;   // "-" = stdin
+  std::size_t parallel = 32;  // -j/--parallel
+  std::string shard;          // --shard K/N
+};
+
+struct BatchPlan {
+  std::vector<batch::BatchJob> jobs;       // the lines of this shard, in file order
+  std::optional<std::string> password;     // the run's one password (asked for once), wiped after the run
+  std::vector<std::string> warnings;       // global warnings (stderr once, and in every result)
+  std::optional<std::string> usage_error;  // of the whole run: exit 1
+  std::size_t parallel = 32;
+};
+
+// Checks the global options once (password read here, once), parses the targets text and merges each
+// line over the globals.
+BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text);
+
+}  // namespace mtls_probe::tool
