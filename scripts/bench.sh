@@ -4,25 +4,42 @@
 #   2. hyperfine: mtls-probe vs curl, same identity, same server (`mtls-probe serve` on 127.0.0.1),
 #      interleaved runs, one hyperfine run per case; prints each ratio against issue 10's target: a whole
 #      mTLS probe, the system trust store (no --cacert), a DNS failure, a .p12 identity with --cacert.
+#   3. (optional, SECTIONS=... batch) issue 11: `mtls-probe batch -j 64` vs `xargs -P 64 curl` against one
+#      loopback nginx (ssl_verify_client on, a .p12 identity): throughput, client CPU per probe, CPU per probe
+#      against a crypto floor from `openssl speed`, peak RSS at -j 1/64/256. See docs/performance.md.
 # Usage: scripts/bench.sh [RUNS]   (default 50)
 #   BASELINE=/path/to/an/older/mtls-probe scripts/bench.sh   adds that build to every hyperfine run ("before"),
 #   so before, after and curl are measured side by side in one run.
+#   SECTIONS="micro probe batch"   which sections run (default "micro probe": the two above, unchanged);
+#                                  SECTIONS=batch runs the batch section alone (no Google Benchmark build).
+#   BATCH_N=1000 BATCH_J=64 BATCH_REPS=3   the batch section's probes per run, -j / -P, interleaved repetitions.
+#   PROBE=/path/to/mtls-probe      use that build instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
 source scripts/serve-url.sh
 RUNS=${1:-50}
-command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
-BUILD_DIR=build-bench bash scripts/build.sh -DMTLS_PROBE_BENCH=ON -DMTLS_PROBE_TESTS=OFF >/dev/null
-PROBE=build-bench/mtls-probe
+SECTIONS=${SECTIONS:-micro probe}
+has_section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if has_section micro; then
+  BUILD_DIR=build-bench bash scripts/build.sh -DMTLS_PROBE_BENCH=ON -DMTLS_PROBE_TESTS=OFF >/dev/null
+  PROBE=${PROBE:-build-bench/mtls-probe}
+elif [ -z "${PROBE:-}" ]; then
+  BUILD_DIR=build-bench-tool bash scripts/build.sh -DMTLS_PROBE_TESTS=OFF >/dev/null
+  PROBE=build-bench-tool/mtls-probe
+fi
 
-echo "== micro-benchmarks"
-build-bench/tests/bench/mtls_probe_bench --benchmark_min_time=0.2
+if has_section micro; then
+  echo "== micro-benchmarks"
+  build-bench/tests/bench/mtls_probe_bench --benchmark_min_time=0.2
+fi
 
 WORK=$(mktemp -d)
 SERVE_PID=""
+NGINX_PID=""
 cleanup() {
   [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -63,21 +80,178 @@ if "before" in r:
 PY
 }
 
-compare "one full mTLS probe (TLS 1.3, client certificate, GET)" 1.00 \
-  --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
-  --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL"
-compare "system trust store (no --cacert: server-cert-untrusted / curl exit 60)" 0.30 \
-  --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
-  --cert "$P/client.pem" --key "$P/client.key" "$URL"
-# The DNS failure runs in a network namespace of its own with no interface up (unshare -n): the resolver's
-# server is unreachable, so the lookup fails at once for both tools and no query leaves this machine.
-# hyperfine itself runs in the namespace, so neither tool is timed with a wrapper's start-up.
-if unshare -n true 2>/dev/null; then
-  RUNNER="unshare -n" compare "DNS failure (no reachable DNS server, in an empty network namespace)" 0.30 \
-    https://nonexistent.invalid/ -- https://nonexistent.invalid/
-else
-  echo "== DNS failure: skipped (unshare -n is not permitted here; a real lookup would leave loopback)"
-fi
-compare ".p12 identity with --cacert" 0.80 \
-  --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass" "$URL" -- \
-  --cacert "$P/ca.pem" --cert "$P/client.p12" --cert-type P12 -K "$WORK/curl-p12.cfg" "$URL"
+# The probe comparisons (issue 10): one hyperfine run per case.
+probe_section() {
+  command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+  compare "one full mTLS probe (TLS 1.3, client certificate, GET)" 1.00 \
+    --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
+    --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "$URL"
+  compare "system trust store (no --cacert: server-cert-untrusted / curl exit 60)" 0.30 \
+    --cert "$P/client.pem" --key "$P/client.key" "$URL" -- \
+    --cert "$P/client.pem" --key "$P/client.key" "$URL"
+  # The DNS failure runs in a network namespace of its own with no interface up (unshare -n): the resolver's
+  # server is unreachable, so the lookup fails at once for both tools and no query leaves this machine.
+  # hyperfine itself runs in the namespace, so neither tool is timed with a wrapper's start-up.
+  if unshare -n true 2>/dev/null; then
+    RUNNER="unshare -n" compare "DNS failure (no reachable DNS server, in an empty network namespace)" 0.30 \
+      https://nonexistent.invalid/ -- https://nonexistent.invalid/
+  else
+    echo "== DNS failure: skipped (unshare -n is not permitted here; a real lookup would leave loopback)"
+  fi
+  compare ".p12 identity with --cacert" 0.80 \
+    --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass" "$URL" -- \
+    --cacert "$P/ca.pem" --cert "$P/client.p12" --cert-type P12 -K "$WORK/curl-p12.cfg" "$URL"
+}
+
+# ---- The batch section (issue 11): many probes in one run, against one loopback nginx -------------------
+BATCH_N=${BATCH_N:-1000}
+BATCH_J=${BATCH_J:-64}
+BATCH_REPS=${BATCH_REPS:-3}
+
+# start_bench_nginx — nginx on 127.0.0.1, a free high port, ssl_verify_client on, serve's PKI; logs and pid
+# file in $WORK/nginx; sets NGINX_PID and NGINX_URL. Stopped by its pid in cleanup().
+start_bench_nginx() {
+  local d="$WORK/nginx" port user_line="" i
+  mkdir -p "$d/logs" "$d/tmp"
+  chmod 755 "$d" "$d/logs" "$d/tmp"
+  [ "$(id -u)" = 0 ] && user_line="user root root;"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$d/nginx.conf" <<NGINX_CONF
+$user_line
+worker_processes 2;
+worker_rlimit_nofile 8192;
+pid $d/nginx.pid;
+error_log $d/logs/error.log warn;
+events { worker_connections 2048; }
+http {
+  access_log $d/logs/access.log;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  default_type text/plain;
+  keepalive_timeout 0;
+  server {
+    listen 127.0.0.1:$port ssl backlog=1024;
+    server_name localhost;
+    ssl_certificate $P/server.pem;
+    ssl_certificate_key $P/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_client_certificate $P/ca.pem;
+    ssl_verify_client on;
+    location / { return 200 "ok\n"; }
+  }
+}
+NGINX_CONF
+  /usr/sbin/nginx -p "$d" -e "$d/logs/error.log" -c "$d/nginx.conf" -g 'daemon off;' >"$d/logs/stdout.log" 2>&1 &
+  NGINX_PID=$!
+  NGINX_URL="https://127.0.0.1:$port/"
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$d/logs/error.log" "$d/logs/stdout.log"; return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nginx is not listening on $port"
+  return 1
+}
+
+# timed LABEL J CMD... — runs CMD under /usr/bin/time (wall; user and sys of the whole process tree, every
+# reaped child included; peak RSS of its largest process) and appends
+# "LABEL J wall user sys maxrss_kb exit_code" to $WORK/batch-runs.
+timed() {
+  local label=$1 j=$2 rc=0
+  shift 2
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" "$@" || rc=$?
+  echo "$label $j $(tail -n 1 "$WORK/time.out") $rc" >>"$WORK/batch-runs"
+}
+
+batch_section() {
+  local n=$BATCH_N j=$BATCH_J r
+  start_bench_nginx || { echo "== batch: nginx did not start"; return 1; }
+  for ((r = 0; r < n; r++)); do echo "$NGINX_URL"; done >"$WORK/targets.txt"
+  : >"$WORK/batch-runs"
+  local probe_args=(--cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass")
+  # -f: an HTTP status >= 400 (nginx's 400 for a missing or refused certificate) is a curl failure too
+  local curl_args=(-sS -f -o /dev/null --cacert "$P/ca.pem" --cert "$P/client.p12" --cert-type P12
+    -K "$WORK/curl-p12.cfg")
+  echo "== batch (issue 11): $n probes of $NGINX_URL (nginx, ssl_verify_client on, .p12 identity)," \
+    "mtls-probe batch -j $j vs xargs -P $j -n 1 curl, $BATCH_REPS interleaved runs each; $(nproc) cores"
+  openssl speed -seconds 1 ecdhp256 ecdsap256 >"$WORK/speed.out" 2>/dev/null
+  # one warm-up of each (page cache, nginx's workers), not counted
+  "$PROBE" batch -j "$j" "${probe_args[@]}" "$WORK/targets.txt" >/dev/null 2>&1 || true
+  head -n 20 "$WORK/targets.txt" | xargs -P "$j" -n 1 curl "${curl_args[@]}" 2>/dev/null || true
+  for ((r = 0; r < BATCH_REPS; r++)); do
+    timed batch "$j" "$PROBE" batch -j "$j" "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-$j.out" 2>&1
+    timed curl "$j" xargs -P "$j" -n 1 curl "${curl_args[@]}" <"$WORK/targets.txt" 2>>"$WORK/curl.err"
+  done
+  # peak RSS at -j 1 and 256 (-j $j: the runs above), and one curl probe's
+  timed batch 1 "$PROBE" batch -j 1 "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-1.out" 2>&1
+  timed batch 256 "$PROBE" batch -j 256 "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-256.out" 2>&1
+  for ((r = 0; r < BATCH_REPS; r++)); do
+    timed curl1 1 curl "${curl_args[@]}" "$NGINX_URL" 2>>"$WORK/curl.err"
+  done
+  python3 - "$WORK" "$n" "$j" <<'PY'
+import re, statistics, sys
+work, n, j = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runs = [l.split() for l in open(f"{work}/batch-runs")]
+def rows(label, jj):
+    return [dict(wall=float(x[2]), cpu=float(x[3]) + float(x[4]), rss=int(x[5]), rc=int(x[6]))
+            for x in runs if x[0] == label and int(x[1]) == jj]
+def med(rs, k):
+    return statistics.median(r[k] for r in rs)
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+b, c, b1, b256, c1 = rows("batch", j), rows("curl", j), rows("batch", 1), rows("batch", 256), rows("curl1", 1)
+valid = True
+for jj in sorted({1, j, 256}):
+    out = open(f"{work}/batch-{jj}.out").read()
+    m = re.search(r"(\d+) targets: (\d+) met", out)
+    for r in rows("batch", jj):
+        if r["rc"] != 0 or not m or int(m.group(2)) != n:
+            valid = False
+            print(f"INVALID: mtls-probe batch -j {jj} exited {r['rc']} ({m.group(0) if m else 'no summary'}),"
+                  f" not 0 with all {n} targets ok")
+for name, rs in ((f"xargs -P {j} curl", c), ("curl (single probe)", c1)):
+    bad = [r["rc"] for r in rs if r["rc"] != 0]
+    if bad:
+        valid = False
+        print(f"INVALID: {name} exited {bad[0]}: at least one curl failed")
+if not valid:
+    err = open(f"{work}/curl.err").read().strip().splitlines()
+    if err:
+        print("  curl said: " + err[0])
+    print("INVALID RUN: a probe failed, so the figures below mean nothing")
+
+def fmt(rs):
+    return ", ".join(f"{r['wall']:.2f}/{r['cpu']:.2f}/{r['rss']}" for r in rs)
+print(f"runs (wall s / user+sys s / peak RSS KB): mtls-probe batch -j {j}: {fmt(b)}; xargs -P {j} curl: {fmt(c)}")
+bw, cw, bc, cc = med(b, "wall"), med(c, "wall"), med(b, "cpu"), med(c, "cpu")
+print(f"1. wall (median): mtls-probe {bw:.2f} s ({n / bw:.0f} probes/s), curl {cw:.2f} s ({n / cw:.0f} probes/s);"
+      f" throughput mtls-probe/curl = {cw / bw:.2f}x (target >= 5x: {verdict(cw / bw >= 5)})")
+bpp, cpp = bc / n * 1e6, cc / n * 1e6
+print(f"   client CPU per probe (user+sys, median): mtls-probe {bpp:.0f} us, curl {cpp:.0f} us;"
+      f" ratio mtls-probe/curl = {bpp / cpp:.3f} (target <= 0.10: {verdict(bpp / cpp <= 0.10)})")
+
+speed = open(f"{work}/speed.out").read()
+sign_s, verify_s = map(float, re.search(r"ecdsa \(nistp256\)\s+\S+s\s+\S+s\s+([\d.]+)\s+([\d.]+)", speed).groups())
+ecdh_s = float(re.search(r"ecdh \(nistp256\)\s+\S+s\s+([\d.]+)", speed).group(1))
+# the client verifies each certificate the server sends (signed by the next one, the last by the CA) and
+# the server's CertificateVerify; it signs its own CertificateVerify; it derives one ECDHE secret
+verifies = open(f"{work}/pki/server.pem").read().count("BEGIN CERTIFICATE") + 1
+floor = (1 / ecdh_s + verifies / verify_s + 1 / sign_s) * 1e6
+print(f"2. crypto floor per handshake (openssl speed: ECDH P-256 {ecdh_s:.0f}/s, ECDSA P-256 sign {sign_s:.0f}/s,"
+      f" verify {verify_s:.0f}/s): 1 ECDH + {verifies} verify + 1 sign = {floor:.0f} us;"
+      f" mtls-probe CPU per probe / floor = {bpp / floor:.2f} (target <= 2: {verdict(bpp / floor <= 2)})")
+r1, rj, r256, rc1 = med(b1, "rss"), med(b, "rss"), med(b256, "rss"), med(c1, "rss")
+per = (r256 - r1) / 255
+print(f"3. peak RSS: mtls-probe batch -j 1 {r1} KB, -j {j} {rj:.0f} KB, -j 256 {r256} KB;"
+      f" (RSS@256 - RSS@1)/255 = {per:.1f} KB per extra connection (target < 200: {verdict(per < 200)})")
+print(f"   RSS@-j1 {r1} KB vs one curl probe {rc1:.0f} KB: ratio {r1 / rc1:.2f} (target <= 1: {verdict(r1 <= rc1)})")
+sys.exit(0 if valid else 1)
+PY
+}
+
+if has_section probe; then probe_section; fi
+if has_section batch; then batch_section; fi
