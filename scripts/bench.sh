@@ -14,6 +14,8 @@
 #                                  SECTIONS=batch runs the batch section alone (no Google Benchmark build).
 #   BATCH_N=1000 BATCH_J=64 BATCH_REPS=3   the batch section's probes per run, -j / -P, interleaved repetitions.
 #   PROBE=/path/to/mtls-probe      use that build instead of building one.
+#   SECTIONS=profile [PROFILE_N=50] [PROFILE_KEEP=FILE]   callgrind over one batch -j 8 run (top inclusive
+#                                  functions; PROFILE_KEEP keeps the callgrind.out for callgrind_annotate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
@@ -253,5 +255,26 @@ sys.exit(0 if valid else 1)
 PY
 }
 
+# The profile section: one `mtls-probe batch -j 8` over PROFILE_N (50) targets under callgrind, against the
+# same nginx; prints the top inclusive functions (instructions, so a busy machine does not change them).
+profile_section() {
+  local n=${PROFILE_N:-50} r
+  command -v valgrind >/dev/null || { echo "== profile: skipped (no valgrind)"; return 0; }
+  [ -n "$NGINX_PID" ] || start_bench_nginx || { echo "== profile: nginx did not start"; return 1; }
+  for ((r = 0; r < n; r++)); do echo "$NGINX_URL"; done >"$WORK/profile-targets.txt"
+  echo "== profile: callgrind, mtls-probe batch -j 8 over $n targets of $NGINX_URL"
+  local rc=0
+  valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$PROBE" batch -j 8 \
+    --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass" \
+    "$WORK/profile-targets.txt" >"$WORK/profile.out" 2>"$WORK/valgrind.err" || rc=$?
+  tail -n 1 "$WORK/profile.out"
+  [ "$rc" = 0 ] || echo "INVALID: batch under callgrind exited $rc: the profile is not of $n good probes"
+  grep -E '^==[0-9]+== (Collected|Events)' "$WORK/valgrind.err" || true
+  [ -z "${PROFILE_KEEP:-}" ] || cp "$WORK/callgrind.out" "$PROFILE_KEEP"
+  callgrind_annotate --inclusive=yes "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null || true
+  sed -n '/file:function/,$p' "$WORK/annotate.txt" | sed -n '3,62p'
+}
+
 if has_section probe; then probe_section; fi
 if has_section batch; then batch_section; fi
+if has_section profile; then profile_section; fi
