@@ -14,8 +14,8 @@
 #                                  SECTIONS=batch runs the batch section alone (no Google Benchmark build).
 #   BATCH_N=1000 BATCH_J=64 BATCH_REPS=3   the batch section's probes per run, -j / -P, interleaved repetitions.
 #   PROBE=/path/to/mtls-probe      use that build instead of building one.
-#   SECTIONS=profile [PROFILE_N=50] [PROFILE_KEEP=FILE]   callgrind over one batch -j 8 run (top inclusive
-#                                  functions; PROFILE_KEEP keeps the callgrind.out for callgrind_annotate).
+#   SECTIONS=profile [PROFILE_TOOL=callgrind|perf] [PROFILE_N=50|1000] [PROFILE_KEEP=FILE]   one batch -j 8
+#                                  run under callgrind or perf: the top inclusive functions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
@@ -187,18 +187,21 @@ batch_section() {
     timed batch "$j" "$PROBE" batch -j "$j" "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-$j.out" 2>&1
     timed curl "$j" xargs -P "$j" -n 1 curl "${curl_args[@]}" <"$WORK/targets.txt" 2>>"$WORK/curl.err"
   done
-  # peak RSS at -j 1 and 256 (-j $j: the runs above), and one curl probe's
-  timed batch 1 "$PROBE" batch -j 1 "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-1.out" 2>&1
-  timed batch 256 "$PROBE" batch -j 256 "${probe_args[@]}" "$WORK/targets.txt" >"$WORK/batch-256.out" 2>&1
+  # peak RSS at -j 1 and 256 (-j $j: the runs above) over max(N, 256) targets, so 256 are in flight at once;
+  # and one curl probe's
+  local rss_n=$((n > 256 ? n : 256))
+  for ((r = 0; r < rss_n; r++)); do echo "$NGINX_URL"; done >"$WORK/targets-rss.txt"
+  timed batch 1 "$PROBE" batch -j 1 "${probe_args[@]}" "$WORK/targets-rss.txt" >"$WORK/batch-1.out" 2>&1
+  timed batch 256 "$PROBE" batch -j 256 "${probe_args[@]}" "$WORK/targets-rss.txt" >"$WORK/batch-256.out" 2>&1
   for ((r = 0; r < BATCH_REPS; r++)); do
     timed curl1 1 curl "${curl_args[@]}" "$NGINX_URL" 2>>"$WORK/curl.err"
   done
-  python3 - "$WORK" "$n" "$j" <<'PY'
+  python3 - "$WORK" "$n" "$j" "$rss_n" <<'PY'
 import re, statistics, sys
-work, n, j = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+work, n, j, rss_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 runs = [l.split() for l in open(f"{work}/batch-runs")]
 def rows(label, jj):
-    return [dict(wall=float(x[2]), cpu=float(x[3]) + float(x[4]), rss=int(x[5]), rc=int(x[6]))
+    return [dict(wall=float(x[2]), cpu=float(x[3]) + float(x[4]), sys=float(x[4]), rss=int(x[5]), rc=int(x[6]))
             for x in runs if x[0] == label and int(x[1]) == jj]
 def med(rs, k):
     return statistics.median(r[k] for r in rs)
@@ -210,11 +213,12 @@ valid = True
 for jj in sorted({1, j, 256}):
     out = open(f"{work}/batch-{jj}.out").read()
     m = re.search(r"(\d+) targets: (\d+) met", out)
+    want = n if jj == j else rss_n
     for r in rows("batch", jj):
-        if r["rc"] != 0 or not m or int(m.group(2)) != n:
+        if r["rc"] != 0 or not m or int(m.group(2)) != want:
             valid = False
             print(f"INVALID: mtls-probe batch -j {jj} exited {r['rc']} ({m.group(0) if m else 'no summary'}),"
-                  f" not 0 with all {n} targets ok")
+                  f" not 0 with all {want} targets ok")
 for name, rs in ((f"xargs -P {j} curl", c), ("curl (single probe)", c1)):
     bad = [r["rc"] for r in rs if r["rc"] != 0]
     if bad:
@@ -233,7 +237,8 @@ bw, cw, bc, cc = med(b, "wall"), med(c, "wall"), med(b, "cpu"), med(c, "cpu")
 print(f"1. wall (median): mtls-probe {bw:.2f} s ({n / bw:.0f} probes/s), curl {cw:.2f} s ({n / cw:.0f} probes/s);"
       f" throughput mtls-probe/curl = {cw / bw:.2f}x (target >= 5x: {verdict(cw / bw >= 5)})")
 bpp, cpp = bc / n * 1e6, cc / n * 1e6
-print(f"   client CPU per probe (user+sys, median): mtls-probe {bpp:.0f} us, curl {cpp:.0f} us;"
+print(f"   client CPU per probe (user+sys, median): mtls-probe {bpp:.0f} us (sys {med(b, 'sys') / n * 1e6:.0f}),"
+      f" curl {cpp:.0f} us (sys {med(c, 'sys') / n * 1e6:.0f});"
       f" ratio mtls-probe/curl = {bpp / cpp:.3f} (target <= 0.10: {verdict(bpp / cpp <= 0.10)})")
 
 speed = open(f"{work}/speed.out").read()
@@ -248,31 +253,50 @@ print(f"2. crypto floor per handshake (openssl speed: ECDH P-256 {ecdh_s:.0f}/s,
       f" mtls-probe CPU per probe / floor = {bpp / floor:.2f} (target <= 2: {verdict(bpp / floor <= 2)})")
 r1, rj, r256, rc1 = med(b1, "rss"), med(b, "rss"), med(b256, "rss"), med(c1, "rss")
 per = (r256 - r1) / 255
-print(f"3. peak RSS: mtls-probe batch -j 1 {r1} KB, -j {j} {rj:.0f} KB, -j 256 {r256} KB;"
+print(f"3. peak RSS: mtls-probe batch -j 1 {r1} KB, -j {j} {rj:.0f} KB ({n} targets), -j 256 {r256} KB"
+      f" (-j 1 and 256 over {rss_n} targets);"
       f" (RSS@256 - RSS@1)/255 = {per:.1f} KB per extra connection (target < 200: {verdict(per < 200)})")
 print(f"   RSS@-j1 {r1} KB vs one curl probe {rc1:.0f} KB: ratio {r1 / rc1:.2f} (target <= 1: {verdict(r1 <= rc1)})")
 sys.exit(0 if valid else 1)
 PY
 }
 
-# The profile section: one `mtls-probe batch -j 8` over PROFILE_N (50) targets under callgrind, against the
-# same nginx; prints the top inclusive functions (instructions, so a busy machine does not change them).
+# The profile section: one `mtls-probe batch -j 8` over PROFILE_N targets against the same nginx, either
+# under callgrind (PROFILE_TOOL=callgrind, default; 50 targets; instructions, so a busy machine does not change
+# them, but valgrind's CPU lacks some extensions OpenSSL's fastest code paths use) or sampled natively by
+# perf (PROFILE_TOOL=perf; 1000 targets; cpu-clock samples with call graphs). Prints the top inclusive
+# functions; PROFILE_KEEP=FILE keeps callgrind.out / perf.data.
 profile_section() {
-  local n=${PROFILE_N:-50} r
-  command -v valgrind >/dev/null || { echo "== profile: skipped (no valgrind)"; return 0; }
+  local tool=${PROFILE_TOOL:-callgrind} n r rc=0
+  n=${PROFILE_N:-$([ "$tool" = perf ] && echo 1000 || echo 50)}
+  command -v "$( [ "$tool" = perf ] && echo perf || echo valgrind)" >/dev/null ||
+    { echo "== profile: skipped (no $tool)"; return 0; }
   [ -n "$NGINX_PID" ] || start_bench_nginx || { echo "== profile: nginx did not start"; return 1; }
   for ((r = 0; r < n; r++)); do echo "$NGINX_URL"; done >"$WORK/profile-targets.txt"
-  echo "== profile: callgrind, mtls-probe batch -j 8 over $n targets of $NGINX_URL"
-  local rc=0
-  valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$PROBE" batch -j 8 \
-    --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass" \
-    "$WORK/profile-targets.txt" >"$WORK/profile.out" 2>"$WORK/valgrind.err" || rc=$?
+  local cmd=("$PROBE" batch -j 8 --cacert "$P/ca.pem" --p12 "$P/client.p12" --p12-password-file "$P/client.pass"
+    "$WORK/profile-targets.txt")
+  echo "== profile: $tool, mtls-probe batch -j 8 over $n targets of $NGINX_URL"
+  if [ "$tool" = perf ]; then
+    perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -o "$WORK/perf.data" -- "${cmd[@]}" \
+      >"$WORK/profile.out" \
+      2>"$WORK/perf.err" || rc=$?
+  else
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "${cmd[@]}" >"$WORK/profile.out" \
+      2>"$WORK/valgrind.err" || rc=$?
+  fi
   tail -n 1 "$WORK/profile.out"
-  [ "$rc" = 0 ] || echo "INVALID: batch under callgrind exited $rc: the profile is not of $n good probes"
-  grep -E '^==[0-9]+== (Collected|Events)' "$WORK/valgrind.err" || true
-  [ -z "${PROFILE_KEEP:-}" ] || cp "$WORK/callgrind.out" "$PROFILE_KEEP"
-  callgrind_annotate --inclusive=yes "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null || true
-  sed -n '/file:function/,$p' "$WORK/annotate.txt" | sed -n '3,62p'
+  [ "$rc" = 0 ] || echo "INVALID: batch under $tool exited $rc: the profile is not of $n good probes"
+  if [ "$tool" = perf ]; then
+    [ -z "${PROFILE_KEEP:-}" ] || cp "$WORK/perf.data" "$PROFILE_KEEP"
+    perf report -i "$WORK/perf.data" --children --stdio -g none --sort symbol --percent-limit 1 2>/dev/null |
+      grep -v '^#' | grep -v '^$' >"$WORK/annotate.txt" || true
+    head -n 60 "$WORK/annotate.txt"
+  else
+    grep -E '^==[0-9]+== (Collected|Events)' "$WORK/valgrind.err" || true
+    [ -z "${PROFILE_KEEP:-}" ] || cp "$WORK/callgrind.out" "$PROFILE_KEEP"
+    callgrind_annotate --inclusive=yes "$WORK/callgrind.out" >"$WORK/annotate.txt" 2>/dev/null || true
+    sed -n '/file:function/,$p' "$WORK/annotate.txt" | sed -n '3,62p'
+  fi
 }
 
 if has_section probe; then probe_section; fi
