@@ -260,9 +260,12 @@ TEST(BatchCommandLine, OutputFlagsParse) {
   CLI::App app;
   RawBatchArgs raw;
   add_batch_command(app, raw);
-  std::vector<std::string> argv{"t.txt",     "--no-progress", "--fail-on-warn", "--warn-days", "14",
-                                "--metrics", "m.prom",        "--junit",        "j.xml",       "batch"};
-  app.parse(argv);
+  std::vector<std::string> words{"mtls-probe",     "batch",         "--junit",     "j.xml",
+                                 "--metrics",      "m.prom",        "--warn-days", "14",
+                                 "--fail-on-warn", "--no-progress", "t.txt"};
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
   EXPECT_EQ(raw.junit, "j.xml");
   EXPECT_EQ(raw.metrics, "m.prom");
   EXPECT_EQ(raw.warn_days, "14");
