@@ -72,6 +72,19 @@ const ContextCache::Result& ContextCache::get(const RunOptions& run) {
       .first->second;
 }
 
+std::optional<ExpiryWarning> expiry_warning(const ProbeFacts& facts, std::optional<long> warn_days) {
+  if (!warn_days) return std::nullopt;
+  std::optional<ExpiryWarning> w;
+  auto consider = [&](const std::optional<CertificateSummary>& c, Side side) {
+    if (!c || !(c->expired || c->days_left < *warn_days)) return;
+    if (w && w->days_left <= c->days_left) return;
+    w = ExpiryWarning{side, c->not_after, c->days_left};
+  };
+  consider(facts.server_cert, Side::server);
+  if (!facts.no_cert) consider(facts.client_cert, Side::client);
+  return w;
+}
+
 std::string trace_tag(const TargetLine& line) {
   if (!line.name.empty()) return fmt::format("[{}] ", line.name);
   return fmt::format("[line {}] ", line.line);
@@ -111,7 +124,8 @@ void BatchRunner::run(const std::vector<BatchJob>& jobs, const OnResult& on_resu
     result.facts.warnings.insert(result.facts.warnings.end(), job.warnings.begin(), job.warnings.end());
     result.diagnosis = diagnose(result.facts);
     const bool met = !job.line.error && expectation_met(job.line.expected, result.diagnosis.verdict);
-    on_result(BatchResult{job.line, std::move(result), met});
+    auto warning = expiry_warning(result.facts, options_.warn_days);
+    on_result(BatchResult{job.line, std::move(result), met, std::move(warning)});
   };
 
   auto launch = [&] {

@@ -1,6 +1,8 @@
 #include "tool_batch.h"
 
 #include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,8 +17,11 @@
 #include <cstring>
 #include <iostream>
 
+#include "atomic_file.h"
 #include "front_end.h"
 #include "mtls_probe/engine/url.h"
+#include "mtls_probe/report/batch_junit.h"
+#include "mtls_probe/report/batch_metrics.h"
 #include "mtls_probe/report/batch_report.h"
 #include "mtls_probe/report/text_layout.h"
 
@@ -117,7 +122,65 @@ std::optional<std::string> read_targets(const std::string& file, std::string& te
   return err;
 }
 
+// The progress line on stderr: "37/412 done, 12.3/s, ETA 31s", redrawn in place with \r.
+class Progress {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Progress(bool enabled, std::size_t total, Clock::time_point t0)
+      : enabled_(enabled), total_(total), t0_(t0) {}
+  ~Progress() { clear(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  bool enabled() const { return enabled_; }
+
+  // Redraws (at most 10 times a second unless forced; always when the last target is done).
+  void draw(std::size_t done, bool force) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (!force && done < total_ && drawn_ > 0 && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    std::string line = batch_progress(done, total_, std::chrono::duration<double>(now - t0_).count());
+    const std::size_t width = text::output_width(STDERR_FILENO);
+    if (width > 1 && line.size() >= width) line.resize(width - 1);
+    std::string out = "\r" + line;
+    if (line.size() < drawn_) out += std::string(drawn_ - line.size(), ' ') + "\r" + line;
+    drawn_ = line.size();
+    std::cerr << out << std::flush;
+  }
+
+  // Blanks the line (before other output, and at the end).
+  void clear() {
+    if (!enabled_ || drawn_ == 0) return;
+    std::cerr << '\r' << std::string(drawn_, ' ') << '\r' << std::flush;
+    drawn_ = 0;
+  }
+
+ private:
+  bool enabled_;
+  std::size_t total_;
+  Clock::time_point t0_, last_{};
+  std::size_t drawn_ = 0;
+};
+
+std::optional<std::string> parse_warn_days(const std::string& text, long& out) {
+  const std::string msg = fmt::format("--warn-days takes a whole number of days from 0 to {}", kMaxWarnDays);
+  if (text.empty() || text.size() > 7) return msg;
+  long v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return msg;
+    v = v * 10 + (c - '0');
+  }
+  if (v > kMaxWarnDays) return msg;
+  out = v;
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool show_progress(bool stderr_is_tty, const char* no_color, bool no_progress, int verbose) {
+  return stderr_is_tty && (no_color == nullptr || *no_color == '\0') && !no_progress && verbose == 0;
+}
 
 CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw) {
   auto* cmd = app.add_subcommand(
@@ -131,8 +194,23 @@ CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw) {
   cmd->add_option("-j,--parallel", raw.parallel, "probes in flight at once (default 32)")->group("Batch");
   cmd->add_option("--shard", raw.shard, "K/N: run only the target lines whose index mod N is K-1")
       ->group("Batch");
+  cmd->add_option("--junit", raw.junit, "write a JUnit XML report to FILE when the run ends")
+      ->type_name("FILE")
+      ->group("Batch output");
+  cmd->add_option("--metrics", raw.metrics, "write Prometheus metrics (textfile collector format) to FILE")
+      ->type_name("FILE")
+      ->group("Batch output");
+  cmd->add_option("--warn-days", raw.warn_days,
+                  "mark targets whose server or client certificate expires within N days (or has expired)")
+      ->type_name("N")
+      ->group("Batch output");
+  cmd->add_flag("--fail-on-warn", raw.fail_on_warn, "exit 13 when any target has a --warn-days warning")
+      ->group("Batch output");
+  cmd->add_flag("--no-progress", raw.no_progress, "no progress line on stderr (drawn only on a terminal)")
+      ->group("Batch output");
   cmd->footer(
-      "Exit codes: 0 every target met its expectation, 13 at least one did not, 1 usage error of the run.\n"
+      "Exit codes: 0 every target met its expectation, 13 at least one did not (or, with --fail-on-warn,\n"
+      "a target has an expiry warning), 1 usage error of the run (or --junit/--metrics not written).\n"
       "Line keys: expect=V[,V] name= p12= cert= key= no-cert cacert= servername= resolve=H:P:A max-time=\n"
       "connect-timeout= method= tls-min= tls-max=");
   return cmd;
@@ -145,6 +223,28 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
     return plan;
   }
   plan.parallel = raw.parallel;
+  if (!raw.warn_days.empty()) {
+    long days = 0;
+    if (auto err = parse_warn_days(raw.warn_days, days)) {
+      plan.usage_error = *err;
+      return plan;
+    }
+    plan.warn_days = days;
+  }
+  if (raw.fail_on_warn && !plan.warn_days) {
+    plan.usage_error = "--fail-on-warn needs --warn-days N";
+    return plan;
+  }
+  if (!raw.junit.empty() && raw.junit == raw.metrics) {
+    plan.usage_error = "--junit and --metrics name the same file";
+    return plan;
+  }
+  for (const std::string* out : {&raw.junit, &raw.metrics}) {
+    if (!out->empty() && *out == raw.targets_file) {
+      plan.usage_error = "--junit/--metrics would overwrite the targets file " + *out;
+      return plan;
+    }
+  }
   batch::Shard shard;
   if (!raw.shard.empty()) {
     auto s = batch::parse_shard(raw.shard);
@@ -220,6 +320,7 @@ int run_batch_command(RawBatchArgs& raw) {
     return report_batch_usage_error("no TARGETS_FILE given (- reads the targets from stdin)", json);
   }
   const auto t0 = std::chrono::steady_clock::now();
+  const auto wall0 = std::chrono::system_clock::now();
   std::string text;
   if (auto err = read_targets(raw.targets_file, text)) {
     wipe_raw();
@@ -229,6 +330,16 @@ int run_batch_command(RawBatchArgs& raw) {
   wipe_raw();
   if (plan.usage_error) return report_batch_usage_error(redact_urls_in_text(*plan.usage_error), json);
 
+  // The output files: their temp files now, so that an unwritable place is known before any probe.
+  AtomicFile junit_file, metrics_file;
+  if (!raw.junit.empty()) {
+    if (auto err = junit_file.open(raw.junit)) return report_batch_usage_error("--junit: " + *err, json);
+  }
+  if (!raw.metrics.empty()) {
+    if (auto err = metrics_file.open(raw.metrics))
+      return report_batch_usage_error("--metrics: " + *err, json);
+  }
+
   std::shared_ptr<spdlog::logger> logger = make_stderr_logger(raw.probe.verbose);
   for (const auto& w : plan.warnings) logger->warn("warning: {}", w);
 
@@ -236,6 +347,7 @@ int run_batch_command(RawBatchArgs& raw) {
   opts.parallel = plan.parallel;
   opts.logger = logger;
   opts.password = plan.password;
+  opts.warn_days = plan.warn_days;
   opts.finish = [](ProbeFacts& f) { f.timeout_limit = time_limit_flag(f); };
   if (plan.password) OPENSSL_cleanse(plan.password->data(), plan.password->size());
   batch::BatchRunner runner(std::move(opts));
@@ -248,25 +360,63 @@ int run_batch_command(RawBatchArgs& raw) {
         text::display_width(escape_terminal(j.line.name.empty() ? redact_url(j.line.url) : j.line.name)));
   label_width = std::min<std::size_t>(label_width, 48);
 
-  std::size_t total = 0, met = 0;
+  Progress progress(show_progress(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"), raw.no_progress,
+                                  raw.probe.verbose),
+                    plan.jobs.size(), t0);
+  // On one terminal the progress line is blanked before each row and redrawn after it.
+  const bool stdout_tty = ::isatty(STDOUT_FILENO) == 1;
+  progress.draw(0, true);
+
+  std::size_t total = 0, met = 0, warned = 0;
   std::vector<BatchFailure> failures;
+  std::vector<JunitCase> junit_cases;
+  std::vector<MetricsTarget> metrics_targets;
   runner.run(plan.jobs, [&](const batch::BatchResult& r) {
     ++total;
     if (r.met) ++met;
+    if (r.expiry_warning) ++warned;
+    if (junit_file.is_open()) junit_cases.push_back(junit_case(r));
+    if (metrics_file.is_open()) metrics_targets.push_back(metrics_target(r));
+    if (stdout_tty) progress.clear();
     if (json) {
       std::cout << batch_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else {
       std::cout << batch_row(r, style, label_width);
-      if (!r.met) failures.push_back(batch_failure(r));
+      if (!r.met || r.expiry_warning) failures.push_back(batch_failure(r));
     }
     std::cout.flush();
+    progress.draw(total, stdout_tty);
   });
+  progress.clear();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!json) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cout << render_batch_failures(failures, style) << batch_summary(total, met, seconds);
+    std::cout << render_batch_failures(failures, style)
+              << batch_summary(total, met, seconds,
+                               plan.warn_days ? std::optional<std::size_t>(warned) : std::nullopt);
     std::cout.flush();
   }
-  return met == total ? 0 : kBatchUnmetExit;
+
+  bool written = true;
+  if (junit_file.is_open()) {
+    JunitRun run;
+    run.seconds = seconds;
+    run.timestamp =
+        fmt::format("{:%Y-%m-%dT%H:%M:%S}", fmt::gmtime(std::chrono::system_clock::to_time_t(wall0)));
+    if (auto err = junit_file.commit(render_junit(junit_cases, run))) {
+      std::cerr << "mtls-probe batch: --junit: " << escape_terminal(*err) << '\n';
+      written = false;
+    }
+  }
+  if (metrics_file.is_open()) {
+    if (auto err = metrics_file.commit(render_metrics(metrics_targets))) {
+      std::cerr << "mtls-probe batch: --metrics: " << escape_terminal(*err) << '\n';
+      written = false;
+    }
+  }
+  if (!written) return kExitUsage;
+  if (met != total) return kBatchUnmetExit;
+  if (raw.fail_on_warn && warned > 0) return kBatchUnmetExit;
+  return 0;
 }
 
 }  // namespace mtls_probe::tool

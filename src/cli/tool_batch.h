@@ -32,13 +32,23 @@ int report_batch_usage_error(const std::string& message, bool json);
 
 // ---- the pieces, apart so that they are unit-tested without a process
 
-inline constexpr int kBatchUnmetExit = 13;
+inline constexpr int kBatchUnmetExit = 13;  // also: --fail-on-warn and a target has an expiry warning
+inline constexpr long kMaxWarnDays = 100000;
+
+// Whether the live progress line is drawn on stderr: stderr is a terminal, NO_COLOR is unset or empty,
+// no --no-progress, no -v (the trace would interleave with it).
+bool show_progress(bool stderr_is_tty, const char* no_color, bool no_progress, int verbose);
 
 struct RawBatchArgs {
   RawProbeArgs probe;         // the global options (probe.url is unused)
   std::string targets_file;   // "-" = stdin
   std::size_t parallel = 32;  // -j/--parallel
   std::string shard;          // --shard K/N
+  std::string junit;          // --junit FILE (JUnit XML, written when the run ends)
+  std::string metrics;        // --metrics FILE (Prometheus text format, written when the run ends)
+  std::string warn_days;      // --warn-days N ("" when not given)
+  bool fail_on_warn = false;  // --fail-on-warn: exit 13 when any target has an expiry warning
+  bool no_progress = false;   // --no-progress
 };
 
 struct BatchPlan {
@@ -47,6 +57,7 @@ struct BatchPlan {
   std::vector<std::string> warnings;       // global warnings (stderr once, and in every result)
   std::optional<std::string> usage_error;  // of the whole run: exit 1
   std::size_t parallel = 32;
+  std::optional<long> warn_days;  // --warn-days N
 };
 
 // Checks the global options once (password read here, once), parses the targets text and merges each

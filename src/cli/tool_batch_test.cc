@@ -218,5 +218,61 @@ TEST(BatchCommandLine, SecretsInBatchArgvAreBlanked) {
   EXPECT_EQ(words[8], "targets.txt");
 }
 
+TEST(BatchPlan, OutputOptionsAreCheckedBeforeAnythingRuns) {
+  RawBatchArgs raw = args();
+  raw.warn_days = "30";
+  auto plan = make_batch_plan(raw, "https://a.example/\n");
+  EXPECT_FALSE(plan.usage_error);
+  EXPECT_EQ(plan.warn_days, 30);
+  for (const char* bad : {"-1", "thirty", "1.5", "", "100001", "99999999999999999999"}) {
+    raw.warn_days = bad;
+    if (*bad == '\0') continue;  // "" is "not given"
+    EXPECT_TRUE(make_batch_plan(raw, "https://a.example/\n").usage_error) << bad;
+  }
+  raw.warn_days = "0";
+  EXPECT_EQ(make_batch_plan(raw, "https://a.example/\n").warn_days, 0);
+  raw.warn_days = "36500";
+  raw.fail_on_warn = true;
+  EXPECT_FALSE(make_batch_plan(raw, "https://a.example/\n").usage_error);
+  raw.warn_days.clear();
+  auto err = make_batch_plan(raw, "https://a.example/\n").usage_error;
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("--warn-days"), std::string::npos);
+  raw = args();
+  raw.junit = raw.metrics = "/tmp/same";
+  EXPECT_TRUE(make_batch_plan(raw, "https://a.example/\n").usage_error);
+  raw.metrics = "/tmp/other";
+  EXPECT_FALSE(make_batch_plan(raw, "https://a.example/\n").usage_error);
+  raw.targets_file = "/tmp/other";
+  EXPECT_TRUE(make_batch_plan(raw, "https://a.example/\n").usage_error);
+}
+
+TEST(BatchProgress, OnlyOnATerminalWithoutNoColorNoProgressOrVerbose) {
+  EXPECT_TRUE(show_progress(true, nullptr, false, 0));
+  EXPECT_TRUE(show_progress(true, "", false, 0));  // NO_COLOR set but empty: unset
+  EXPECT_FALSE(show_progress(false, nullptr, false, 0));
+  EXPECT_FALSE(show_progress(true, "1", false, 0));
+  EXPECT_FALSE(show_progress(true, nullptr, true, 0));
+  EXPECT_FALSE(show_progress(true, nullptr, false, 1));
+}
+
+TEST(BatchCommandLine, OutputFlagsParse) {
+  CLI::App app;
+  RawBatchArgs raw;
+  add_batch_command(app, raw);
+  std::vector<std::string> words{"mtls-probe",     "batch",         "--junit",     "j.xml",
+                                 "--metrics",      "m.prom",        "--warn-days", "14",
+                                 "--fail-on-warn", "--no-progress", "t.txt"};
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(raw.junit, "j.xml");
+  EXPECT_EQ(raw.metrics, "m.prom");
+  EXPECT_EQ(raw.warn_days, "14");
+  EXPECT_TRUE(raw.fail_on_warn);
+  EXPECT_TRUE(raw.no_progress);
+  EXPECT_EQ(raw.targets_file, "t.txt");
+}
+
 }  // namespace
 }  // namespace mtls_probe::tool

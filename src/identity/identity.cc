@@ -725,6 +725,7 @@ CertificateSummary summarize_certificate(X509* cert, long long now_epoch_seconds
 
   const long long not_after = epoch_of(na);
   const long long not_before = epoch_of(nb);
+  s.not_after_epoch = not_after;
   const long long diff = not_after - now_epoch_seconds;
   long long days = diff / 86400;
   if (diff % 86400 != 0 && diff < 0) --days;  // floor, so 1 second past expiry is day -1

@@ -3,7 +3,9 @@
 # --client-auth modes, a silent TCP listener for a hanging target): one JSON Lines object per target line,
 # verdicts and met flags, a malformed line reported with its line number while the others run, the hanging
 # target does not hold the fast ones (margins measured in the same run), exit codes 0 / 13 / 1, --shard
-# over 3 shards covers every line exactly once, each identity file loaded once (-v), no password anywhere.
+# over 3 shards covers every line exactly once, each identity file loaded once (-v), no password anywhere;
+# --junit (parsed with xml.etree), --metrics (every line against the exposition grammar), --warn-days and
+# --fail-on-warn, the files renamed into place, the progress line only on a terminal.
 #
 #   bash suite_batch.sh /path/to/mtls-probe
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -260,5 +262,253 @@ PYEOF
 else
   _fail "the 3 shards' lines are the whole run's, each once" "$msg"
 fi
+
+# --- output files: --junit, --metrics, --warn-days, --fail-on-warn, the progress line ------------------
+scenario "--junit, --metrics and --warn-days on a mixed run: well-formed files, written atomically"
+REFUSED_PORT=$(free_port)
+REPORTS="$TMP/reports"
+mkdir -p "$REPORTS"
+{
+  echo "# output options"
+  echo "${URL_REQ} name=good"
+  echo "${URL_NONE} name=plain no-cert"
+  echo "${URL_REQ} name=unmet expect=http-error"
+  echo "https://127.0.0.1:${REFUSED_PORT}/ name=refused no-cert expect=connect-failure"
+  echo "${URL_REQ} name=bad colour=red"
+  echo "${URL_REQ} name=expired p12=$PKI_DIR/expired-client.p12 expect=client-cert-rejected"
+  printf '%s name=x<&>"q'"'"'\x1bz\\ no-cert\n' "${URL_NONE}"
+} >"$TMP/out.txt"
+batch_run "$TMP/out.out" batch --json --junit "$REPORTS/junit.xml" --metrics "$REPORTS/metrics.prom" \
+  --warn-days 36500 "${GLOBAL[@]}" "$TMP/out.txt"
+expect_rc 13
+jq_check "7 objects" 'len(rows) == 7'
+jq_check "expiry_warning in every object: set exactly where a certificate was seen or in use" \
+  'all("expiry_warning" in r for r in rows)
+   and sorted(k for k, v in by.items() if v["expiry_warning"]) == sorted(["good", "plain", "unmet", "expired", "x<&>\"q'"'"'\u001bz\\"])
+   and by["refused"]["expiry_warning"] is None and by["bad"]["expiry_warning"] is None'
+jq_check "a warning names the certificate, its not_after and the days left" \
+  'all(set(r["expiry_warning"]) == {"certificate", "not_after", "days_left"} and isinstance(r["expiry_warning"]["days_left"], int)
+       for r in rows if r["expiry_warning"])
+   and by["plain"]["expiry_warning"]["certificate"] == "server"
+   and by["plain"]["expiry_warning"]["not_after"] == by["plain"]["server_cert"]["not_after"]'
+jq_check "the expired client certificate: client, days_left < 0" \
+  'by["expired"]["expiry_warning"]["certificate"] == "client" and by["expired"]["expiry_warning"]["days_left"] < 0
+   and by["expired"]["met"]'
+check "the temp files are gone (renamed into place)" \
+  test "$(cd "$REPORTS" && ls -A | sort | tr '\n' ' ')" = "junit.xml metrics.prom "
+if msg=$("$PY" -I "$HELPER" no-secrets "$PW_ENV" "$TMP/batch-cwd" "$PKI_DIR" "$REPORTS/junit.xml" \
+  "$REPORTS/metrics.prom" 2>&1); then
+  _pass "no password or private key bytes in the JUnit and metrics files"
+else
+  _fail "no password or private key bytes in the JUnit and metrics files" "$msg"
+fi
+cp "$OUT" "$TMP/out.jsonl"
+if msg=$("$PY" -I - "$REPORTS/junit.xml" "$TMP/out.jsonl" <<'PYEOF'
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+rows = [json.loads(l) for l in open(sys.argv[2])]
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+assert len(suites) == 1, "one testsuite, got %d" % len(suites)
+suite = suites[0]
+cases = suite.findall("testcase")
+unmet = [r for r in rows if not r["met"]]
+assert suite.get("name") == "mtls-probe batch", suite.get("name")
+assert int(suite.get("tests")) == len(cases) == 7, (suite.get("tests"), len(cases))
+assert int(suite.get("failures")) == len(unmet) == 2, suite.get("failures")
+float(suite.get("time"))
+by = {c.get("name"): c for c in cases}
+for r in rows:
+    name = r["name"]
+    if name.startswith("x<&>"):
+        name = name.replace("\x1b", "\\x1b")  # control characters are written visibly
+    c = by[name]
+    assert c.get("classname") == "mtls-probe.batch"
+    assert abs(float(c.get("time")) - (r["timing_ms"]["total"] or 0) / 1000) < 0.002, (c.get("time"), r["timing_ms"])
+    fails = c.findall("failure")
+    assert len(fails) == (0 if r["met"] else 1), name
+    if fails:
+        assert fails[0].get("message") == r["summary"], (fails[0].get("message"), r["summary"])
+        text = fails[0].text or ""
+        assert r["verdict"] in text and "expected" in text, text[:200]
+        for h in r["hints"]:
+            assert h.split()[0] in text, (h, text[:300])
+    props = {p.get("name"): p.get("value") for p in c.iter("property")}
+    assert props["line"] == str(r["line"]) and props["verdict"] == r["verdict"], props
+    outs = c.findall("system-out")
+    if r["expiry_warning"]:
+        assert len(outs) == 1 and "expire" in outs[0].text, name
+        assert props["expiry_warning.days_left"] == str(r["expiry_warning"]["days_left"])
+    else:
+        assert not outs and "expiry_warning.days_left" not in props, name
+print(len(cases), "testcases")
+PYEOF
+); then
+  _pass "JUnit parses (xml.etree): 1 suite, a testcase per target line, a failure per unmet one ($msg)"
+else
+  _fail "JUnit parses (xml.etree): 1 suite, a testcase per target line, a failure per unmet one" "$msg"
+fi
+if msg=$("$PY" -I - "$REPORTS/metrics.prom" "$TMP/out.jsonl" <<'PYEOF'
+import json, re, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert lines[-1] == "", "ends with a newline"
+lines = lines[:-1]
+name = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+lval = r'"(?:[^"\\\n]|\\[\\"n])*"'
+label = r"[a-zA-Z_][a-zA-Z0-9_]*=" + lval
+value = r"(?:[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?Inf|NaN)"
+sample = re.compile("^(" + name + r")(?:\{(" + label + "(?:," + label + r")*,?)\})? (" + value + ")(?: -?[0-9]+)?$")
+help_re = re.compile("^# HELP (" + name + r") (?:[^\\\n]|\\[\\n])*$")
+type_re = re.compile("^# TYPE (" + name + ") (counter|gauge|histogram|summary|untyped)$")
+helps, types, samples, order = {}, {}, [], []
+for l in lines:
+    m = help_re.match(l) or type_re.match(l)
+    if m:
+        d = helps if l.startswith("# HELP") else types
+        assert m.group(1) not in d, "HELP/TYPE twice: " + l
+        d[m.group(1)] = l
+        if l.startswith("# TYPE"):
+            order.append(m.group(1))
+        continue
+    m = sample.match(l)
+    assert m, "not exposition format: " + repr(l)
+    assert m.group(1) == order[-1], "a sample outside its family: " + l
+    labels = dict((k, v.encode().decode("unicode_escape") if False else v)
+                  for k, v in re.findall("([a-zA-Z_][a-zA-Z0-9_]*)=(" + lval + ")", m.group(2) or ""))
+    unq = {k: re.sub(r'\\(.)', lambda x: {"n": "\n"}.get(x.group(1), x.group(1)), v[1:-1]) for k, v in labels.items()}
+    samples.append((m.group(1), unq, m.group(3)))
+fams = ["mtls_probe_success", "mtls_probe_expectation_met", "mtls_probe_exit_code",
+        "mtls_probe_phase_duration_seconds", "mtls_probe_server_cert_expiry_timestamp_seconds",
+        "mtls_probe_client_cert_expiry_timestamp_seconds"]
+assert set(helps) == set(types) == set(fams), sorted(types)
+def get(fam, target, **kw):
+    found = [v for f, l, v in samples if f == fam and l["target"] == target
+             and all(l.get(k) == w for k, w in kw.items())]
+    return found[0] if len(found) == 1 else (None if not found else found)
+rows = {r["name"]: r for r in (json.loads(l) for l in open(sys.argv[2]))}
+for n, r in rows.items():
+    assert get("mtls_probe_success", n, line=str(r["line"]), verdict=r["verdict"]) == ("1" if r["verdict"] == "ok" else "0"), n
+    assert get("mtls_probe_expectation_met", n, line=str(r["line"])) == ("1" if r["met"] else "0"), n
+    assert get("mtls_probe_exit_code", n, verdict=r["verdict"]) == str(r["exit_code"]), n
+    for ph, key in [("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("http", "ttfb"), ("total", "total")]:
+        v = get("mtls_probe_phase_duration_seconds", n, phase=ph)
+        want = r["timing_ms"][key]
+        assert (v is None) == (want is None), (n, ph, v, want)
+        if v is not None:
+            assert abs(float(v) - want / 1000) < 1e-5, (n, ph, v, want)
+# a met target and an unmet one, family by family
+assert get("mtls_probe_success", "good", verdict="ok") == "1"
+assert get("mtls_probe_expectation_met", "good") == "1" and get("mtls_probe_exit_code", "good") == "0"
+assert get("mtls_probe_phase_duration_seconds", "good", phase="tls") is not None
+assert get("mtls_probe_phase_duration_seconds", "good", phase="http") is not None
+import calendar, time
+na = rows["good"]["server_cert"]["not_after"]
+assert get("mtls_probe_server_cert_expiry_timestamp_seconds", "good") == str(calendar.timegm(time.strptime(na, "%Y-%m-%dT%H:%M:%SZ")))
+assert get("mtls_probe_client_cert_expiry_timestamp_seconds", "good") is not None
+assert get("mtls_probe_success", "unmet", verdict="ok") == "1" and get("mtls_probe_expectation_met", "unmet") == "0"
+assert get("mtls_probe_success", "bad", verdict="usage-error") == "0" and get("mtls_probe_exit_code", "bad") == "1"
+assert get("mtls_probe_phase_duration_seconds", "bad", phase="dns") is None
+assert get("mtls_probe_phase_duration_seconds", "refused", phase="tls") is None
+assert get("mtls_probe_server_cert_expiry_timestamp_seconds", "refused") is None
+assert get("mtls_probe_client_cert_expiry_timestamp_seconds", "plain") is None  # no-cert: none in use
+assert get("mtls_probe_success", "x<&>\"q'\x1bz\\") == "1"  # escaped label values round-trip
+print(len(samples), "samples")
+PYEOF
+); then
+  _pass "every metrics line is exposition format; families once; values of met and unmet targets ($msg)"
+else
+  _fail "every metrics line is exposition format; families once; values of met and unmet targets" "$msg"
+fi
+
+scenario "--warn-days: text notes; --fail-on-warn exits 13 when a target has a warning"
+batch_run "$TMP/warn-text.out" batch --warn-days 36500 "${GLOBAL[@]}" "$TMP/met.txt"
+expect_rc 0
+check "a row carries the note" grep -qE '^✓ good .*⚠ (server|client) certificate expires in [0-9]+ days$' "$OUT"
+check "the met targets with a warning are listed after the table" \
+  grep -qE '^6 met with a certificate warning:$' "$OUT"
+check "summary counts the warnings" grep -qE '^6 targets: 6 met, 0 unmet, 6 certificate warnings, in ' "$OUT"
+batch_run "$TMP/warn-fail.out" batch --json --warn-days 36500 --fail-on-warn "${GLOBAL[@]}" "$TMP/met.txt"
+expect_rc 13
+jq_check "every target met, each with a warning" 'len(rows) == 6 and all(r["met"] and r["expiry_warning"] for r in rows)'
+batch_run "$TMP/warn-none.out" batch --json --warn-days 1 --fail-on-warn "${GLOBAL[@]}" "$TMP/met.txt"
+expect_rc 0
+jq_check "--warn-days 1: no certificate expires that soon, expiry_warning null" \
+  'all(r["expiry_warning"] is None for r in rows)'
+batch_run "$TMP/nowarn.out" batch --json "${GLOBAL[@]}" "$TMP/met.txt"
+jq_check "without --warn-days: expiry_warning null" 'all(r["expiry_warning"] is None for r in rows)'
+batch_run "$TMP/failwarn-alone.out" batch --json --fail-on-warn "${GLOBAL[@]}" "$TMP/met.txt"
+expect_rc 1
+jq_check "--fail-on-warn without --warn-days: a usage error" \
+  'len(rows) == 1 and rows[0]["verdict"] == "usage-error" and "--warn-days" in rows[0]["usage_error"]'
+batch_run "$TMP/badjunit.out" batch --json --junit "$TMP/no-such-dir/j.xml" "${GLOBAL[@]}" "$TMP/met.txt"
+expect_rc 1
+jq_check "--junit in a missing directory: a usage error before anything runs" \
+  'len(rows) == 1 and rows[0]["verdict"] == "usage-error" and "no-such-dir" in rows[0]["usage_error"]'
+
+scenario "the progress line: on a terminal only, cleared before the summary; never with NO_COLOR, --no-progress, -v"
+# progress_check yes|no [KEY=VALUE...] -- ARGS...: runs `mtls-probe ARGS` (NO_COLOR unset unless given) with
+# stderr on a pseudo-terminal; "yes": the progress line was drawn with \r, reached N/N and was blanked at
+# the end; "no": no progress line at all
+progress_check() {
+  "$PY" -I - "$PROBE" "$@" <<'PYEOF'
+import os, pty, re, subprocess, sys
+probe, want, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+sep = args.index("--")
+env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+for kv in args[:sep]:
+    k, _, v = kv.partition("=")
+    env[k] = v
+master, slave = pty.openpty()
+p = subprocess.Popen([probe] + args[sep + 1:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=slave, env=env, cwd="/")
+os.close(slave)
+out = p.stdout.read().decode()
+chunks = []
+while True:
+    try:
+        b = os.read(master, 65536)
+    except OSError:
+        break
+    if not b:
+        break
+    chunks.append(b)
+p.wait(timeout=60)
+err = b"".join(chunks).decode("utf-8", "replace")
+n = len(out.splitlines())
+if want == "yes":
+    ok = ("\r%d/%d done" % (n, n)) in err and re.search(r"\r +\r$", err) is not None and "\r" not in out
+else:
+    ok = re.search(r"[0-9]+/[0-9]+ done", err) is None
+if not ok:
+    print(repr(err[-400:]))
+sys.exit(0 if ok and p.returncode == 0 else 1)
+PYEOF
+}
+if msg=$(progress_check yes -- batch --json "${GLOBAL[@]}" "$TMP/met.txt"); then
+  _pass "drawn on a terminal (6/6 done, redrawn with \\r) and blanked at the end"
+else
+  _fail "drawn on a terminal (6/6 done, redrawn with \\r) and blanked at the end" "$msg"
+fi
+if msg=$(progress_check no NO_COLOR=1 -- batch --json "${GLOBAL[@]}" "$TMP/met.txt"); then
+  _pass "no progress line with NO_COLOR=1"
+else
+  _fail "no progress line with NO_COLOR=1" "$msg"
+fi
+if msg=$(progress_check yes NO_COLOR= -- batch --json "${GLOBAL[@]}" "$TMP/met.txt"); then
+  _pass "an empty NO_COLOR counts as unset"
+else
+  _fail "an empty NO_COLOR counts as unset" "$msg"
+fi
+if msg=$(progress_check no -- batch --json --no-progress "${GLOBAL[@]}" "$TMP/met.txt"); then
+  _pass "no progress line with --no-progress"
+else
+  _fail "no progress line with --no-progress" "$msg"
+fi
+if msg=$(progress_check no -- -v batch --json "${GLOBAL[@]}" "$TMP/met.txt"); then
+  _pass "no progress line with -v"
+else
+  _fail "no progress line with -v" "$msg"
+fi
+check "no progress line when stderr is not a terminal" bash -c "! grep -q ' done' '$TMP/warn-fail.out.err'"
 
 finish

@@ -33,10 +33,22 @@ struct BatchJob {
   std::vector<std::string> warnings;              // copied into the result's facts
 };
 
+// --warn-days N: the server certificate, or the client certificate in use, expires within N days (or has
+// expired). When both do, the one that expires first (the server's on a tie).
+struct ExpiryWarning {
+  Side certificate = Side::server;
+  std::string not_after;  // ISO 8601 UTC
+  long days_left = 0;     // floor of the days until not_after; negative when expired
+};
+// The warning for a finished probe's facts, or nullopt (also when warn_days is nullopt). The client
+// certificate counts when one was configured and not withheld by --no-cert.
+std::optional<ExpiryWarning> expiry_warning(const ProbeFacts& facts, std::optional<long> warn_days);
+
 struct BatchResult {
   const TargetLine& line;
   ProbeResult result;
   bool met = false;
+  std::optional<ExpiryWarning> expiry_warning;  // only with --warn-days
 };
 
 // What makes two targets share a ClientTlsContext.
@@ -87,6 +99,7 @@ struct BatchOptions {
   std::shared_ptr<spdlog::logger> logger;   // -v trace (null: none); each probe tags its lines
   std::function<void(ProbeFacts&)> finish;  // front-end touches on a probe's facts (e.g. timeout_limit)
   std::optional<std::string> password;      // the run's password (moved into the context cache)
+  std::optional<long> warn_days;            // --warn-days N: set each result's expiry_warning
 };
 
 class BatchRunner {

@@ -33,6 +33,7 @@ struct CertificateSummary {
   std::string issuer;      // RFC 4514 DN
   std::string not_before;  // ISO 8601 UTC, "2026-11-23T10:00:00Z"
   std::string not_after;
+  long long not_after_epoch = 0;  // not_after in seconds since the Unix epoch (UTC)
   std::string serial_hex;
   std::vector<std::string> subject_alt_names;  // "DNS:localhost", "IP:127.0.0.1"
   long days_left = 0;  // until not_after, negative when expired (relative to the probe's clock)
