@@ -6,7 +6,6 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/serve/serve.h"
+#include "serve/serve_testutil.h"
 
 namespace mtls_probe::batch {
 namespace {
@@ -28,14 +28,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const serve::PkiFiles& pki() {
-  static const serve::PkiFiles files = [] {
-    auto dir = serve::make_temp_dir();
-    EXPECT_TRUE(dir.has_value());
-    auto made = serve::ensure_pki(dir ? dir.value() : std::string("/tmp/mtls-batch-test"));
-    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error().message);
-    return made ? made->files : serve::PkiFiles{};
-  }();
-  return files;
+  return serve::testing::shared_pki();
 }
 
 std::string password() {
@@ -207,30 +200,10 @@ TEST(BatchContextCache, TraceNamesEachLoadOnceAndNeverThePassword) {
 
 // ---- the runner against `serve` on loopback
 
-class LocalServe {
+// serve, requiring a client certificate, on a thread.
+class LocalServe : public serve::testing::RunningServer {
  public:
-  LocalServe() {
-    serve::ServeConfig cfg;
-    cfg.cert_file = pki().server_cert;
-    cfg.key_file = pki().server_key;
-    cfg.client_ca_file = pki().ca_cert;
-    cfg.max_connections = 256;
-    cfg.logger = std::make_shared<spdlog::logger>("quiet", std::make_shared<spdlog::sinks::null_sink_mt>());
-    auto server = serve::Server::create(cfg);
-    EXPECT_TRUE(server.has_value()) << (server ? "" : server.error().message);
-    if (!server) return;
-    server_ = std::move(*server);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~LocalServe() {
-    if (server_) server_->request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return server_ ? server_->port() : 0; }
-
- private:
-  std::unique_ptr<serve::Server> server_;
-  std::thread thread_;
+  LocalServe() : RunningServer(serve::testing::default_config(256)) {}
 };
 
 // A listener that accepts (through the kernel's backlog) and never answers.

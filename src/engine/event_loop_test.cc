@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -23,6 +22,7 @@
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/serve/serve.h"
+#include "serve/serve_testutil.h"
 
 namespace mtls_probe {
 namespace {
@@ -48,53 +48,26 @@ void raise_fd_limit() {
   }
 }
 
-// `serve` (require a client certificate, answer 200) on a thread, its log discarded.
-class LocalServe {
+// `serve` (require a client certificate, answer 200) on a thread, its log discarded, and a client context
+// with the shared PKI's client identity and CA.
+class LocalServe : public serve::testing::RunningServer {
  public:
-  explicit LocalServe(int max_connections) {
-    auto dir = serve::make_temp_dir();
-    EXPECT_TRUE(dir.has_value());
-    auto made = serve::ensure_pki(dir ? dir.value() : std::string("/tmp"));
-    EXPECT_TRUE(made.has_value());
-    if (!made) return;
-    pki_ = made->files;
-    serve::ServeConfig cfg;
-    cfg.cert_file = pki_.server_cert;
-    cfg.key_file = pki_.server_key;
-    cfg.client_ca_file = pki_.ca_cert;
-    cfg.max_connections = max_connections;
-    cfg.logger = std::make_shared<spdlog::logger>("quiet", std::make_shared<spdlog::sinks::null_sink_mt>());
-    auto server = serve::Server::create(cfg);
-    EXPECT_TRUE(server.has_value()) << (server ? "" : server.error().message);
-    if (!server) return;
-    server_ = std::move(*server);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~LocalServe() {
-    if (server_) server_->request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return server_ ? server_->port() : 0; }
-  const serve::PkiFiles& pki() const { return pki_; }
+  explicit LocalServe(int max_connections) : RunningServer(serve::testing::default_config(max_connections)) {}
 
   std::shared_ptr<ClientTlsContext> client_context() const {
+    const serve::PkiFiles& pki = serve::testing::shared_pki();
     IdentityOptions id;
-    id.cert_file = pki_.client_cert;
-    id.key_file = pki_.client_key;
+    id.cert_file = pki.client_cert;
+    id.key_file = pki.client_key;
     auto loaded = load_client_identity(id);
     EXPECT_TRUE(loaded.has_value());
     TlsOptions tls;
-    tls.cacert_file = pki_.ca_cert;
+    tls.cacert_file = pki.ca_cert;
     auto identity = loaded ? std::make_shared<const ClientIdentity>(std::move(loaded.value())) : nullptr;
     auto ctx = ClientTlsContext::create(tls, identity, false);
     EXPECT_TRUE(ctx.has_value());
     return ctx ? *ctx : nullptr;
   }
-
- private:
-  serve::PkiFiles pki_;
-  std::unique_ptr<serve::Server> server_;
-  std::thread thread_;
 };
 
 TargetOptions target(const std::string& url_text, std::chrono::milliseconds connect_timeout = 10s) {

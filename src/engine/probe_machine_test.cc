@@ -21,6 +21,7 @@
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/serve/serve.h"
+#include "serve/serve_testutil.h"
 
 namespace mtls_probe {
 namespace {
@@ -29,14 +30,7 @@ using namespace std::chrono_literals;
 
 // The throw-away PKI of `serve` (CA, server and client certificates), made once for these tests.
 const serve::PkiFiles& pki() {
-  static const serve::PkiFiles files = [] {
-    auto dir = serve::make_temp_dir();
-    EXPECT_TRUE(dir.has_value());
-    auto made = serve::ensure_pki(dir ? dir.value() : std::string("/tmp"));
-    EXPECT_TRUE(made.has_value()) << (made ? "" : made.error().message);
-    return made ? made->files : serve::PkiFiles{};
-  }();
-  return files;
+  return serve::testing::shared_pki();
 }
 
 TargetOptions target_for(const std::string& url_text) {

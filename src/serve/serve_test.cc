@@ -23,6 +23,7 @@
 
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/base/ossl.h"
+#include "serve/serve_testutil.h"
 
 namespace mtls_probe::serve {
 namespace {
@@ -409,29 +410,7 @@ class LogCapture {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
-// Runs a Server on a thread for the life of the object.
-class RunningServer {
- public:
-  explicit RunningServer(ServeConfig cfg) {
-    auto made = Server::create(cfg);
-    if (!made) {
-      ADD_FAILURE() << made.error().message << " " << made.error().openssl_detail;
-      return;
-    }
-    server_ = std::move(*made);
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  ~RunningServer() {
-    if (server_) server_->request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  uint16_t port() const { return server_ ? server_->port() : 0; }
-  bool ok() const { return server_ != nullptr; }
-
- private:
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-};
+using testing::RunningServer;
 
 struct ClientResult {
   bool handshake_ok = false;
