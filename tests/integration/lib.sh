@@ -221,7 +221,7 @@ wait_port() {  # wait_port PORT PID [SECONDS] — until the port accepts, the pr
 die() { echo "FATAL: $*" >&2; exit 2; }
 
 # probe_is_sanitized — true for an ASan/UBSan build of $PROBE: ctest says so (MTLS_PROBE_SANITIZED, set
-# from the CMake option); run by hand, the binary's libraries tell (gcc links libasan dynamically).
+# from the CMake option); run by hand, the binary tells: gcc links libasan dynamically, clang statically.
 probe_is_sanitized() {
   case ${MTLS_PROBE_SANITIZED:-} in
     1) return 0 ;;
@@ -229,7 +229,7 @@ probe_is_sanitized() {
   esac
   local deps
   deps=$(ldd "$PROBE" 2>/dev/null || true)  # not `ldd | grep -q`: SIGPIPE under pipefail
-  [[ $deps == *libasan* || $deps == *libubsan* ]]
+  [[ $deps == *libasan* || $deps == *libubsan* ]] || grep -qa __asan_init "$PROBE"
 }
 
 # ---------------------------------------------------------------------------------------------------
