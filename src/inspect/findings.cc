@@ -147,14 +147,6 @@ const char* severity_name(Severity s) {
   return s == Severity::error ? "error" : "warning";
 }
 
-std::string plural(long n, std::string_view unit) {
-  return fmt::format("{} {}{}", n, unit, n == 1 || n == -1 ? "" : "s");
-}
-
-std::string date(std::string_view iso) {
-  return std::string(iso.size() >= 10 ? iso.substr(0, 10) : iso);
-}
-
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;

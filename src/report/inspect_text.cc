@@ -57,16 +57,7 @@ std::string render_section(const Section& s, const TextStyle& style) {
 }
 
 std::string indented(std::string_view text, std::string_view first_prefix, std::size_t indent) {
-  const std::size_t prefix_width = text::display_width(first_prefix);
-  const std::size_t first = kWidth > prefix_width ? kWidth - prefix_width : 20;
-  const std::vector<std::string> lines = wrap(text, first, kWidth - indent);
-  std::string out;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    out += i == 0 ? std::string(first_prefix) : std::string(indent, ' ');
-    out += lines[i];
-    out += '\n';
-  }
-  return out;
+  return text::indent_wrapped(text, first_prefix, indent, kWidth);
 }
 
 std::string key_text(const KeyFacts& k) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/base/words.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
 
@@ -28,6 +29,7 @@ using text::kGreen;
 using text::kRed;
 using text::kReset;
 using text::kYellow;
+using text::room;
 using text::wrap;
 
 std::size_t width(std::string_view s) {
@@ -52,22 +54,9 @@ std::string clip(std::string_view s, std::size_t max) {
   return std::string(s.substr(0, i)) + "…";
 }
 
-// What is left of total columns after used, never less than a short word's room (narrow terminals).
-std::size_t room(std::size_t total, std::size_t used) {
-  return total > used + 10 ? total - used : 10;
-}
-
 std::string indented(std::string_view text, std::string_view first_prefix, std::size_t indent,
                      std::size_t line_width) {
-  const std::size_t first_width = room(line_width, width(first_prefix));
-  const std::vector<std::string> lines = wrap(text, first_width, room(line_width, indent));
-  std::string out;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    out += i == 0 ? std::string(first_prefix) : std::string(indent, ' ');
-    out += lines[i];
-    out += '\n';
-  }
-  return out;
+  return text::indent_wrapped(text, first_prefix, indent, line_width);
 }
 
 std::string ms(std::optional<double> v) {
@@ -78,25 +67,20 @@ std::string ms(std::optional<double> v) {
   return fmt::format("{:.1f} ms", x);
 }
 
-std::string plural(long n, std::string_view unit) {
-  return fmt::format("{} {}{}", n, unit, n == 1 ? "" : "s");
-}
-
-// "2027-03-01" from "2027-03-01T00:00:00Z"; anything else as given.
-std::string date(std::string_view iso) {
-  if (iso.size() >= 10 && iso[4] == '-' && iso[7] == '-') return esc(iso.substr(0, 10));
-  return esc(iso);
+// "2027-03-01", escaped (the time comes from the peer's certificate).
+std::string day(std::string_view iso) {
+  return esc(date(iso));
 }
 
 std::string validity(const CertificateSummary& c) {
-  if (c.not_yet_valid) return fmt::format("not valid before {}", date(c.not_before));
+  if (c.not_yet_valid) return fmt::format("not valid before {}", day(c.not_before));
   if (c.expired || c.days_left < 0) {
     // days_left is any long: LONG_MIN cannot be negated.
     const long ago =
         c.days_left == std::numeric_limits<long>::min() ? std::numeric_limits<long>::max() : -c.days_left;
-    return fmt::format("expired {} ({} ago)", date(c.not_after), plural(ago, "day"));
+    return fmt::format("expired {} ({} ago)", day(c.not_after), plural(ago, "day"));
   }
-  return fmt::format("valid until {} ({})", date(c.not_after), plural(c.days_left, "day"));
+  return fmt::format("valid until {} ({})", day(c.not_after), plural(c.days_left, "day"));
 }
 
 std::string timeout_text(const ProbeFacts& f, std::string_view what) {

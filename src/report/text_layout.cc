@@ -103,4 +103,21 @@ std::vector<std::string> wrap(std::string_view text, std::size_t first_width, st
   return lines;
 }
 
+std::size_t room(std::size_t total, std::size_t used) {
+  return total > used + 10 ? total - used : 10;
+}
+
+std::string indent_wrapped(std::string_view text, std::string_view first_prefix, std::size_t indent,
+                           std::size_t line_width) {
+  const std::vector<std::string> lines =
+      wrap(text, room(line_width, display_width(first_prefix)), room(line_width, indent));
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    out += i == 0 ? std::string(first_prefix) : std::string(indent, ' ');
+    out += lines[i];
+    out += '\n';
+  }
+  return out;
+}
+
 }  // namespace mtls_probe::text

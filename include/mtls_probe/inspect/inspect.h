@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/base/words.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
@@ -150,8 +151,7 @@ std::string summary(const InspectResult& result);
 std::string pkcs12_compatibility(const Pkcs12Facts& p);
 
 // Wording shared by the findings and the printers.
-std::string plural(long n, std::string_view unit);  // "1 day", "3 days", "-1 day"
-std::string date(std::string_view iso);             // "2027-03-01" of "2027-03-01T00:00:00Z"
+// (plural() and date() are in base/words.h)
 std::string join(const std::vector<std::string>& v, std::string_view sep);
 
 }  // namespace mtls_probe::inspect

@@ -43,4 +43,11 @@ std::string keep_together(std::string_view text, const std::vector<std::string>&
 // Never returns no line. kNoBreakSpace comes out as ' '.
 std::vector<std::string> wrap(std::string_view text, std::size_t first_width, std::size_t rest_width);
 
+// What is left of total columns after used, never less than a short word's room (narrow terminals).
+std::size_t room(std::size_t total, std::size_t used);
+// text wrapped to line_width columns: the first line after first_prefix, the others after indent spaces;
+// every line ends in '\n'.
+std::string indent_wrapped(std::string_view text, std::string_view first_prefix, std::size_t indent,
+                           std::size_t line_width);
+
 }  // namespace mtls_probe::text
