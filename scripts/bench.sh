@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
 source scripts/serve-url.sh
+# shellcheck source=../tests/integration/nginx_conf.sh
+source tests/integration/nginx_conf.sh
 RUNS=${1:-50}
 SECTIONS=${SECTIONS:-micro probe}
 has_section() { case " $SECTIONS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -113,27 +115,11 @@ BATCH_REPS=${BATCH_REPS:-3}
 # start_bench_nginx — nginx on 127.0.0.1, a free high port, ssl_verify_client on, serve's PKI; logs and pid
 # file in $WORK/nginx; sets NGINX_PID and NGINX_URL. Stopped by its pid in cleanup().
 start_bench_nginx() {
-  local d="$WORK/nginx" port user_line="" i
+  local d="$WORK/nginx" port i
   mkdir -p "$d/logs" "$d/tmp"
   chmod 755 "$d" "$d/logs" "$d/tmp"
-  [ "$(id -u)" = 0 ] && user_line="user root root;"
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  cat >"$d/nginx.conf" <<NGINX_CONF
-$user_line
-worker_processes 2;
-worker_rlimit_nofile 8192;
-pid $d/nginx.pid;
-error_log $d/logs/error.log warn;
-events { worker_connections 2048; }
-http {
-  access_log $d/logs/access.log;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  default_type text/plain;
-  keepalive_timeout 0;
+  nginx_conf "$d" 2 4096 warn "  keepalive_timeout 0;
   server {
     listen 127.0.0.1:$port ssl backlog=1024;
     server_name localhost;
@@ -142,10 +128,8 @@ http {
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_client_certificate $P/ca.pem;
     ssl_verify_client on;
-    location / { return 200 "ok\n"; }
-  }
-}
-NGINX_CONF
+    location / { return 200 \"ok\\n\"; }
+  }" >"$d/nginx.conf"
   /usr/sbin/nginx -p "$d" -e "$d/logs/error.log" -c "$d/nginx.conf" -g 'daemon off;' >"$d/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
   NGINX_URL="https://127.0.0.1:$port/"

@@ -21,6 +21,8 @@ INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=${MTLS_PROBE_SOURCE_DIR:-$(cd "$INTEG_DIR/../.." && pwd)}
 if [[ -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=python3; fi
 HELPER="$INTEG_DIR/helper.py"
+# shellcheck source=nginx_conf.sh
+source "$INTEG_DIR/nginx_conf.sh"
 
 export MTLS_TEST_P12_PASSWORD=${MTLS_TEST_P12_PASSWORD:-mtls-probe-test-pw-7Qz}
 PW_ENV=MTLS_TEST_P12_PASSWORD
@@ -241,25 +243,7 @@ start_nginx() {
   local d="$TMP/nginx-$name"
   mkdir -p "$d/logs" "$d/tmp"
   chmod 755 "$d" "$d/logs" "$d/tmp"
-  local user_line=""
-  [[ $(id -u) == 0 ]] && user_line="user root root;"
-  cat >"$d/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/logs/error.log info;
-events { worker_connections 64; }
-http {
-  access_log $d/logs/access.log;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
-  default_type text/plain;
-$body
-}
-EOF
+  nginx_conf "$d" 1 64 info "$body" >"$d/nginx.conf"
   /usr/sbin/nginx -p "$d" -e "$d/logs/error.log" -c "$d/nginx.conf" -g 'daemon off;' \
     >"$d/logs/stdout.log" 2>&1 &
   LAST_PID=$!
