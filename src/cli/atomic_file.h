@@ -1,7 +1,8 @@
 // An output file written whole or not at all: a temp file in the same directory (hidden: ".NAME.tmpXXXXXX",
-// so node_exporter's *.prom glob never reads a half-written one), then rename() over the target. The temp
-// file is made when the run starts (so an unwritable directory is a usage error before anything is probed)
-// and removed if the run never commits it.
+// so node_exporter's *.prom glob never reads a half-written one), then rename() over the target.
+// open() checks the place when the run starts (a temp file is made and removed at once, so an unwritable
+// directory is a usage error before anything is probed); the temp file that carries the content exists only
+// inside commit(), so a run that is killed while it probes leaves nothing behind.
 #pragma once
 
 #include <optional>
@@ -11,27 +12,21 @@ namespace mtls_probe::tool {
 
 class AtomicFile {
  public:
-  AtomicFile() = default;
-  ~AtomicFile();
-  AtomicFile(AtomicFile&& o) noexcept;
-  AtomicFile& operator=(AtomicFile&& o) noexcept;
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  // Creates the temp file beside path; nullopt on success, else what went wrong (names the file).
+  // Checks that a temp file can be made beside path; nullopt on success, else what went wrong (names the
+  // file).
   std::optional<std::string> open(const std::string& path);
-  // Writes content to the temp file, flushes it to disk and renames it over path (mode 0666 & ~umask, as a
-  // file made by open(2)); nullopt on success, else the error (the temp file is then removed).
+  // Writes content to a new temp file, flushes it to disk and renames it over path (mode 0666 & ~umask, as
+  // a file made by open(2)); nullopt on success, else the error (the temp file is then removed).
   std::optional<std::string> commit(const std::string& content);
 
   const std::string& path() const { return path_; }
-  const std::string& temp_path() const { return temp_; }
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return open_; }
 
  private:
-  void discard();
-  std::string path_, temp_;
-  int fd_ = -1;
+  // Makes the hidden temp file beside path_: its descriptor and name, or the error.
+  std::optional<std::string> make_temp(int& fd, std::string& name) const;
+  std::string path_;
+  bool open_ = false;
 };
 
 }  // namespace mtls_probe::tool

@@ -1,5 +1,5 @@
-// AtomicFile: the content appears whole under the final name, the temp file is hidden beside it and gone
-// afterwards, an uncommitted file leaves nothing behind, an unwritable place is an error at open().
+// AtomicFile: the content appears whole under the final name, nothing is on disk between open() and
+// commit() (a killed run leaves no temp file), an unwritable place is an error at open().
 #include "cli/atomic_file.h"
 
 #include <dirent.h>
@@ -52,8 +52,7 @@ TEST(AtomicFile, WritesWholeAndRenames) {
   { std::ofstream(target) << "old\n"; }
   AtomicFile f;
   ASSERT_FALSE(f.open(target));
-  EXPECT_EQ(f.temp_path().rfind(dir.path + "/.out.prom.tmp", 0), 0u) << f.temp_path();
-  EXPECT_EQ(dir.entries().size(), 2u);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.prom"});  // no temp file while the run probes
   EXPECT_EQ(slurp(target), "old\n");  // untouched until the commit
   const mode_t old = ::umask(022);
   EXPECT_FALSE(f.commit("new content\n"));
@@ -70,9 +69,21 @@ TEST(AtomicFile, UncommittedLeavesNothing) {
   {
     AtomicFile f;
     ASSERT_FALSE(f.open(dir.path + "/report.xml"));
-    EXPECT_EQ(dir.entries().size(), 1u);
+    EXPECT_TRUE(dir.entries().empty());
   }
   EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(AtomicFile, DirectoryGoneAfterOpenIsAnErrorAtCommit) {
+  TempDir dir;
+  const std::string sub = dir.path + "/out";
+  ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
+  AtomicFile f;
+  ASSERT_FALSE(f.open(sub + "/out.xml"));
+  ASSERT_EQ(::rmdir(sub.c_str()), 0);  // possible only because open() left nothing in it
+  auto err = f.commit("x");
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("out.xml"), std::string::npos) << *err;
 }
 
 TEST(AtomicFile, UnwritablePlaceIsAnErrorAtOpen) {
