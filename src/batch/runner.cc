@@ -5,6 +5,8 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "mtls_probe/engine/event_loop.h"
@@ -107,16 +109,93 @@ BatchRunner::BatchRunner(BatchOptions options)
   if (options_.parallel == 0) options_.parallel = 1;
 }
 
+std::size_t loop_count(std::size_t requested, std::size_t cores, std::size_t parallel, std::size_t jobs) {
+  std::size_t n = requested != 0 ? requested : cores;
+  n = std::min({n, parallel, jobs});
+  return std::max<std::size_t>(n, 1);
+}
+
+// What the loops share, behind one lock: the job source, the context cache and the result callback.
+struct BatchRunner::Shared {
+  const JobSource& jobs;
+  const OnResult& on_result;
+  std::mutex mutex;
+  std::size_t next = 0;
+};
+
+namespace {
+
+// A job taken from the source: to run with ctx, or finished at once with `immediate` (it cannot run).
+struct TakenJob {
+  BatchJob job;
+  std::optional<ProbeFacts> immediate;
+  std::shared_ptr<const ClientTlsContext> ctx;
+};
+
+// The facts of a job that cannot run (a malformed line, an identity or trust that failed), else nullopt.
+std::optional<ProbeFacts> unrunnable(const BatchJob& job) {
+  if (!job.line.error && !job.usage_error && !job.identity_error) return std::nullopt;
+  ProbeFacts facts;
+  facts.url = redact_url(job.line.url);
+  if (job.line.error || job.usage_error) {
+    facts.usage_error = fmt::format("targets file line {}: {}", job.line.line,
+                                    job.line.error ? *job.line.error : *job.usage_error);
+  } else {
+    facts.identity_configured = true;
+    facts.identity_error = job.identity_error;
+  }
+  return facts;
+}
+
+ProbeFacts context_failure(const BatchJob& job, const ContextCache::Failure& failure) {
+  ProbeFacts facts;
+  facts.url = redact_url(job.line.url);
+  if (failure.identity) {
+    facts.identity_configured = true;
+    facts.identity_error = failure.identity;
+  } else {
+    facts.usage_error = failure.usage;
+  }
+  return facts;
+}
+
+}  // namespace
+
 void BatchRunner::run(const std::vector<BatchJob>& jobs, const OnResult& on_result) {
+  run(JobSource{jobs.size(), [&jobs](std::size_t i) { return jobs[i]; }}, on_result);
+}
+
+void BatchRunner::run(const JobSource& jobs, const OnResult& on_result) {
   ensure_fd_limit(options_.parallel);
+  const std::size_t loops =
+      loop_count(options_.loops, std::max(1u, std::thread::hardware_concurrency()), options_.parallel,
+                 jobs.count);
+  loops_used_ = loops;
+  if (options_.logger)
+    ProbeLog(options_.logger, "[batch] ")
+        .debug("{} targets, at most {} in flight, over {} event loop{} (threads)", jobs.count,
+               options_.parallel, loops, loops == 1 ? "" : "s");
+  Shared shared{jobs, on_result, {}, 0};
+  // The in-flight budget, split as evenly as it goes; each loop takes the next job from the shared
+  // source whenever it has room, so a loop whose targets are slow simply takes fewer.
+  auto capacity = [&](std::size_t i) { return options_.parallel / loops + (i < options_.parallel % loops); };
+  std::vector<std::thread> threads;
+  threads.reserve(loops - 1);
+  for (std::size_t i = 1; i < loops; ++i)
+    threads.emplace_back([this, &shared, c = capacity(i)] { run_loop(shared, c); });
+  run_loop(shared, capacity(0));
+  for (auto& t : threads) t.join();
+}
+
+void BatchRunner::run_loop(Shared& shared, std::size_t capacity) {
   EventLoop loop;
   struct Slot {
     std::unique_ptr<Probe> probe;
-    std::size_t job = 0;
+    BatchJob job;
   };
   std::unordered_map<const Pollable*, Slot> in_flight;
-  std::size_t next = 0;
 
+  // Diagnoses outside the lock; hands the result over under it.
   auto emit = [&](const BatchJob& job, ProbeFacts facts) {
     if (options_.finish) options_.finish(facts);
     ProbeResult result;
@@ -125,43 +204,39 @@ void BatchRunner::run(const std::vector<BatchJob>& jobs, const OnResult& on_resu
     result.diagnosis = diagnose(result.facts);
     const bool met = !job.line.error && expectation_met(job.line.expected, result.diagnosis.verdict);
     auto warning = expiry_warning(result.facts, options_.warn_days);
-    on_result(BatchResult{job.line, std::move(result), met, std::move(warning)});
+    const BatchResult r{job.line, std::move(result), met, std::move(warning)};
+    std::lock_guard lock(shared.mutex);
+    shared.on_result(r);
   };
-
+  auto take = [&]() -> std::optional<TakenJob> {
+    std::lock_guard lock(shared.mutex);
+    if (shared.next >= shared.jobs.count) return std::nullopt;
+    TakenJob t{shared.jobs.make(shared.next++), std::nullopt, nullptr};
+    t.immediate = unrunnable(t.job);
+    if (!t.immediate) {
+      const ContextCache::Result& ctx = cache_.get(t.job.run);
+      if (ctx) {
+        t.ctx = *ctx;
+      } else {
+        t.immediate = context_failure(t.job, ctx.error());
+      }
+    }
+    return t;
+  };
   auto launch = [&] {
-    while (in_flight.size() < options_.parallel && next < jobs.size()) {
-      const BatchJob& job = jobs[next];
-      const std::size_t index = next++;
-      ProbeFacts facts;
-      facts.url = redact_url(job.line.url);
-      if (job.line.error || job.usage_error) {
-        facts.usage_error = fmt::format("targets file line {}: {}", job.line.line,
-                                        job.line.error ? *job.line.error : *job.usage_error);
-        emit(job, std::move(facts));
+    while (in_flight.size() < capacity) {
+      std::optional<TakenJob> t = take();
+      if (!t) return;
+      if (t->immediate) {
+        emit(t->job, std::move(*t->immediate));
         continue;
       }
-      if (job.identity_error) {
-        facts.identity_configured = true;
-        facts.identity_error = job.identity_error;
-        emit(job, std::move(facts));
-        continue;
-      }
-      const ContextCache::Result& ctx = cache_.get(job.run);
-      if (!ctx) {
-        if (ctx.error().identity) {
-          facts.identity_configured = true;
-          facts.identity_error = ctx.error().identity;
-        } else {
-          facts.usage_error = ctx.error().usage;
-        }
-        emit(job, std::move(facts));
-        continue;
-      }
-      ProbeLog log = options_.logger ? ProbeLog(options_.logger, trace_tag(job.line)) : ProbeLog();
-      auto probe = std::make_unique<Probe>(job.target, **ctx, std::move(log));
+      ProbeLog log = options_.logger ? ProbeLog(options_.logger, trace_tag(t->job.line)) : ProbeLog();
+      // The context outlives the probe: the cache holds it until the run ends.
+      auto probe = std::make_unique<Probe>(t->job.target, *t->ctx, std::move(log));
       probe->start();
       Pollable* p = probe.get();
-      in_flight.emplace(p, Slot{std::move(probe), index});
+      in_flight.emplace(p, Slot{std::move(probe), std::move(t->job)});
       loop.add(*p);
     }
   };
@@ -172,8 +247,9 @@ void BatchRunner::run(const std::vector<BatchJob>& jobs, const OnResult& on_resu
     if (it == in_flight.end()) return;
     Slot slot = std::move(it->second);
     in_flight.erase(it);
-    emit(jobs[slot.job], slot.probe->take_facts());
+    ProbeFacts facts = slot.probe->take_facts();
     slot.probe.reset();  // the loop no longer holds it: its socket and TLS state go now
+    emit(slot.job, std::move(facts));
     launch();
   });
 }

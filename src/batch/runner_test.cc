@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -261,7 +263,9 @@ BatchJob job(int line, const std::string& url, RunOptions run, std::vector<Verdi
   return j;
 }
 
-TEST(BatchRunner, EveryJobGetsOneResultWithNInFlight) {
+// 40 jobs over `loops` event loops, 7 in flight: each gets exactly one result, the results are handed over
+// one at a time, and the identity and contexts are made once for the whole run.
+void every_job_gets_one_result(std::size_t loops) {
   LocalServe server;
   ASSERT_NE(server.port(), 0);
   const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
@@ -285,9 +289,16 @@ TEST(BatchRunner, EveryJobGetsOneResultWithNInFlight) {
 
   BatchOptions opts;
   opts.parallel = 7;
+  opts.loops = loops;
   BatchRunner runner(opts);
   std::map<int, std::pair<Verdict, bool>> got;
+  std::atomic<int> in_callback{0};
+  std::set<std::thread::id> threads;
   runner.run(jobs, [&](const BatchResult& r) {
+    EXPECT_EQ(in_callback.fetch_add(1), 0) << "two results handed over at once";
+    threads.insert(std::this_thread::get_id());
+    std::this_thread::sleep_for(1ms);  // widen the window in which an overlap would show
+    in_callback.fetch_sub(1);
     EXPECT_TRUE(got.emplace(r.line.line, std::make_pair(r.result.diagnosis.verdict, r.met)).second)
         << "line " << r.line.line << " twice";
     if (r.line.line == 6) {
@@ -313,6 +324,49 @@ TEST(BatchRunner, EveryJobGetsOneResultWithNInFlight) {
   }
   EXPECT_EQ(runner.cache().identities_loaded(), 2u);  // the good PEM pair and the missing file
   EXPECT_EQ(runner.cache().contexts_created(), 3u);   // with cert, no-cert, the failed one
+  EXPECT_EQ(runner.loops_used(), loops);
+  EXPECT_LE(threads.size(), loops);
+}
+
+TEST(BatchRunner, EveryJobGetsOneResultWithNInFlight) {
+  every_job_gets_one_result(1);
+}
+
+TEST(BatchRunner, EveryJobGetsOneResultOverThreeLoops) {
+  every_job_gets_one_result(3);
+}
+
+TEST(BatchRunner, LoopCountIsBoundedByParallelAndJobs) {
+  EXPECT_EQ(loop_count(0, 8, 32, 1000), 8u);  // one per core
+  EXPECT_EQ(loop_count(0, 8, 3, 1000), 3u);   // never a loop without a slot
+  EXPECT_EQ(loop_count(0, 8, 32, 2), 2u);     // nor without a job
+  EXPECT_EQ(loop_count(5, 8, 32, 1000), 5u);  // asked for
+  EXPECT_EQ(loop_count(0, 8, 32, 0), 1u);
+  EXPECT_EQ(loop_count(0, 0, 32, 10), 1u);
+}
+
+TEST(BatchRunner, JobsAreMadeInOrderWhenTheirTurnComes) {
+  LocalServe server;
+  ASSERT_NE(server.port(), 0);
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  std::vector<std::size_t> made;
+  std::size_t results_when_last_made = 0, results = 0;
+  BatchOptions opts;
+  opts.parallel = 2;
+  opts.loops = 1;
+  BatchRunner runner(opts);
+  const JobSource source{10, [&](std::size_t i) {
+                           made.push_back(i);
+                           if (i == 9) results_when_last_made = results;
+                           return job(static_cast<int>(i) + 1, url, pem_run());
+                         }};
+  runner.run(source, [&](const BatchResult& r) {
+    EXPECT_TRUE(r.met);
+    ++results;
+  });
+  EXPECT_EQ(made, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(results, 10u);
+  EXPECT_GE(results_when_last_made, 8u);  // made when a slot freed, not all up front
 }
 
 TEST(BatchRunner, HangingTargetDoesNotHoldTheOthers) {
@@ -328,6 +382,7 @@ TEST(BatchRunner, HangingTargetDoesNotHoldTheOthers) {
 
   BatchOptions opts;
   opts.parallel = 4;  // the hanging one holds a slot; the rest go through the other three
+  opts.loops = 2;     // and the hanging one's loop still runs good ones beside it
   BatchRunner runner(opts);
   const auto t0 = Clock::now();
   Clock::duration last_good{}, hang_done{};

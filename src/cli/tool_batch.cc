@@ -13,9 +13,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "atomic_file.h"
 #include "front_end.h"
@@ -163,6 +167,38 @@ class Progress {
   std::size_t drawn_ = 0;
 };
 
+// Calls tick() every `every` from a thread of its own until destroyed, so that the progress line's rate and
+// ETA move on while targets hang and none finishes.
+class Ticker {
+ public:
+  Ticker(std::function<void()> tick, std::chrono::milliseconds every)
+      : thread_([this, tick = std::move(tick), every] {
+          std::unique_lock lock(mutex_);
+          while (!stop_) {
+            if (wake_.wait_for(lock, every, [this] { return stop_; })) break;
+            lock.unlock();
+            tick();
+            lock.lock();
+          }
+        }) {}
+  ~Ticker() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  Ticker(const Ticker&) = delete;
+  Ticker& operator=(const Ticker&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
 std::optional<std::string> parse_warn_days(const std::string& text, long& out) {
   const std::string msg = fmt::format("--warn-days takes a whole number of days from 0 to {}", kMaxWarnDays);
   if (text.empty() || text.size() > 7) return msg;
@@ -182,10 +218,11 @@ bool show_progress(bool stderr_is_tty, const char* no_color, bool no_progress, i
   return stderr_is_tty && (no_color == nullptr || *no_color == '\0') && !no_progress && verbose == 0;
 }
 
-CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw) {
+CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw, bool with_options) {
   auto* cmd = app.add_subcommand(
       "batch",
       "probe many targets concurrently: one URL per line with optional key=value words ('#' comments)");
+  if (!with_options) return cmd;
   add_probe_options(*cmd, raw.probe);
   cmd->remove_option(cmd->get_option("url"));
   cmd->get_option("--json")->description("JSON Lines: one object per target as it finishes");
@@ -275,25 +312,28 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
     plan.warnings.push_back(
         "-k/--insecure: a server certificate that fails verification will not stop the probe");
 
-  const RawProbeArgs base = without_password(raw.probe);
+  plan.base = without_password(raw.probe);
+  plan.identity_error = g.identity_error;
   for (auto& line : batch::parse_targets(targets_text)) {
-    if (!shard.contains(line.index)) continue;
-    batch::BatchJob job;
-    job.warnings = plan.warnings;
-    if (!line.error) {
-      ProbeCommand cmd = make_probe_command(merge(base, line));
-      if (cmd.usage_error) {
-        job.usage_error = *cmd.usage_error;
-      } else {
-        job.run = std::move(cmd.run);
-        job.target = std::move(cmd.target);
-        if (g.identity_error && job.run.identity.configured()) job.identity_error = g.identity_error;
-      }
-    }
-    job.line = std::move(line);
-    plan.jobs.push_back(std::move(job));
+    if (shard.contains(line.index)) plan.lines.push_back(std::move(line));
   }
   return plan;
+}
+
+batch::BatchJob make_batch_job(const BatchPlan& plan, std::size_t i) {
+  batch::BatchJob job;
+  job.line = plan.lines[i];
+  job.warnings = plan.warnings;
+  if (job.line.error) return job;
+  ProbeCommand cmd = make_probe_command(merge(plan.base, job.line));
+  if (cmd.usage_error) {
+    job.usage_error = *cmd.usage_error;
+    return job;
+  }
+  job.run = std::move(cmd.run);
+  job.target = std::move(cmd.target);
+  if (plan.identity_error && job.run.identity.configured()) job.identity_error = plan.identity_error;
+  return job;
 }
 
 int report_batch_usage_error(const std::string& message, bool json) {
@@ -354,15 +394,14 @@ int run_batch_command(RawBatchArgs& raw) {
 
   const TextStyle style{use_color(STDOUT_FILENO), text::output_width(STDOUT_FILENO)};
   std::size_t label_width = 0;
-  for (const auto& j : plan.jobs)
+  for (const auto& line : plan.lines)
     label_width = std::max(
-        label_width,
-        text::display_width(escape_terminal(j.line.name.empty() ? redact_url(j.line.url) : j.line.name)));
+        label_width, text::display_width(escape_terminal(line.name.empty() ? redact_url(line.url) : line.name)));
   label_width = std::min<std::size_t>(label_width, 48);
 
   Progress progress(show_progress(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"), raw.no_progress,
                                   raw.probe.verbose),
-                    plan.jobs.size(), t0);
+                    plan.lines.size(), t0);
   // On one terminal the progress line is blanked before each row and redrawn after it.
   const bool stdout_tty = ::isatty(STDOUT_FILENO) == 1;
   progress.draw(0, true);
@@ -371,7 +410,20 @@ int run_batch_command(RawBatchArgs& raw) {
   std::vector<BatchFailure> failures;
   std::vector<JunitCase> junit_cases;
   std::vector<MetricsTarget> metrics_targets;
-  runner.run(plan.jobs, [&](const batch::BatchResult& r) {
+  // The runner calls back one result at a time; the ticker's redraw takes the same lock, so it never cuts
+  // into a row.
+  std::mutex output;
+  std::optional<Ticker> ticker;
+  if (progress.enabled())
+    ticker.emplace(
+        [&] {
+          std::lock_guard lock(output);
+          progress.draw(total, false);
+        },
+        std::chrono::milliseconds(250));
+  const batch::JobSource jobs{plan.lines.size(), [&plan](std::size_t i) { return make_batch_job(plan, i); }};
+  runner.run(jobs, [&](const batch::BatchResult& r) {
+    std::lock_guard lock(output);
     ++total;
     if (r.met) ++met;
     if (r.expiry_warning) ++warned;
@@ -387,6 +439,7 @@ int run_batch_command(RawBatchArgs& raw) {
     std::cout.flush();
     progress.draw(total, stdout_tty);
   });
+  ticker.reset();
   progress.clear();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!json) {

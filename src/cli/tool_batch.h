@@ -20,8 +20,8 @@ namespace mtls_probe::tool {
 
 struct RawBatchArgs;
 
-// Registers `batch` and its options on app, writing into raw; returns the subcommand.
-CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw);
+// Registers `batch` on app, with its options (writing into raw) when with_options; returns the subcommand.
+CLI::App* add_batch_command(CLI::App& app, RawBatchArgs& raw, bool with_options = true);
 
 // Runs the batch raw describes (after a parse). Exit 0: every target met its expectation; 13: at least one
 // did not; 1: a usage error of the whole run.
@@ -52,7 +52,9 @@ struct RawBatchArgs {
 };
 
 struct BatchPlan {
-  std::vector<batch::BatchJob> jobs;       // the lines of this shard, in file order
+  std::vector<batch::TargetLine> lines;    // the lines of this shard, in file order
+  RawProbeArgs base;                       // the global options without their password sources
+  std::optional<IdentityFailure> identity_error;  // the password source failed: for every identity job
   std::optional<std::string> password;     // the run's one password (asked for once), wiped after the run
   std::vector<std::string> warnings;       // global warnings (stderr once, and in every result)
   std::optional<std::string> usage_error;  // of the whole run: exit 1
@@ -60,8 +62,10 @@ struct BatchPlan {
   std::optional<long> warn_days;  // --warn-days N
 };
 
-// Checks the global options once (password read here, once), parses the targets text and merges each
-// line over the globals.
+// Checks the global options once (password read here, once) and parses the targets text.
 BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text);
+// The job of plan.lines[i]: the line's words merged over the global options. Made when it is the line's
+// turn to run, so a run holds only the jobs in flight.
+batch::BatchJob make_batch_job(const BatchPlan& plan, std::size_t i);
 
 }  // namespace mtls_probe::tool

@@ -13,6 +13,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Every job of the plan, as the run makes them one by one.
+std::vector<batch::BatchJob> all_jobs(const BatchPlan& plan) {
+  std::vector<batch::BatchJob> jobs;
+  for (std::size_t i = 0; i < plan.lines.size(); ++i) jobs.push_back(make_batch_job(plan, i));
+  return jobs;
+}
+
 RawBatchArgs args() {
   RawBatchArgs raw;
   raw.probe.cacert = "/global/ca.pem";
@@ -32,9 +39,10 @@ TEST(BatchPlan, GlobalsApplyToEveryLineUnlessTheLineOverrides) {
                       "resolve=api.internal:443:::1 servername=x.internal method=HEAD\n"
                       "https://api.internal/ cert=/line/a.pem key=/line/a.key tls-min=1.3\n"
                       "https://api.internal/ no-cert connect-timeout=0.5\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error) << *plan.usage_error;
-  ASSERT_EQ(plan.jobs.size(), 4u);
-  const auto& g = plan.jobs[0];
+  ASSERT_EQ(jobs.size(), 4u);
+  const auto& g = jobs[0];
   EXPECT_FALSE(g.usage_error);
   EXPECT_EQ(g.run.identity.p12_file, "/global/id.p12");
   EXPECT_EQ(g.run.tls.cacert_file, "/global/ca.pem");
@@ -43,7 +51,7 @@ TEST(BatchPlan, GlobalsApplyToEveryLineUnlessTheLineOverrides) {
   ASSERT_EQ(g.target.http.headers.size(), 1u);
   EXPECT_EQ(g.target.http.headers[0].name, "X-Test");
 
-  const auto& o = plan.jobs[1];
+  const auto& o = jobs[1];
   EXPECT_FALSE(o.usage_error) << *o.usage_error;
   EXPECT_EQ(o.run.identity.p12_file, "/line/other.p12");
   EXPECT_EQ(o.run.tls.cacert_file, "/line/ca.pem");
@@ -54,14 +62,14 @@ TEST(BatchPlan, GlobalsApplyToEveryLineUnlessTheLineOverrides) {
   EXPECT_EQ(o.target.http.method, "HEAD");
   EXPECT_EQ(o.target.http.headers.size(), 1u);  // -H stays global
 
-  const auto& p = plan.jobs[2];
+  const auto& p = jobs[2];
   EXPECT_FALSE(p.usage_error) << *p.usage_error;
   EXPECT_TRUE(p.run.identity.p12_file.empty());
   EXPECT_EQ(p.run.identity.cert_file, "/line/a.pem");
   EXPECT_EQ(p.run.identity.key_file, "/line/a.key");
   EXPECT_EQ(p.run.tls.min_version, TlsVersion::v1_3);
 
-  const auto& n = plan.jobs[3];
+  const auto& n = jobs[3];
   EXPECT_TRUE(n.run.identity.no_cert);
   EXPECT_EQ(n.target.connect_timeout, 500ms);
 }
@@ -71,19 +79,21 @@ TEST(BatchPlan, LineCertReplacesGlobalCertAndKey) {
   raw.probe.cert = "/global/a.pem";
   raw.probe.key = "/global/a.key";
   const auto plan = make_batch_plan(raw, "https://a.example/ cert=/line/b.pem\nhttps://a.example/\n");
-  ASSERT_EQ(plan.jobs.size(), 2u);
-  EXPECT_EQ(plan.jobs[0].run.identity.cert_file, "/line/b.pem");
-  EXPECT_EQ(plan.jobs[0].run.identity.key_file, "");  // not the global key of another certificate
-  EXPECT_EQ(plan.jobs[1].run.identity.key_file, "/global/a.key");
+  const auto jobs = all_jobs(plan);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].run.identity.cert_file, "/line/b.pem");
+  EXPECT_EQ(jobs[0].run.identity.key_file, "");  // not the global key of another certificate
+  EXPECT_EQ(jobs[1].run.identity.key_file, "/global/a.key");
 }
 
 TEST(BatchPlan, CertFileWithColonSurvivesTheMerge) {
   RawBatchArgs raw;
   raw.probe.cert = "/global/a\\:b.pem";
   const auto plan = make_batch_plan(raw, "https://a.example/\nhttps://a.example/ cert=/line/c:d.pem\n");
-  ASSERT_EQ(plan.jobs.size(), 2u);
-  EXPECT_EQ(plan.jobs[0].run.identity.cert_file, "/global/a:b.pem");
-  EXPECT_EQ(plan.jobs[1].run.identity.cert_file, "/line/c:d.pem");
+  const auto jobs = all_jobs(plan);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].run.identity.cert_file, "/global/a:b.pem");
+  EXPECT_EQ(jobs[1].run.identity.cert_file, "/line/c:d.pem");
   EXPECT_FALSE(plan.password);
 }
 
@@ -92,10 +102,11 @@ TEST(BatchPlan, PasswordIsReadOnceAndNotCopiedIntoJobs) {
   RawBatchArgs raw = args();
   raw.probe.p12_password_env = "MTLS_BATCH_TEST_PW";
   const auto plan = make_batch_plan(raw, "https://a.example/\nhttps://b.example/ p12=/line/b.p12\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error);
   ASSERT_TRUE(plan.password);
   EXPECT_EQ(*plan.password, "s3cret-pw");
-  for (const auto& j : plan.jobs) {
+  for (const auto& j : jobs) {
     EXPECT_FALSE(j.usage_error);
     EXPECT_FALSE(j.identity_error);
     EXPECT_FALSE(j.run.identity.password);
@@ -108,12 +119,13 @@ TEST(BatchPlan, PasswordSourceForTheLinesIdentitiesOnly) {
   RawBatchArgs raw;
   raw.probe.p12_password_env = "MTLS_BATCH_TEST_PW";
   const auto plan = make_batch_plan(raw, "https://a.example/ p12=/line/a.p12\nhttps://b.example/\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error) << *plan.usage_error;
   ASSERT_TRUE(plan.password);
-  ASSERT_EQ(plan.jobs.size(), 2u);
-  EXPECT_EQ(plan.jobs[0].run.identity.p12_file, "/line/a.p12");
-  EXPECT_FALSE(plan.jobs[1].run.identity.configured());
-  EXPECT_FALSE(plan.jobs[1].usage_error);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].run.identity.p12_file, "/line/a.p12");
+  EXPECT_FALSE(jobs[1].run.identity.configured());
+  EXPECT_FALSE(jobs[1].usage_error);
   ::unsetenv("MTLS_BATCH_TEST_PW");
 }
 
@@ -122,11 +134,12 @@ TEST(BatchPlan, CertColonPasswordIsTheRunsPassword) {
   raw.probe.cert = "/global/a.p12:pw-in-argv";
   raw.probe.cert_type = "P12";
   const auto plan = make_batch_plan(raw, "https://a.example/\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error) << *plan.usage_error;
   ASSERT_TRUE(plan.password);
   EXPECT_EQ(*plan.password, "pw-in-argv");
-  ASSERT_EQ(plan.jobs.size(), 1u);
-  EXPECT_EQ(plan.jobs[0].run.identity.p12_file, "/global/a.p12");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].run.identity.p12_file, "/global/a.p12");
   EXPECT_FALSE(plan.warnings.empty());  // visible in the process list: warned once
 }
 
@@ -136,9 +149,10 @@ TEST(BatchPlan, MissingPasswordSourceIsAnIdentityErrorOfTheLinesWithAnIdentity) 
   raw.probe.p12_password_env = "MTLS_BATCH_TEST_NO_SUCH_VAR";
   raw.probe.p12 = "/global/id.p12";
   const auto plan = make_batch_plan(raw, "https://a.example/\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error);
-  ASSERT_EQ(plan.jobs.size(), 1u);
-  EXPECT_TRUE(plan.jobs[0].identity_error);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_TRUE(jobs[0].identity_error);
 }
 
 TEST(BatchPlan, BadGlobalOptionIsAUsageErrorOfTheRun) {
@@ -167,12 +181,13 @@ TEST(BatchPlan, LineThatContradictsTheGlobalsIsAUsageErrorOfItsOwn) {
   RawBatchArgs raw = args();
   raw.probe.tls_max = "1.2";
   const auto plan = make_batch_plan(raw, "https://a.example/ tls-min=1.3\nhttps://b.example/\nnot-a-url\n");
+  const auto jobs = all_jobs(plan);
   ASSERT_FALSE(plan.usage_error);
-  ASSERT_EQ(plan.jobs.size(), 3u);
-  EXPECT_TRUE(plan.jobs[0].usage_error);
-  EXPECT_FALSE(plan.jobs[1].usage_error);
-  EXPECT_TRUE(plan.jobs[2].line.error);
-  EXPECT_EQ(plan.jobs[2].line.line, 3);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_TRUE(jobs[0].usage_error);
+  EXPECT_FALSE(jobs[1].usage_error);
+  EXPECT_TRUE(jobs[2].line.error);
+  EXPECT_EQ(jobs[2].line.line, 3);
 }
 
 TEST(BatchPlan, ShardsTakeTheirLinesAndTogetherAll) {
@@ -183,8 +198,9 @@ TEST(BatchPlan, ShardsTakeTheirLinesAndTogetherAll) {
     RawBatchArgs raw;
     raw.shard = std::to_string(k) + "/3";
     const auto plan = make_batch_plan(raw, text);
+    const auto jobs = all_jobs(plan);
     ASSERT_FALSE(plan.usage_error);
-    for (const auto& j : plan.jobs) {
+    for (const auto& j : jobs) {
       EXPECT_EQ(j.line.index % 3, static_cast<std::size_t>(k - 1));
       seen.push_back(static_cast<int>(j.line.index));
     }

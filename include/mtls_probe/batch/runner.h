@@ -1,7 +1,7 @@
-// `mtls-probe batch`'s engine side: many targets on one EventLoop, N in flight, one shared
-// ClientTlsContext per distinct (identity files, trust, versions, --as) and each identity file loaded once.
-// The front end turns the targets file and the global options into BatchJobs; printers get each result
-// through a callback as it finishes.
+// `mtls-probe batch`'s engine side: many targets, N in flight, spread over one EventLoop per core (each on
+// a thread of its own), one shared ClientTlsContext per distinct (identity files, trust, versions, --as)
+// and each identity file loaded once. The front end makes each BatchJob when it is its turn (JobSource);
+// printers get each result through a callback as it finishes.
 #pragma once
 
 #include <spdlog/logger.h>
@@ -94,8 +94,18 @@ class ContextCache {
   std::size_t identity_loads_ = 0;
 };
 
+// The jobs of a run, made one at a time when it is their turn, so that a run holds only the jobs in flight
+// (a fleet of 100,000 targets does not hold 100,000 merged option sets): make(i) for i = 0..count-1, in
+// that order, one call at a time (under the runner's lock).
+struct JobSource {
+  std::size_t count = 0;
+  std::function<BatchJob(std::size_t)> make;
+};
+
 struct BatchOptions {
-  std::size_t parallel = 32;                // probes in flight
+  std::size_t parallel = 32;                // probes in flight, over all loops
+  std::size_t loops = 0;                    // event loops (threads); 0: one per core. Never more than
+                                            // `parallel` or the number of jobs.
   std::shared_ptr<spdlog::logger> logger;   // -v trace (null: none); each probe tags its lines
   std::function<void(ProbeFacts&)> finish;  // front-end touches on a probe's facts (e.g. timeout_limit)
   std::optional<std::string> password;      // the run's password (moved into the context cache)
@@ -106,15 +116,26 @@ class BatchRunner {
  public:
   explicit BatchRunner(BatchOptions options);
   using OnResult = std::function<void(const BatchResult&)>;
-  // Runs every job (in order of the list, at most `parallel` at once), calling on_result once per job as
-  // it finishes (from the loop's thread). Results of jobs that cannot run come at once, in their turn.
+  // Runs every job (started in order, at most `parallel` at once), calling on_result once per job as it
+  // finishes: from the thread of the loop that ran it, one call at a time, so a printer needs no lock of
+  // its own. Results of jobs that cannot run come at once, in their turn. Returns when all have finished.
+  void run(const JobSource& jobs, const OnResult& on_result);
   void run(const std::vector<BatchJob>& jobs, const OnResult& on_result);
   const ContextCache& cache() const { return cache_; }
+  // How many loops the last run() used.
+  std::size_t loops_used() const { return loops_used_; }
 
  private:
+  struct Shared;
+  void run_loop(Shared& shared, std::size_t capacity);
   BatchOptions options_;
   ContextCache cache_;
+  std::size_t loops_used_ = 0;
 };
+
+// The number of loops for `parallel` probes over `jobs` jobs: `requested` (0: `cores`), at most parallel
+// and jobs, at least 1.
+std::size_t loop_count(std::size_t requested, std::size_t cores, std::size_t parallel, std::size_t jobs);
 
 // The trace tag of a target: "[name] " or "[line N] ".
 std::string trace_tag(const TargetLine& line);
