@@ -444,6 +444,18 @@ batch_run "$TMP/badjunit.out" batch --json --junit "$TMP/no-such-dir/j.xml" "${G
 expect_rc 1
 jq_check "--junit in a missing directory: a usage error before anything runs" \
   'len(rows) == 1 and rows[0]["verdict"] == "usage-error" and "no-such-dir" in rows[0]["usage_error"]'
+# killed while a target hangs: no report, and no hidden temp file left in the report directory
+KILLED="$TMP/killed-reports"
+mkdir -p "$KILLED"
+echo "https://127.0.0.1:${HANG_PORT}/ name=hang max-time=${HANG_S} expect=timeout" >"$TMP/killed.txt"
+(cd "$TMP/batch-cwd" && exec "$PROBE" batch --json --junit "$KILLED/j.xml" --metrics "$KILLED/m.prom" \
+  "${GLOBAL[@]}" "$TMP/killed.txt" >/dev/null 2>&1) &
+KILLED_PID=$!
+sleep 0.5
+kill -TERM "$KILLED_PID"
+wait "$KILLED_PID" 2>/dev/null
+check "a batch killed midway leaves nothing in the --junit/--metrics directory" \
+  test -z "$(ls -A "$KILLED")"
 
 scenario "the progress line: on a terminal only, cleared before the summary; never with NO_COLOR, --no-progress, -v"
 # progress_check yes|no [KEY=VALUE...] -- ARGS...: runs `mtls-probe ARGS` (NO_COLOR unset unless given) with
@@ -477,6 +489,10 @@ err = b"".join(chunks).decode("utf-8", "replace")
 n = len(out.splitlines())
 if want == "yes":
     ok = ("\r%d/%d done" % (n, n)) in err and re.search(r"\r +\r$", err) is not None and "\r" not in out
+elif want == "ticks":
+    # while the hanging target runs alone, nothing finishes, yet the rate and ETA are redrawn
+    waiting = set(re.findall(r"\r(%d/%d done[^\r]*)" % (n - 1, n), err))
+    ok = len(waiting) >= 3
 else:
     ok = re.search(r"[0-9]+/[0-9]+ done", err) is None
 if not ok:
@@ -510,5 +526,14 @@ else
   _fail "no progress line with -v" "$msg"
 fi
 check "no progress line when stderr is not a terminal" bash -c "! grep -q ' done' '$TMP/warn-fail.out.err'"
+# one fast target and one that hangs for HANG_S: the line keeps moving (4 redraws a second) meanwhile
+{ sed -n 2p "$TMP/met.txt"
+  echo "https://127.0.0.1:${HANG_PORT}/ name=hang max-time=${HANG_S} connect-timeout=${HANG_S} expect=timeout"
+} >"$TMP/ticks.txt"
+if msg=$(progress_check ticks -- batch --json "${GLOBAL[@]}" "$TMP/ticks.txt"); then
+  _pass "redrawn on a timer while a target hangs (rate and ETA move with no target finishing)"
+else
+  _fail "redrawn on a timer while a target hangs (rate and ETA move with no target finishing)" "$msg"
+fi
 
 finish
