@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -181,9 +182,16 @@ void BatchRunner::run(const JobSource& jobs, const OnResult& on_result) {
   auto capacity = [&](std::size_t i) { return options_.parallel / loops + (i < options_.parallel % loops); };
   std::vector<std::thread> threads;
   threads.reserve(loops - 1);
-  for (std::size_t i = 1; i < loops; ++i)
-    threads.emplace_back([this, &shared, c = capacity(i)] { run_loop(shared, c); });
-  run_loop(shared, capacity(0));
+  std::size_t own = capacity(0);
+  for (std::size_t i = 1; i < loops; ++i) {
+    try {
+      threads.emplace_back([this, &shared, c = capacity(i)] { run_loop(shared, c); });
+    } catch (const std::system_error&) {
+      own += capacity(i);  // no thread to be had (a tight ulimit -u): this loop takes its slots
+    }
+  }
+  loops_used_ = threads.size() + 1;
+  run_loop(shared, own);
   for (auto& t : threads) t.join();
 }
 
