@@ -464,6 +464,14 @@ Section http_section(const ProbeFacts& f) {
       }
     }
   }
+  if (f.h2_fallback_noted && f.http_version == std::optional<std::string>("1.1")) {
+    s.lines.push_back("HTTP/2 was asked for, the server picked HTTP/1.1 (ALPN)");
+  }
+  if (f.h2_error) {
+    s.lines.push_back(fmt::format("HTTP/2 {} {} (0x{:x}) {}", f.h2_error->goaway ? "GOAWAY" : "RST_STREAM",
+                                  esc(f.h2_error->name), f.h2_error->code,
+                                  f.h2_error->from == Side::server ? "from the server" : "sent by us"));
+  }
   if (f.closed_before_response) {
     // After a fatal alert the closing is the alert's doing, already told in TLS/CLIENT.
     s.lines.push_back(f.fatal_alert
