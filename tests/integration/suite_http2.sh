@@ -119,6 +119,63 @@ else
   _fail "--http2 fallback noted in the report"
 fi
 
+# ---- broken HTTP/2 peers (a python listener that picks h2 in ALPN, then misbehaves)
+read -r P_SILENT P_GOAWAY P_RST P_GARBAGE < <(free_port 4)
+start_python_listener silent "$P_SILENT" tls-h2-silent goaway "$P_GOAWAY" tls-h2-goaway \
+  rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage
+
+scenario "h2 peer that sends no SETTINGS and no response -> timeout (max-time)"
+probe --max-time 2 "${CACERT[@]}" "https://localhost:$P_SILENT/"
+expect_verdict timeout 5
+expect_json http.version '"2"'
+expect_json_contains summary "max-time"
+
+scenario "h2 peer sends GOAWAY PROTOCOL_ERROR -> protocol-error naming it"
+probe "${CACERT[@]}" "https://localhost:$P_GOAWAY/"
+expect_verdict protocol-error 11
+expect_json http.h2_error.name PROTOCOL_ERROR
+expect_json http.h2_error.code 1
+expect_json http.h2_error.from server
+expect_json_contains summary "GOAWAY PROTOCOL_ERROR"
+
+scenario "h2 peer sends RST_STREAM REFUSED_STREAM -> protocol-error naming it"
+probe "${CACERT[@]}" "https://localhost:$P_RST/"
+expect_verdict protocol-error 11
+expect_json http.h2_error.name REFUSED_STREAM
+expect_json http.h2_error.from server
+expect_json_contains summary "RST_STREAM REFUSED_STREAM"
+
+scenario "h2 peer answers in HTTP/1.1 bytes -> protocol-error, our GOAWAY PROTOCOL_ERROR"
+probe "${CACERT[@]}" "https://localhost:$P_GARBAGE/"
+expect_verdict protocol-error 11
+expect_json http.h2_error.from client
+expect_json_contains summary "broke HTTP/2"
+
+# ---- mtls-probe serve --http2: a post-handshake-auth location refuses HTTP/2 with HTTP_1_1_REQUIRED
+start_serve h2pha --http2 --pki-dir "$TMP/serve-pki" --client-auth post-handshake --client-auth-path /secure
+SP="$TMP/serve-pki"
+SERVE_ID=(--cacert "$SP/ca.pem" --p12 "$SP/client.p12" --p12-password-file "$SP/client.pass")
+
+scenario "serve --http2: open path -> ok over HTTP/2"
+probe "${SERVE_ID[@]}" "${SERVE_URL}open"
+expect_verdict ok 0
+expect_json http.version '"2"'
+expect_json tls.alpn h2
+
+scenario "serve --http2, post-handshake path -> RST_STREAM HTTP_1_1_REQUIRED, protocol-error with the PHA hint"
+probe "${SERVE_ID[@]}" "${SERVE_URL}secure/x"
+expect_verdict protocol-error 11
+expect_json http.h2_error.name HTTP_1_1_REQUIRED
+expect_json http.h2_error.code 13
+expect_json http.h2_error.from server
+expect_json_any_contains hints "which HTTP/2 cannot do"
+
+scenario "serve --http2, post-handshake path with --http1.1 -> ok (the certificate asked for after the handshake)"
+probe --http1.1 "${SERVE_ID[@]}" "${SERVE_URL}secure/x"
+expect_verdict ok 0
+expect_json http.version 1.1
+expect_json tls.client_cert_sent true
+
 scenario "-v shows HTTP/2 frames (type, stream, flags), never payloads"
 if [[ -x $PROBE ]]; then
   timeout -k 2 60 "$PROBE" -v "${CACERT[@]}" "${ID_GOOD[@]}" "$H2/" >"$TMP/v.out" 2>"$TMP/v.err" </dev/null
