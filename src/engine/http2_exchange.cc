@@ -136,7 +136,9 @@ class Http2Exchange final : public HttpExchange {
       const SslIo io = classify_ssl_result(ctx_.ssl, rc, *ctx_.facts);
       if (io == SslIo::want_write) return Status::want_write;
       if (io == SslIo::want_read) {
-        if (nghttp2_session_want_write(session_.get()) != 0 && !write_failed_) continue;
+        // More to write (a SETTINGS ACK, a WINDOW_UPDATE) only when the last flush had something: nghttp2
+        // may want to write DATA that flow control holds back, and that must wait for the peer.
+        if (flushed_any_ && nghttp2_session_want_write(session_.get()) != 0 && !write_failed_) continue;
         return Status::want_read;
       }
       if (io == SslIo::eof) {
@@ -153,7 +155,7 @@ class Http2Exchange final : public HttpExchange {
 
   void finish() override {
     ProbeFacts& f = *ctx_.facts;
-    f.request_sent = request_out_;
+    f.request_sent = request_out_ && written_total_ >= request_end_;
     const ProbeLog& log = *ctx_.log;
     if (log.tracing() && status_) {
       log.debug("< HTTP/2 {}", *status_);
@@ -258,6 +260,7 @@ class Http2Exchange final : public HttpExchange {
 
   // Writes what nghttp2 has queued. nullopt: all out (or writing failed: read what the server said).
   std::optional<Status> flush() {
+    flushed_any_ = out_off_ < out_.size();
     while (!write_failed_) {
       if (out_off_ == out_.size()) {
         out_.clear();
@@ -274,13 +277,16 @@ class Http2Exchange final : public HttpExchange {
           }
           if (n == 0) break;
           out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+          produced_ += static_cast<uint64_t>(n);
         }
         if (out_.empty()) return std::nullopt;
+        flushed_any_ = true;
       }
       ERR_clear_error();
       const int rc = SSL_write(ctx_.ssl, out_.data() + out_off_, static_cast<int>(out_.size() - out_off_));
       if (rc > 0) {
         out_off_ += static_cast<size_t>(rc);
+        written_total_ += static_cast<uint64_t>(rc);
         continue;
       }
       const SslIo io = classify_ssl_result(ctx_.ssl, rc, *ctx_.facts);
@@ -344,7 +350,12 @@ class Http2Exchange final : public HttpExchange {
           break;
         case NGHTTP2_HEADERS:
         case NGHTTP2_DATA:
-          if (ours && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) x.request_out_ = true;
+          // Called once nghttp2 has handed the frame over (it is in out_): the request is sent when the
+          // bytes up to here are written.
+          if (ours && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+            x.request_out_ = true;
+            x.request_end_ = x.produced_;
+          }
           break;
         default: break;
       }
@@ -441,7 +452,11 @@ class Http2Exchange final : public HttpExchange {
   std::string out_;  // frames nghttp2 produced, not yet written
   size_t out_off_ = 0;
   size_t body_sent_ = 0;
-  bool request_out_ = false;  // END_STREAM went out
+  bool request_out_ = false;    // END_STREAM was handed to us by nghttp2
+  uint64_t produced_ = 0;       // bytes nghttp2 gave us
+  uint64_t written_total_ = 0;  // bytes SSL_write took
+  uint64_t request_end_ = 0;    // produced_ when the request's END_STREAM frame was among them
+  bool flushed_any_ = false;    // the last flush() had bytes to write
   bool write_failed_ = false;
   bool got_bytes_ = false;
   bool closed_ = false;  // the TLS connection ended

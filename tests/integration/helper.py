@@ -159,7 +159,7 @@ def listen(argv):
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--mode", required=True,
                     choices=["silent", "http-plain", "garbage", "record", "tls-close", "tls-garbage",
-                             "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage"])
+                             "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage", "tls-h2-headers"])
     ap.add_argument("--record")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -218,6 +218,17 @@ def listen(argv):
             read_some(tconn, 1.0)
         elif mode == "tls-h2-rst":  # SETTINGS, then RST_STREAM REFUSED_STREAM on stream 1
             tconn.sendall(frame(4, 0, 0) + frame(3, 0, 1, (7).to_bytes(4, "big")))
+            read_some(tconn, 1.0)
+        elif mode == "tls-h2-headers":  # :status 200, then 100,000 header fields through CONTINUATION
+            block = b"\x88" + b"\x00\x01x\x01y" * 100000  # HPACK: static :status 200; literal "x: y"
+            chunks = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+            out = frame(4, 0, 0) + frame(1, 0, 1, chunks[0])
+            for i, c in enumerate(chunks[1:], start=1):
+                out += frame(9, 4 if i == len(chunks) - 1 else 0, 1, c)
+            try:
+                tconn.sendall(out)
+            except OSError:
+                pass
             read_some(tconn, 1.0)
         else:  # tls-h2-garbage: not HTTP/2 frames at all
             tconn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")

@@ -120,9 +120,9 @@ else
 fi
 
 # ---- broken HTTP/2 peers (a python listener that picks h2 in ALPN, then misbehaves)
-read -r P_SILENT P_GOAWAY P_RST P_GARBAGE < <(free_port 4)
+read -r P_SILENT P_GOAWAY P_RST P_GARBAGE P_HEADERS < <(free_port 5)
 start_python_listener silent "$P_SILENT" tls-h2-silent goaway "$P_GOAWAY" tls-h2-goaway \
-  rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage
+  rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage headers "$P_HEADERS" tls-h2-headers
 
 scenario "h2 peer that sends no SETTINGS and no response -> timeout (max-time)"
 probe --max-time 2 "${CACERT[@]}" "https://localhost:$P_SILENT/"
@@ -150,6 +150,12 @@ probe "${CACERT[@]}" "https://localhost:$P_GARBAGE/"
 expect_verdict protocol-error 11
 expect_json http.h2_error.from client
 expect_json_contains summary "broke HTTP/2"
+
+scenario "h2 peer sends 100,000 header fields via CONTINUATION -> protocol-error at the header cap"
+probe "${CACERT[@]}" "https://localhost:$P_HEADERS/"
+expect_verdict protocol-error 11
+expect_json_contains http.error "more than 256 headers"
+expect_json http.status null
 
 # ---- mtls-probe serve --http2: a post-handshake-auth location refuses HTTP/2 with HTTP_1_1_REQUIRED
 start_serve h2pha --http2 --pki-dir "$TMP/serve-pki" --client-auth post-handshake --client-auth-path /secure
