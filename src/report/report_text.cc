@@ -372,6 +372,10 @@ Section client_section(const ProbeFacts& f) {
     } else {
       s.lines.push_back("we sent no certificate");
     }
+  } else if (f.client_cert && !f.no_cert && f.h2_error && f.h2_error->code == 0xd) {
+    // HTTP_1_1_REQUIRED: the server wanted a certificate for this path and could not ask over HTTP/2.
+    s.lines.push_back(fmt::format("our identity {} was never asked for: HTTP/2 cannot ask after the handshake",
+                                  esc(f.client_cert->subject)));
   } else if (f.client_cert && !f.no_cert) {
     s.lines.push_back(fmt::format("our identity {} was not needed", esc(f.client_cert->subject)));
   }
