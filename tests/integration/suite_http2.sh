@@ -157,6 +157,18 @@ expect_verdict protocol-error 11
 expect_json_contains http.error "more than 256 headers"
 expect_json http.status null
 
+# ---- a server that accepts none of the offered protocols: openssl s_server -alpn h2 sends alert 120
+read -r P_ALPN < <(free_port 1)
+start_s_server alpn "$P_ALPN" -cert "$PKI/server-chain.pem" -key "$PKI/server.key" -alpn h2 -www
+
+scenario "h2-only server, --http1.1 -> alert 120 no_application_protocol, the hint names the offer"
+probe --http1.1 "${CACERT[@]}" "https://localhost:$P_ALPN/"
+expect_verdict tls-handshake-failure 6
+expect_json tls.alert.code 120
+expect_json tls.alert.name no_application_protocol
+expect_json_any_contains hints "offered in ALPN (http/1.1)"
+expect_json_any_contains hints "need h2"
+
 # ---- mtls-probe serve --http2: a post-handshake-auth location refuses HTTP/2 with HTTP_1_1_REQUIRED
 start_serve h2pha --http2 --pki-dir "$TMP/serve-pki" --client-auth post-handshake --client-auth-path /secure
 SP="$TMP/serve-pki"
