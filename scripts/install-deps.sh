@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
-  libssl-dev openssl libc-ares-dev libexpat1-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
+  libssl-dev openssl libc-ares-dev libnghttp2-dev libexpat1-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev hyperfine \
   nginx apache2 curl python3 faketime procps iproute2 valgrind time \
   haproxy caddy lighttpd lighttpd-mod-gnutls nodejs \

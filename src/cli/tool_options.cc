@@ -89,8 +89,13 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
   app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
-  app.add_flag("--http1.1", raw.http11, "use HTTP/1.1 (the default)")->group(http);
-  app.add_flag("--http2", raw.http2, "use HTTP/2 (not supported yet: refused)")->group(http);
+  // ALPN as curl: by default h2,http/1.1 are offered and the server picks.
+  app.add_flag("--http1.1", raw.http11, "offer only http/1.1 in ALPN")->group(http);
+  app.add_flag("--http2", raw.http2, "offer h2,http/1.1 and say so when the server picks HTTP/1.1")
+      ->group(http);
+  app.add_flag("--http2-only", raw.http2_only, "offer only h2 in ALPN")->group(http);
+  app.add_option("--alpn", raw.alpn, "offer exactly this comma-separated ALPN list (e.g. istio,h2)")
+      ->group(http);
 
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
@@ -212,7 +217,6 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   auto url = parse_url(raw.url);
   if (!url) return usage(url.error().message);
   t.url = std::move(url.value());
-  if (raw.http2) return usage("--http2 is not supported yet; the probe speaks HTTP/1.1 (--http1.1)");
 
   // ---- identity
   std::string cert_type = upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
@@ -313,8 +317,42 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
     t.http.headers.push_back(std::move(parsed.value()));
   }
   t.http.data = raw.data;
-  t.alpn = {"http/1.1"};
+  if (auto alpn = alpn_offer(raw, t.note_h1_fallback); alpn) {
+    t.alpn = std::move(alpn.value());
+  } else {
+    return usage(alpn.error());
+  }
   return cmd;
+}
+
+Expected<std::vector<std::string>, std::string> alpn_offer(const RawProbeArgs& raw, bool& note_h1_fallback) {
+  note_h1_fallback = false;
+  const int given = int{raw.http11} + int{raw.http2} + int{raw.http2_only} + int{raw.alpn.has_value()};
+  if (given > 1)
+    return Unexpected(std::string("--http1.1, --http2, --http2-only and --alpn exclude each other"));
+  if (raw.http11) return std::vector<std::string>{"http/1.1"};
+  if (raw.http2_only) return std::vector<std::string>{"h2"};
+  if (raw.http2) {
+    note_h1_fallback = true;
+    return std::vector<std::string>{"h2", "http/1.1"};
+  }
+  if (!raw.alpn) return std::vector<std::string>{"h2", "http/1.1"};  // curl's default
+  std::vector<std::string> list;
+  std::string_view rest = *raw.alpn;
+  for (;;) {
+    const size_t comma = rest.find(',');
+    const std::string_view name = rest.substr(0, comma);
+    // RFC 7301: 1 to 255 bytes; printable, so it can be shown as given.
+    const bool ok = !name.empty() && name.size() <= 255 &&
+                    std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (!ok)
+      return Unexpected(
+          std::string("--alpn takes a comma-separated list of protocol names (e.g. h2,http/1.1)"));
+    list.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return list;
 }
 
 std::string time_limit_flag(const ProbeFacts& f) {

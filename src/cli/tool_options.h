@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/options.h"
 
@@ -30,7 +31,8 @@ struct RawProbeArgs {
   double connect_timeout = 10, max_time = 30;
   std::string method;
   std::optional<std::string> data;
-  bool http11 = false, http2 = false, json = false;
+  bool http11 = false, http2 = false, http2_only = false, json = false;
+  std::optional<std::string> alpn;  // --alpn LIST
   int verbose = 0;
 };
 
@@ -52,6 +54,10 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw);
 // The time limit that ended a probe, as this command line names it: "--connect-timeout 10s" /
 // "--max-time 30s" ("" when no limit was hit).
 std::string time_limit_flag(const ProbeFacts& f);
+
+// The ALPN offer from --http1.1 / --http2 / --http2-only / --alpn LIST (at most one; none: curl's default
+// h2,http/1.1). note_h1_fallback: --http2 asked for h2, so the report says when the server picked HTTP/1.1.
+Expected<std::vector<std::string>, std::string> alpn_offer(const RawProbeArgs& raw, bool& note_h1_fallback);
 
 // Options whose value carries a secret (curl's ARG_CLEAR). Listed once here; blank_argv_secrets overwrites
 // the secret part in argv, whatever the spelling. A new secret option (--proxy-user, --pin) is one more line

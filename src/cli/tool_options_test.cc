@@ -186,8 +186,30 @@ TEST(Options, AsOpensslOrStrict) {
   EXPECT_TRUE(parse({"--as", "java", "https://h.test/"}).usage_error);
 }
 
-TEST(Options, Http2IsRefusedHonestly) {
-  EXPECT_TRUE(parse({"--http2", "https://h.test/"}).usage_error);
+// ALPN as curl: h2,http/1.1 by default; --http1.1 and --http2-only narrow it; --alpn is taken as given.
+TEST(Options, AlpnOfferAsCurl) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(parse({"https://h.test/"}).target.alpn, (V{"h2", "http/1.1"}));
+  EXPECT_FALSE(parse({"https://h.test/"}).target.note_h1_fallback);
+  EXPECT_EQ(parse({"--http1.1", "https://h.test/"}).target.alpn, (V{"http/1.1"}));
+  const ProbeCommand h2 = parse({"--http2", "https://h.test/"});
+  EXPECT_FALSE(h2.usage_error);
+  EXPECT_EQ(h2.target.alpn, (V{"h2", "http/1.1"}));
+  EXPECT_TRUE(h2.target.note_h1_fallback);
+  EXPECT_EQ(parse({"--http2-only", "https://h.test/"}).target.alpn, (V{"h2"}));
+  EXPECT_EQ(parse({"--alpn", "istio", "https://h.test/"}).target.alpn, (V{"istio"}));
+  EXPECT_EQ(parse({"--alpn", "istio-peer-exchange,h2,http/1.1", "https://h.test/"}).target.alpn,
+            (V{"istio-peer-exchange", "h2", "http/1.1"}));
+}
+
+TEST(Options, AlpnOfferErrors) {
+  EXPECT_TRUE(parse({"--alpn", "", "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--alpn", "h2,,http/1.1", "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--alpn", "h2,", "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--alpn", "has space", "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--alpn", std::string(256, 'a'), "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--http1.1", "--http2", "https://h.test/"}).usage_error);
+  EXPECT_TRUE(parse({"--http2-only", "--alpn", "h2", "https://h.test/"}).usage_error);
 }
 
 TEST(Options, UnknownOptionThrowsForTheCallerToReport) {

@@ -142,6 +142,9 @@ void add_client_auth_options(CLI::App* cmd, RawServeArgs& r) {
 
 void add_listen_options(CLI::App* cmd, RawServeArgs& r) {
   const std::string net = "Listening and answers";
+  cmd->add_flag("--http2", r.http2,
+                "offer h2 and http/1.1 in ALPN and answer clients that pick h2 over HTTP/2")
+      ->group(net);
   cmd->add_option("--bind", r.bind, "numeric address to listen on (default 127.0.0.1; ::1 for IPv6)")
       ->group(net);
   cmd->add_option("--port", r.port, "port (0 = any free one; the listening line says which)")
@@ -199,6 +202,7 @@ std::optional<std::string> fill_config(const RawServeArgs& r, serve::ServeConfig
   cfg.status_if_unverified = r.status_if_unverified;
   cfg.close_without_alert = r.close_without_alert;
   cfg.nginx_style = r.nginx_style;
+  cfg.http2 = r.http2;
   cfg.once = r.once;
   if (!r.tls_min.empty()) cfg.min_version = version_of(r.tls_min);
   if (!r.tls_max.empty()) cfg.max_version = version_of(r.tls_max);

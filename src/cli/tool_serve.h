@@ -28,6 +28,7 @@ struct RawServeArgs {
   std::optional<int> status_if_unverified;
   bool close_without_alert = false;
   bool nginx_style = false;
+  bool http2 = false;  // --http2
   std::string tls_min, tls_max;
   bool once = false;
   int verbose = 0;

@@ -245,6 +245,11 @@ class Builder {
     } else if (a.code == 112) {
       hint("the server does not know the name we sent in SNI (" + f_.sni + "); use the name it serves, or "
            "--servername");
+    } else if (a.code == 120) {
+      hint("no_application_protocol: the server accepts none of the protocols we offered in ALPN (" +
+           (f_.alpn_offered.empty() ? std::string("none") : join_and(f_.alpn_offered)) +
+           "); gRPC and HTTP/2-only servers need h2 (the default offer, or --http2-only), a mesh may need its own "
+           "name (--alpn)");
     } else if (a.code == 71 && f_.client_cert_sent) {
       hint("insufficient_security: the server refuses our certificate's key or signature as too weak");
     }
@@ -427,6 +432,7 @@ class Builder {
   void http_verdict() {
     if (f_.http_status) return http_status_verdict(*f_.http_status);
     const bool tls13 = f_.tls_version == std::optional<std::string>("TLSv1.3");
+    if (f_.h2_error) return h2_refusal(*f_.h2_error);
     // Before http_error: a close before any byte is also the parser's "closed before any response".
     if (f_.closed_before_response && silent_close_verdict(false)) return;
     if (f_.http_error) {
@@ -441,6 +447,36 @@ class Builder {
            "it normally sends an alert, none arrived here. Check the server's error log");
     } else {
       hint("the TLS endpoint may not be an HTTP server (or HTTP/1.1 is not accepted there)");
+    }
+  }
+
+  // An HTTP/2 GOAWAY or RST_STREAM (or nghttp2 finding the server's frames broken) instead of a response.
+  void h2_refusal(const H2ErrorRecord& e) {
+    const std::string frame = e.goaway ? "GOAWAY" : "RST_STREAM";
+    if (e.from == Side::client) {
+      set(Verdict::protocol_error,
+          fmt::format("The server broke HTTP/2: we ended the {} with {} {} (0x{:x}) before any response.",
+                      e.goaway ? "connection" : "stream", frame, e.name, e.code));
+      hint("the server's HTTP/2 frames did not follow RFC 9113 (the -v trace shows each frame); compare with "
+           "--http1.1");
+      return;
+    }
+    set(Verdict::protocol_error,
+        fmt::format("TLS was established, then the server refused the request over HTTP/2 with {} {} (0x{:x}).",
+                    frame, e.name, e.code));
+    if (e.code == 0xd) {  // HTTP_1_1_REQUIRED
+      hint("this path asks for a client certificate after the handshake, which HTTP/2 cannot do; browsers and "
+           "HTTP/2-only clients will fail here: move client auth to the virtual host or serve this path over "
+           "HTTP/1.1 (probe it with --http1.1 to see what HTTP/1.1 clients get)");
+    } else if (e.code == 0x7) {  // REFUSED_STREAM
+      hint("the server did not process the request (overloaded, shutting down, or over its stream limit); a "
+           "retry may succeed");
+    } else if (e.code == 0xc) {  // INADEQUATE_SECURITY
+      hint("the server finds our TLS parameters too weak for HTTP/2 (RFC 9113 9.2: TLS 1.2 needs an ephemeral "
+           "key exchange and an AEAD cipher)");
+    } else {
+      hint("the server's error log says why it ended the " + std::string(e.goaway ? "connection" : "stream") +
+           "; compare with --http1.1");
     }
   }
 
@@ -669,8 +705,10 @@ class Builder {
     const Verdict v = d_.verdict;
     if (v == Verdict::usage_error || v == Verdict::identity_error) return;
     // (After a 421 the SNI is the likely reason the server did not ask: misdirected_hint says so.)
+    // (After HTTP_1_1_REQUIRED the server wanted to ask and could not: h2_refusal says so.)
+    const bool h2_pha_refused = f_.h2_error && f_.h2_error->code == 0xd;
     if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested &&
-        f_.http_status != std::optional<int>(421)) {
+        f_.http_status != std::optional<int>(421) && !h2_pha_refused) {
       hint("you gave a client certificate, but the server never asked for one: client authentication is not "
            "enabled for this host/path (nginx: ssl_verify_client; Apache: SSLVerifyClient)");
     }

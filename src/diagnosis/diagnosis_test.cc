@@ -706,5 +706,85 @@ TEST(Diagnosis, IsDeterministic) {
   EXPECT_EQ(a.hints, b.hints);
 }
 
+// ---- HTTP/2
+
+ProbeFacts over_h2() {
+  ProbeFacts f = asked_and_sent();
+  f.alpn = "h2";
+  f.alpn_offered = {"h2", "http/1.1"};
+  f.http_version = "2";
+  return f;
+}
+
+TEST(DiagnoseH2, GoawayHttp11RequiredIsAProtocolErrorWithThePhaHint) {
+  ProbeFacts f = over_h2();
+  f.h2_error = H2ErrorRecord{0xd, "HTTP_1_1_REQUIRED", Side::server, false};
+  f.http_error = "the server sent RST_STREAM (HTTP_1_1_REQUIRED) before any response";
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("HTTP_1_1_REQUIRED"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("RST_STREAM"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "asks for a client certificate after the handshake, which HTTP/2 cannot do"));
+}
+
+TEST(DiagnoseH2, GoawayProtocolErrorFromTheServer) {
+  ProbeFacts f = over_h2();
+  f.h2_error = H2ErrorRecord{0x1, "PROTOCOL_ERROR", Side::server, true};
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("GOAWAY PROTOCOL_ERROR (0x1)"), std::string::npos) << d.summary;
+  EXPECT_FALSE(any_hint_contains(d, "HTTP/2 cannot do"));
+}
+
+TEST(DiagnoseH2, OurOwnProtocolErrorSaysTheServerBrokeHttp2) {
+  ProbeFacts f = over_h2();
+  f.h2_error = H2ErrorRecord{0x1, "PROTOCOL_ERROR", Side::client, true};
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("broke HTTP/2"), std::string::npos) << d.summary;
+}
+
+TEST(DiagnoseH2, RefusedStreamHintsARetry) {
+  ProbeFacts f = over_h2();
+  f.h2_error = H2ErrorRecord{0x7, "REFUSED_STREAM", Side::server, false};
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_TRUE(any_hint_contains(d, "retry"));
+}
+
+// A status over HTTP/2 is judged as over HTTP/1.1: nginx's 400 page, a 403 after a good certificate.
+TEST(DiagnoseH2, StatusesReadAsOverHttp11) {
+  ProbeFacts f = over_h2();
+  f.client_cert_sent = false;
+  f.empty_certificate_sent = true;
+  f.http_status = 400;
+  f.body_excerpt = "<center>No required SSL certificate was sent</center>";
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_required);
+  ProbeFacts g = over_h2();
+  g.issuer_in_acceptable_ca_names = true;
+  g.http_status = 403;
+  EXPECT_EQ(diagnose(g).verdict, Verdict::http_error);
+}
+
+// The alert wins over the HTTP/2 facts: a TLS verdict is a TLS verdict whatever ALPN said.
+TEST(DiagnoseH2, AlertAfterHandshakeStillDecides) {
+  ProbeFacts f = over_h2();
+  f.client_cert_sent = false;
+  f.fatal_alert = AlertRecord{116, "certificate_required", Side::server, true, false, true};
+  f.closed_before_response = true;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_required);
+}
+
+TEST(DiagnoseH2, NoApplicationProtocolNamesTheOffer) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.alpn_offered = {"http/1.1"};
+  f.fatal_alert = AlertRecord{120, "no_application_protocol", Side::server, true, false, false};
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::tls_handshake_failure);
+  EXPECT_TRUE(any_hint_contains(d, "offered in ALPN (http/1.1)")) << d.hints.front();
+  EXPECT_TRUE(any_hint_contains(d, "gRPC and HTTP/2-only servers need h2"));
+}
+
 }  // namespace
 }  // namespace mtls_probe

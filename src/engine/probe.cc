@@ -142,10 +142,8 @@ void Probe::advance() {
         if (!handshake_step()) return;
         break;
       case ProbeStage::send_request:
-        if (!send_step()) return;
-        break;
       case ProbeStage::read_response:
-        if (!read_step()) return;
+        if (!exchange_step()) return;
         break;
       case ProbeStage::done: return;
     }
@@ -186,9 +184,7 @@ void Probe::finish() {
   transport_.reset();
   race_.reset();
   dns_.reset();
-  parser_.reset();
-  request_.clear();
-  request_.shrink_to_fit();
+  exchange_.reset();
 }
 
 // ---- setup and DNS

@@ -1,5 +1,5 @@
-// The probe's TLS handshake and HTTP/1.1 exchange, step by step over the engine's transport. Each step calls
-// OpenSSL until it would block; SSL_ERROR_WANT_READ / WANT_WRITE become the fd events the loop waits for.
+// The probe's TLS handshake step by step over the engine's transport, and the hand-over to the HTTP exchange
+// the negotiated ALPN names. SSL_ERROR_WANT_READ / WANT_WRITE become the fd events the loop waits for.
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -28,41 +28,10 @@ std::string alpn_wire(const std::vector<std::string>& protocols) {
   return wire;
 }
 
-void trace_request(const ProbeLog& log, const std::string& request) {
-  for (const auto& line : request_trace_lines(request)) log.debug("> {}", escape_terminal(line));
-}
-
-void trace_response(const ProbeLog& log, const HttpResponseParser& p) {
-  if (!p.status()) return;
-  log.debug("< {} {}{}", escape_terminal(p.version()), *p.status(),
-            p.reason().empty() ? "" : " " + escape_terminal(p.reason()));
-  for (const auto& [name, value] : p.headers())
-    log.debug("< {}", escape_terminal(header_trace_line(name, value)));
-}
-
 }  // namespace
 
-// What a non-blocking OpenSSL call's result means for the probe.
 Probe::Io Probe::after_ssl_call(int rc) {
-  ProbeFacts& f = facts_;
-  switch (SSL_get_error(ssl_.get(), rc)) {
-    case SSL_ERROR_NONE: return Io::done;
-    case SSL_ERROR_WANT_READ: return Io::want_read;
-    case SSL_ERROR_WANT_WRITE: return Io::want_write;
-    case SSL_ERROR_ZERO_RETURN: return Io::eof;
-    case SSL_ERROR_SYSCALL: {
-      const int e = errno;
-      if (ERR_peek_error() != 0) {
-        record_tls_failure(f);
-        return Io::failed;
-      }
-      if (e == ECONNRESET || e == EPIPE) return Io::reset;
-      if (e == 0) return Io::eof;  // EOF without close_notify
-      f.tls_error = std::strerror(e);
-      return Io::failed;
-    }
-    default: record_tls_failure(f); return Io::failed;
-  }
+  return classify_ssl_result(ssl_.get(), rc, facts_);
 }
 
 // ---- TLS
@@ -94,6 +63,9 @@ void Probe::begin_handshake(UniqueFd fd) {
   SSL_set_app_data(ssl, &session_);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
+  for (const auto& p : target_.alpn)
+    if (!p.empty() && p.size() <= 255) f.alpn_offered.push_back(p);
+  f.h2_fallback_noted = target_.note_h1_fallback;
   if (const std::string wire = alpn_wire(target_.alpn); !wire.empty()) {
     SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(wire.data()),
                         static_cast<unsigned>(wire.size()));
@@ -162,72 +134,25 @@ void Probe::handshake_failed(Io io) {
   finish();
 }
 
-// ---- HTTP: always write the request, then read: under TLS 1.3 the server judges our certificate after
-// the handshake, and its verdict arrives as an alert on the first read.
+// ---- HTTP: the exchange the negotiated ALPN names (no ALPN, or anything but h2: HTTP/1.1, as curl).
 
 void Probe::begin_request() {
   stage_ = ProbeStage::send_request;
   stage_start_ = Clock::now();
-  request_ = build_request(target_.http, target_.url.authority(), target_.url.target);
-  facts_.request_line = target_.http.method + " " + target_.url.target + " HTTP/1.1";
-  if (log_.tracing()) trace_request(log_, request_);
-  written_ = 0;
+  const bool h2 = facts_.alpn == std::optional<std::string>("h2");
+  facts_.http_version = h2 ? "2" : "1.1";
+  const ExchangeContext ctx{ssl_.get(), &facts_, &log_, &target_, max_deadline_, HttpLimits{}};
+  exchange_ = h2 ? make_http2_exchange(ctx) : make_http1_exchange(ctx);
 }
 
-bool Probe::send_step() {
-  while (written_ < request_.size()) {
-    ERR_clear_error();
-    const int rc =
-        SSL_write(ssl_.get(), request_.data() + written_, static_cast<int>(request_.size() - written_));
-    if (rc > 0) {
-      written_ += static_cast<std::size_t>(rc);
-      continue;
-    }
-    const Io io = after_ssl_call(rc);
-    if (io == Io::want_read || io == Io::want_write) {
-      io_events_ = io == Io::want_read ? POLLIN : POLLOUT;
-      return false;
-    }
-    // The server may already have sent its verdict as an alert: read it before concluding.
-    if (io == Io::reset) facts_.reset_after_request = true;
-    write_failed_ = true;
-    break;
-  }
-  facts_.request_sent = !write_failed_;
-  stage_ = ProbeStage::read_response;
-  parser_.emplace(HttpLimits{}, target_.http.method == "HEAD");
-  return true;
-}
-
-// Reads until the response is complete, the peer closes, or the read would block.
-bool Probe::read_step() {
-  std::array<char, std::size_t{16} * 1024> buf{};
-  for (;;) {
-    ERR_clear_error();
-    const int rc = SSL_read(ssl_.get(), buf.data(), static_cast<int>(buf.size()));
-    if (rc > 0) {
-      if (!got_bytes_) facts_.ttfb_ms = ms_since(stage_start_);
-      got_bytes_ = true;
-      if (parser_->feed(std::string_view(buf.data(), static_cast<size_t>(rc))) !=
-          HttpResponseParser::State::need_more)
-        break;
-      if (Clock::now() >= max_deadline_) {
-        mark_timeout(Phase::http, false);
-        break;
-      }
-      continue;
-    }
-    const Io io = after_ssl_call(rc);
-    if (io == Io::want_read || io == Io::want_write) {
-      io_events_ = io == Io::want_read ? POLLIN : POLLOUT;
-      return false;
-    }
-    if (io == Io::eof) {
-      parser_->finish();
-    } else if (io == Io::reset) {
-      facts_.reset_after_request = true;
-    }
-    break;
+bool Probe::exchange_step() {
+  const HttpExchange::Status st = exchange_->step();
+  if (exchange_->request_sent()) stage_ = ProbeStage::read_response;
+  switch (st) {
+    case HttpExchange::Status::want_read: io_events_ = POLLIN; return false;
+    case HttpExchange::Status::want_write: io_events_ = POLLOUT; return false;
+    case HttpExchange::Status::timed_out: mark_timeout(Phase::http, false); break;
+    case HttpExchange::Status::done: break;
   }
   finish_response();
   return true;
@@ -240,23 +165,7 @@ void Probe::finish_response() {
   if (f.cert_request_post_handshake || f.renegotiation_cert_request) {
     if (auto m = record_ca_names(ssl, f, tls_.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
-  if (!got_bytes_) f.closed_before_response = !f.timed_out_in.has_value();
-  const HttpResponseParser& parser = *parser_;
-  if (log_.tracing()) trace_response(log_, parser);
-  if (parser.status()) {
-    f.http_status = parser.status();
-    f.http_reason = parser.reason();
-    f.response_headers = parser.headers();
-  }
-  f.body_excerpt = parser.body_kept();
-  f.body_bytes = parser.body_bytes();
-  f.body_truncated = parser.body_truncated();
-  if (parser.state() == HttpResponseParser::State::error) {
-    f.http_error = parser.error();
-  } else if (got_bytes_ && parser.state() == HttpResponseParser::State::need_more && !f.timed_out_in) {
-    f.http_error = f.reset_after_request ? "connection reset before the response was complete"
-                                         : "connection closed before the response was complete";
-  }
+  exchange_->finish();
   // A polite close: our close_notify. Non-blocking, best effort, no waiting for the peer's.
   SSL_shutdown(ssl);
   finish();

@@ -108,6 +108,7 @@ json tls_json(const ProbeFacts& f) {
       {"version", opt_str(f.tls_version)},
       {"cipher", opt_str(f.cipher)},
       {"alpn", opt_str(f.alpn)},
+      {"alpn_offered", str_array(f.alpn_offered)},
       {"sni", f.sni.empty() ? json(nullptr) : str(f.sni)},
       {"client_cert_requested", f.client_cert_requested},
       {"client_cert_request_phase", request_phase(f)},
@@ -163,16 +164,35 @@ json http_json(const ProbeFacts& f) {
          {"value", secret ? json("(redacted)") : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
   }
   const bool reached = f.request_sent || f.http_status.has_value();
+  json trailers = json::array();
+  n = 0;
+  for (const auto& [name, value] : f.response_trailers) {
+    if (n++ == kMaxHeaders) break;
+    trailers.push_back(
+        {{"name", str(truncate_utf8(name, kMaxHeaderValueBytes))},
+         {"value", is_credential_header(name) ? json("(redacted)")
+                                              : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
+  }
+  json h2_error = nullptr;
+  if (f.h2_error) {
+    h2_error = {{"code", f.h2_error->code},
+                {"name", str(f.h2_error->name)},
+                {"from", f.h2_error->from == Side::server ? "server" : "client"},
+                {"frame", f.h2_error->goaway ? "GOAWAY" : "RST_STREAM"}};
+  }
   const std::string_view excerpt = truncate_utf8(f.body_excerpt, kBodyExcerptBytes);
   return {
       {"request_sent", f.request_sent},
       {"request_line", f.request_line.empty() ? json(nullptr) : str(f.request_line)},
+      {"version", opt_str(f.http_version)},
+      {"h2_error", std::move(h2_error)},
       {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
       {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
                        ? opt_str(response_header(f, "location"))
                        : json(nullptr)},
       {"reason", f.http_status ? str(f.http_reason) : json(nullptr)},
       {"headers", reached ? std::move(headers) : json(nullptr)},
+      {"trailers", reached ? std::move(trailers) : json(nullptr)},
       {"body_excerpt", reached ? str(excerpt) : json(nullptr)},
       {"body_excerpt_truncated", excerpt.size() < f.body_excerpt.size() || f.body_truncated},
       {"body_bytes", reached ? json(f.body_bytes) : json(nullptr)},

@@ -229,6 +229,34 @@ bool has_line_containing(const std::string& text, const std::string& needle) {
 
 // ---------------------------------------------------------------- JSON
 
+// The HTTP/2 fields: what was offered, what was picked, the version that ran, the h2 error seen.
+TEST(Json, Http2Fields) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["http"]["h2_error"].is_null());
+  r.facts.alpn = "h2";
+  r.facts.alpn_offered = {"h2", "http/1.1"};
+  r.facts.http_version = "2";
+  r.facts.h2_error = H2ErrorRecord{0xd, "HTTP_1_1_REQUIRED", Side::server, true};
+  const json j = to_json(r);
+  EXPECT_EQ(j["tls"]["alpn"], "h2");
+  EXPECT_EQ(j["tls"]["alpn_offered"], json::array({"h2", "http/1.1"}));
+  EXPECT_EQ(j["http"]["version"], "2");
+  EXPECT_EQ(j["http"]["h2_error"]["code"], 13);
+  EXPECT_EQ(j["http"]["h2_error"]["name"], "HTTP_1_1_REQUIRED");
+  EXPECT_EQ(j["http"]["h2_error"]["from"], "server");
+  EXPECT_EQ(j["http"]["h2_error"]["frame"], "GOAWAY");
+  const std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(t, "HTTP/2 GOAWAY HTTP_1_1_REQUIRED (0xd) from the server")) << t;
+}
+
+// A usage error never reached ALPN: an empty offer, a null choice and version.
+TEST(Json, Http2FieldsNullWhenNotReached) {
+  const json j = to_json(usage_case());
+  EXPECT_EQ(j["tls"]["alpn_offered"], json::array());
+  EXPECT_TRUE(j["tls"]["alpn"].is_null());
+  EXPECT_TRUE(j["http"]["version"].is_null());
+}
+
 TEST(Json, OkHasEveryContractField) {
   const json j = to_json(ok_case());
   expect_contract_shape(j);

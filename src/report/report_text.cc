@@ -356,6 +356,10 @@ Section client_section(const ProbeFacts& f) {
     } else {
       s.lines.push_back("we sent no certificate");
     }
+  } else if (f.client_cert && !f.no_cert && f.h2_error && f.h2_error->code == 0xd) {
+    // HTTP_1_1_REQUIRED: the server wanted a certificate for this path and could not ask over HTTP/2.
+    s.lines.push_back(fmt::format("our identity {} was never asked for: HTTP/2 cannot ask after the handshake",
+                                  esc(f.client_cert->subject)));
   } else if (f.client_cert && !f.no_cert) {
     s.lines.push_back(fmt::format("our identity {} was not needed", esc(f.client_cert->subject)));
   }
@@ -447,6 +451,14 @@ Section http_section(const ProbeFacts& f) {
                                       f.body_truncated ? ", stopped reading" : ""));
       }
     }
+  }
+  if (f.h2_fallback_noted && f.http_version == std::optional<std::string>("1.1")) {
+    s.lines.push_back("HTTP/2 was asked for, the server picked HTTP/1.1 (ALPN)");
+  }
+  if (f.h2_error) {
+    s.lines.push_back(fmt::format("HTTP/2 {} {} (0x{:x}) {}", f.h2_error->goaway ? "GOAWAY" : "RST_STREAM",
+                                  esc(f.h2_error->name), f.h2_error->code,
+                                  f.h2_error->from == Side::server ? "from the server" : "sent by us"));
   }
   if (f.closed_before_response) {
     // After a fatal alert the closing is the alert's doing, already told in TLS/CLIENT.

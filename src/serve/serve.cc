@@ -35,6 +35,7 @@
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
+#include "serve_h2.h"
 
 #ifndef MTLS_PROBE_VERSION
 #define MTLS_PROBE_VERSION "0"
@@ -355,6 +356,8 @@ class Connection {
   void lingering_close();
   std::string client_cert_text() const;
   std::string describe_page(const Request& req, int status) const;
+  bool start_h2();
+  bool read_h2_request(Request& req);
 
   std::shared_ptr<Shared> sh_;
   UniqueFd fd_;
@@ -365,6 +368,7 @@ class Connection {
   TlsFacts facts_;
   SslErrors errors_;
   Deadline deadline_{};
+  std::unique_ptr<serve_h2::H2ServerSession> h2_;  // set when the client picked h2 (--http2)
 };
 
 void Connection::serve() {
@@ -422,6 +426,17 @@ void Connection::serve() {
 
   const std::string_view path = req.path;
   if (sh_->per_location && path.substr(0, sh_->auth_prefix.size()) == sh_->auth_prefix && cert == nullptr) {
+    if (h2_) {
+      // HTTP/2 forbids renegotiation and post-handshake auth (RFC 9113 9.2.1, RFC 8740): Apache's
+      // mod_http2 refuses the stream with HTTP_1_1_REQUIRED, and the client is to retry over HTTP/1.1.
+      sh_->log->warn(
+          "{}AH10158: \"{}\" needs a client certificate after the handshake, impossible over "
+          "HTTP/2: RST_STREAM HTTP_1_1_REQUIRED",
+          prefix_, req_text);
+      h2_->refuse(0xd);
+      lingering_close();
+      return;
+    }
     switch (authenticate_after_handshake(req)) {
       case AuthOutcome::ok: break;
       case AuthOutcome::no_pha:
@@ -576,6 +591,7 @@ void Connection::log_handshake_failure(Io io) {
 
 bool Connection::read_request(Request& req) {
   deadline_ = Deadline::after(sh_->config.io_timeout);
+  if (start_h2()) return read_h2_request(req);
   const std::size_t limit = sh_->config.max_request_head;
   std::string buf;
   std::size_t head_end = std::string::npos;
@@ -619,6 +635,38 @@ bool Connection::read_request(Request& req) {
     if (drive([&] { return SSL_read(ssl_.get(), chunk, sizeof chunk); }, &n) != Io::ok) break;
     have += static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+// ALPN h2: an nghttp2 server session whose bytes go through drive(), under the connection's deadline.
+bool Connection::start_h2() {
+  const unsigned char* alpn = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &alpn, &len);
+  if (std::string_view(reinterpret_cast<const char*>(alpn), len) != "h2") return false;
+  auto read = [this](uint8_t* buf, std::size_t cap) -> long {
+    int n = 0;
+    const Io io = drive([&] { return SSL_read(ssl_.get(), buf, static_cast<int>(cap)); }, &n);
+    return io == Io::ok ? n : io == Io::closed ? 0 : -1;
+  };
+  auto write = [this](const uint8_t* data, std::size_t size) {
+    return drive([&] { return SSL_write(ssl_.get(), data, static_cast<int>(size)); }) == Io::ok;
+  };
+  h2_ = std::make_unique<serve_h2::H2ServerSession>(read, write, sh_->config.max_request_head);
+  return true;
+}
+
+bool Connection::read_h2_request(Request& req) {
+  auto r = h2_->read_request();
+  if (!r) {
+    sh_->log->warn("{}no HTTP/2 request: {}", prefix_, h2_->error());
+    return false;
+  }
+  req.method = r->method;
+  req.target = r->path.empty() ? "/" : r->path;
+  req.path = req.target.substr(0, req.target.find('?'));
+  req.host = r->authority;
+  req.line = req.method + " " + req.target + " HTTP/2";
   return true;
 }
 
@@ -738,6 +786,17 @@ std::string Connection::describe_page(const Request& req, int status) const {
 
 void Connection::respond(int status, const std::string& content_type, const std::string& body, bool head_only,
                          bool nginx_headers) {
+  if (h2_) {
+    deadline_ = Deadline::after(sh_->config.io_timeout);
+    const std::vector<std::pair<std::string, std::string>> headers{
+        {"server", nginx_headers ? kNginxServerHeader : "mtls-probe-serve/" MTLS_PROBE_VERSION},
+        {"date", http_date()},
+        {"content-type", content_type},
+        {"content-length", std::to_string(head_only ? 0 : body.size())}};
+    if (!h2_->respond(status, headers, head_only ? std::string() : body))
+      sh_->log->warn("{}could not send the response over HTTP/2: {}", prefix_, h2_->error());
+    return;
+  }
   std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   head += std::string("Server: ") +
           (nginx_headers ? kNginxServerHeader : "mtls-probe-serve/" MTLS_PROBE_VERSION) + "\r\n";
@@ -852,6 +911,23 @@ Expected<bool> load_identity(SSL_CTX* ctx, const ServeConfig& cfg) {
   return true;
 }
 
+// --http2: h2 when the client offers it, else http/1.1, else no ALPN at all (as nginx with http2).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned inlen, void*) {
+  for (const char* want : {"h2", "http/1.1"}) {
+    const std::string_view w(want);
+    for (unsigned i = 0; i < inlen; i += 1u + in[i]) {
+      if (i + 1u + in[i] > inlen) break;
+      if (std::string_view(reinterpret_cast<const char*>(in + i + 1), in[i]) == w) {
+        *out = in + i + 1;
+        *outlen = in[i];
+        return SSL_TLSEXT_ERR_OK;
+      }
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
 Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
   UniqueSslCtx ctx(SSL_CTX_new(TLS_server_method()));
   if (!ctx) return Unexpected(Error{"cannot create a TLS context", drain_openssl_errors()});
@@ -869,6 +945,7 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
   static const unsigned char kSidCtx[] = "mtls-probe-serve";
   SSL_CTX_set_session_id_context(c, kSidCtx, sizeof kSidCtx - 1);
   SSL_CTX_set_info_callback(c, info_callback);
+  if (cfg.http2) SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
 
   auto identity = load_identity(c, cfg);
   if (!identity) return Unexpected(identity.error());

@@ -217,6 +217,20 @@ ProbeFacts make_facts(Gen& g) {
   f.tls_ms = g.opt_ms();
   f.ttfb_ms = g.opt_ms();
   f.total_ms = g.opt_ms();
+
+  // HTTP/2 (drawn last, so the existing corpus keeps its meaning for the fields above)
+  f.alpn_offered = g.strs(4);
+  f.h2_fallback_noted = g.b();
+  f.http_version = g.opt_str();
+  if (g.b()) {
+    const auto code = p.ConsumeIntegralInRange<std::uint32_t>(0, 0xf);
+    f.h2_error = H2ErrorRecord{code, g.str(24), g.b() ? Side::server : Side::client, g.b()};
+  }
+  f.response_trailers.resize(p.ConsumeIntegralInRange<std::size_t>(0, 4));
+  for (auto& [n, v] : f.response_trailers) {
+    n = g.str(24);
+    v = g.str(64);
+  }
   return f;
 }
 

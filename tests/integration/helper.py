@@ -153,12 +153,13 @@ def listen(argv):
     import socket  # pylint: disable=import-outside-toplevel
     import ssl  # pylint: disable=import-outside-toplevel
     import threading  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
 
     ap = argparse.ArgumentParser(prog="helper.py listen")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--mode", required=True,
                     choices=["silent", "http-plain", "garbage", "record", "tls-close", "tls-garbage",
-                             "tls-truncated"])
+                             "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage", "tls-h2-headers"])
     ap.add_argument("--record")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -173,6 +174,8 @@ def listen(argv):
     if a.mode.startswith("tls-"):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if a.mode.startswith("tls-h2-"):
+            ctx.set_alpn_protocols(["h2"])  # picked when offered: the client speaks HTTP/2 to us
 
     held = []  # 'silent' keeps accepted sockets open for the process lifetime
     lock = threading.Lock()
@@ -202,6 +205,39 @@ def listen(argv):
             pass
         return buf
 
+    # Raw HTTP/2 frames (RFC 9113 4.1: 24-bit length, type, flags, 31-bit stream id, payload).
+    def frame(ftype, flags, stream, payload=b""):
+        return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload
+
+    def h2_answer(tconn, mode):
+        read_some(tconn, 2.0)  # the client's preface, SETTINGS and HEADERS
+        if mode == "tls-h2-silent":  # no SETTINGS, no response: the client's deadline ends it
+            time.sleep(8)
+        elif mode == "tls-h2-goaway":  # SETTINGS, then GOAWAY PROTOCOL_ERROR (last stream 0)
+            tconn.sendall(frame(4, 0, 0) + frame(7, 0, 0, (0).to_bytes(4, "big") + (1).to_bytes(4, "big")))
+            read_some(tconn, 1.0)
+        elif mode == "tls-h2-rst":  # SETTINGS, then RST_STREAM REFUSED_STREAM on stream 1
+            tconn.sendall(frame(4, 0, 0) + frame(3, 0, 1, (7).to_bytes(4, "big")))
+            read_some(tconn, 1.0)
+        elif mode == "tls-h2-headers":  # :status 200, then 100,000 header fields through CONTINUATION
+            block = b"\x88" + b"\x00\x01x\x01y" * 100000  # HPACK: static :status 200; literal "x: y"
+            chunks = [block[i:i + 16384] for i in range(0, len(block), 16384)]
+            out = frame(4, 0, 0) + frame(1, 0, 1, chunks[0])
+            for i, c in enumerate(chunks[1:], start=1):
+                out += frame(9, 4 if i == len(chunks) - 1 else 0, 1, c)
+            try:
+                tconn.sendall(out)
+            except OSError:
+                pass
+            read_some(tconn, 1.0)
+        else:  # tls-h2-garbage: not HTTP/2 frames at all
+            tconn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            read_some(tconn, 1.0)
+        try:
+            tconn.close()
+        except OSError:
+            pass
+
     def handle(conn):
         try:
             record()
@@ -225,6 +261,9 @@ def listen(argv):
                 except (ssl.SSLError, OSError) as e:
                     print(f"handshake failed: {e}", flush=True)
                     conn.close()
+                    return
+                if a.mode.startswith("tls-h2-"):
+                    h2_answer(tconn, a.mode)
                     return
                 req = read_request(tconn)
                 print(f"request: {req[:60]!r}", flush=True)

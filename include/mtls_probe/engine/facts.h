@@ -27,6 +27,15 @@ struct AlertRecord {
   bool after_handshake = false;           // the handshake had completed when the alert was seen
 };
 
+// An HTTP/2 error that ended our stream or the connection: RST_STREAM or GOAWAY (with a code other than
+// NO_ERROR), sent by the server or by us (nghttp2 found the server's frames broken).
+struct H2ErrorRecord {
+  std::uint32_t code = 0;
+  std::string name;  // RFC 9113 name: "PROTOCOL_ERROR", "HTTP_1_1_REQUIRED", "REFUSED_STREAM", ...
+  Side from = Side::server;
+  bool goaway = false;  // connection-level (GOAWAY), else the stream's (RST_STREAM)
+};
+
 // A certificate reduced to what a report needs.
 struct CertificateSummary {
   std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
@@ -116,7 +125,9 @@ struct ProbeFacts {
   std::string sni;                         // "" when none was sent (IP literal)
   std::optional<std::string> tls_version;  // "TLSv1.3"
   std::optional<std::string> cipher;
-  std::optional<std::string> alpn;
+  std::optional<std::string> alpn;        // what the server picked
+  std::vector<std::string> alpn_offered;  // what we offered, in order
+  bool h2_fallback_noted = false;  // h2 was asked for with HTTP/1.1 allowed (--http2): say when h1 was picked
   bool client_cert_requested = false;                 // CertificateRequest seen (any time)
   bool cert_request_in_handshake = false;             // in the initial handshake
   bool cert_request_post_handshake = false;           // TLS 1.3 post-handshake authentication
@@ -140,13 +151,16 @@ struct ProbeFacts {
 
   // ---- http
   bool request_sent = false;
-  std::string request_line;  // "GET /path HTTP/1.1"
+  std::string request_line;                 // "GET /path HTTP/1.1" / "GET /path HTTP/2"
+  std::optional<std::string> http_version;  // "1.1" | "2": the exchange that ran (from the ALPN picked)
+  std::optional<H2ErrorRecord> h2_error;    // HTTP/2 only: the GOAWAY / RST_STREAM seen
   std::optional<int> http_status;
   std::string http_reason;
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::string body_excerpt;  // first bytes of the body (bounded)
   uint64_t body_bytes = 0;
-  bool body_truncated = false;            // stopped reading at the body cap
+  std::vector<std::pair<std::string, std::string>> response_trailers;  // HTTP/2 (HTTP/1.1 skips them)
+  bool body_truncated = false;                                         // stopped reading at the body cap
   std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
   bool closed_before_response = false;    // peer closed (or reset) before any response byte
   bool reset_after_request = false;       // ECONNRESET after the request went out

@@ -87,7 +87,8 @@ struct TargetOptions {
   IpFamily ip_family = IpFamily::any;
   std::string dns_servers;  // c-ares "host[:port],..." ("" = the system's, /etc/resolv.conf)
   HttpOptions http;
-  std::vector<std::string> alpn = {"http/1.1"};       // offered in this order
+  std::vector<std::string> alpn = {"h2", "http/1.1"};  // offered in this order (curl's default)
+  bool note_h1_fallback = false;  // h2 was asked for explicitly: the report says when HTTP/1.1 was picked
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
 };

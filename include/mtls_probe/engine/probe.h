@@ -17,6 +17,7 @@
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/happy_eyeballs.h"
 #include "mtls_probe/engine/http.h"
+#include "mtls_probe/engine/http_exchange.h"
 #include "mtls_probe/engine/options.h"
 #include "mtls_probe/engine/pollable.h"
 #include "mtls_probe/engine/probe_log.h"
@@ -56,7 +57,7 @@ class Probe final : public Pollable {
   ProbeFacts take_facts() { return std::move(facts_); }
 
  private:
-  enum class Io { done, want_read, want_write, eof, reset, failed };
+  using Io = SslIo;
   Io after_ssl_call(int rc);
 
   void advance();
@@ -68,8 +69,7 @@ class Probe final : public Pollable {
   bool handshake_step();
   void handshake_failed(Io io);
   void begin_request();
-  bool send_step();
-  bool read_step();
+  bool exchange_step();
   void finish_response();
   void on_stage_deadline();
   void mark_timeout(Phase phase, bool connect_phase);
@@ -97,11 +97,7 @@ class Probe final : public Pollable {
   ProbeSession session_;
   short io_events_ = 0;  // what the TLS phase waits for on the transport: POLLIN or POLLOUT
 
-  std::string request_;
-  std::size_t written_ = 0;
-  bool write_failed_ = false;
-  std::optional<HttpResponseParser> parser_;
-  bool got_bytes_ = false;
+  std::unique_ptr<HttpExchange> exchange_;  // HTTP/1.1 or HTTP/2, by the ALPN the server picked
 };
 
 // A loop of one: runs a probe to completion and returns what happened. Never throws for network or peer

@@ -131,6 +131,8 @@ struct ServeConfig {
   // client has finished its handshake by then; under TLS 1.2 the server closes before its Finished.
   bool close_without_alert = false;
   bool nginx_style = false;
+  // ALPN h2 and http/1.1 (h2 preferred): a client that offers h2 is answered over HTTP/2 (nghttp2).
+  bool http2 = false;
   TlsVersion min_version = TlsVersion::v1_2;
   TlsVersion max_version = TlsVersion::any;
   bool once = false;

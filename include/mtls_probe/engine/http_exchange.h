@@ -1,0 +1,58 @@
+// One HTTP exchange (request out, response in) over the probe's TLS connection, as a step function the
+// probe's state machine calls until it would block. Two implementations, chosen by the ALPN the server
+// picked: HTTP/1.1 (our own bounded parser) and HTTP/2 (an nghttp2 client session). Both record into the
+// same http facts with the same caps (HttpLimits) and the same deadline, so diagnosis does not care which
+// ran.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mtls_probe/engine/facts.h"
+#include "mtls_probe/engine/http.h"
+#include "mtls_probe/engine/options.h"
+#include "mtls_probe/engine/pollable.h"
+#include "mtls_probe/engine/probe_log.h"
+
+namespace mtls_probe {
+
+// What a non-blocking SSL_read / SSL_write / SSL_connect result means. failed has recorded the TLS error
+// (and any alert) in the facts already.
+enum class SslIo { done, want_read, want_write, eof, reset, failed };
+SslIo classify_ssl_result(SSL* ssl, int rc, ProbeFacts& f);
+
+// What an exchange is given: the established connection, where to record, and the probe's total deadline.
+struct ExchangeContext {
+  SSL* ssl = nullptr;
+  ProbeFacts* facts = nullptr;
+  const ProbeLog* log = nullptr;
+  const TargetOptions* target = nullptr;
+  Clock::time_point deadline{};  // max-time: reading stops here (timed_out)
+  HttpLimits limits{};
+};
+
+class HttpExchange {
+ public:
+  enum class Status { want_read, want_write, done, timed_out };
+  virtual ~HttpExchange() = default;
+
+  // Writes and reads until the exchange would block or is over.
+  virtual Status step() = 0;
+  // The request has gone out (or could not, and the rest is reading what the server says about it).
+  virtual bool request_sent() const = 0;
+  // Records the response (and traces it); called once, after done / timed_out or at the deadline.
+  virtual void finish() = 0;
+};
+
+std::unique_ptr<HttpExchange> make_http1_exchange(const ExchangeContext& ctx);
+std::unique_ptr<HttpExchange> make_http2_exchange(const ExchangeContext& ctx);
+
+// RFC 9113 section 7's name of an HTTP/2 error code ("PROTOCOL_ERROR", "HTTP_1_1_REQUIRED"), or
+// "UNKNOWN_ERROR_0x..." for a code the RFC does not define.
+std::string h2_error_name(std::uint32_t code);
+
+}  // namespace mtls_probe

@@ -1,0 +1,145 @@
+// The HTTP/2 exchange in process, against the project's own `serve --http2` on loopback: ALPN picks the
+// exchange, both fill the same facts, and a path that needs a certificate after the handshake is refused
+// over HTTP/2 with RST_STREAM HTTP_1_1_REQUIRED (as Apache's mod_http2), which diagnosis names.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "mtls_probe/diagnosis/diagnosis.h"
+#include "mtls_probe/engine/http_exchange.h"
+#include "mtls_probe/engine/probe.h"
+#include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
+#include "mtls_probe/serve/serve.h"
+#include "serve/serve_testutil.h"
+
+namespace mtls_probe {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<ClientTlsContext> client_context(bool with_identity = true) {
+  const serve::PkiFiles& pki = serve::testing::shared_pki();
+  std::shared_ptr<const ClientIdentity> identity;
+  if (with_identity) {
+    IdentityOptions id;
+    id.cert_file = pki.client_cert;
+    id.key_file = pki.client_key;
+    auto loaded = load_client_identity(id);
+    EXPECT_TRUE(loaded.has_value());
+    if (loaded) identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
+  }
+  TlsOptions tls;
+  tls.cacert_file = pki.ca_cert;
+  auto ctx = ClientTlsContext::create(tls, identity, false);
+  EXPECT_TRUE(ctx.has_value());
+  return ctx ? *ctx : nullptr;
+}
+
+TargetOptions target(uint16_t port, const std::string& path,
+                     std::vector<std::string> alpn = {"h2", "http/1.1"}) {
+  TargetOptions t;
+  t.url_text = "https://127.0.0.1:" + std::to_string(port) + path;
+  auto url = parse_url(t.url_text);
+  EXPECT_TRUE(url.has_value());
+  if (url) t.url = *url;
+  t.alpn = std::move(alpn);
+  t.connect_timeout = 10s;
+  t.max_time = 20s;
+  return t;
+}
+
+serve::ServeConfig h2_config() {
+  serve::ServeConfig cfg = serve::testing::default_config();
+  cfg.http2 = true;
+  return cfg;
+}
+
+TEST(Http2Exchange, GoodCertificateOverH2) {
+  serve::testing::RunningServer server(h2_config());
+  ASSERT_TRUE(server.ok());
+  auto ctx = client_context();
+  ASSERT_TRUE(ctx);
+  const ProbeFacts f = run_probe(target(server.port(), "/x?y=1"), *ctx);
+  EXPECT_EQ(f.alpn, "h2");
+  EXPECT_EQ(f.http_version, "2");
+  EXPECT_EQ(f.http_status, 200);
+  EXPECT_TRUE(f.request_sent);
+  EXPECT_EQ(f.request_line, "GET /x?y=1 HTTP/2");
+  EXPECT_NE(f.body_excerpt.find("request: GET /x?y=1 HTTP/2"), std::string::npos) << f.body_excerpt;
+  EXPECT_EQ(response_header(f, "content-type"), "text/plain; charset=utf-8");
+  EXPECT_FALSE(f.h2_error);
+  EXPECT_FALSE(f.http_error) << *f.http_error;
+  EXPECT_EQ(diagnose(f).verdict, Verdict::ok);
+}
+
+TEST(Http2Exchange, Http11OfferStaysHttp11) {
+  serve::testing::RunningServer server(h2_config());
+  ASSERT_TRUE(server.ok());
+  auto ctx = client_context();
+  const ProbeFacts f = run_probe(target(server.port(), "/", {"http/1.1"}), *ctx);
+  EXPECT_EQ(f.alpn, "http/1.1");
+  EXPECT_EQ(f.http_version, "1.1");
+  EXPECT_EQ(f.http_status, 200);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::ok);
+}
+
+// A server without ALPN: no protocol picked, HTTP/1.1 as curl does.
+TEST(Http2Exchange, NoAlpnFromTheServerMeansHttp11) {
+  serve::testing::RunningServer server(serve::testing::default_config());
+  ASSERT_TRUE(server.ok());
+  auto ctx = client_context();
+  const ProbeFacts f = run_probe(target(server.port(), "/", {"h2"}), *ctx);
+  EXPECT_FALSE(f.alpn);
+  EXPECT_EQ(f.alpn_offered, (std::vector<std::string>{"h2"}));
+  EXPECT_EQ(f.http_version, "1.1");
+  EXPECT_EQ(f.http_status, 200);
+}
+
+TEST(Http2Exchange, NginxStyle400OverH2IsCertRequired) {
+  serve::ServeConfig cfg = h2_config();
+  cfg.nginx_style = true;
+  serve::testing::RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  auto ctx = client_context(false);
+  const ProbeFacts f = run_probe(target(server.port(), "/"), *ctx);
+  EXPECT_EQ(f.http_version, "2");
+  EXPECT_EQ(f.http_status, 400);
+  EXPECT_EQ(diagnose(f).verdict, Verdict::client_cert_required);
+}
+
+TEST(Http2Exchange, PostHandshakePathIsRefusedWithHttp11Required) {
+  serve::ServeConfig cfg = h2_config();
+  cfg.client_auth = serve::ClientAuth::post_handshake;
+  cfg.client_auth_path = "/secure";
+  serve::testing::RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  auto ctx = client_context();
+  const ProbeFacts f = run_probe(target(server.port(), "/secure/x"), *ctx);
+  EXPECT_EQ(f.http_version, "2");
+  EXPECT_FALSE(f.http_status);
+  ASSERT_TRUE(f.h2_error);
+  EXPECT_EQ(f.h2_error->code, 0xdu);
+  EXPECT_EQ(f.h2_error->name, "HTTP_1_1_REQUIRED");
+  EXPECT_EQ(f.h2_error->from, Side::server);
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("HTTP_1_1_REQUIRED"), std::string::npos) << d.summary;
+  // The same path over HTTP/1.1: post-handshake authentication, and the certificate accepted.
+  const ProbeFacts h1 = run_probe(target(server.port(), "/secure/x", {"http/1.1"}), *ctx);
+  EXPECT_EQ(h1.http_status, 200);
+  EXPECT_TRUE(h1.cert_request_post_handshake);
+  EXPECT_EQ(diagnose(h1).verdict, Verdict::ok);
+}
+
+TEST(Http2Exchange, ErrorNamesAreRfc9113s) {
+  EXPECT_EQ(h2_error_name(0x0), "NO_ERROR");
+  EXPECT_EQ(h2_error_name(0x1), "PROTOCOL_ERROR");
+  EXPECT_EQ(h2_error_name(0x7), "REFUSED_STREAM");
+  EXPECT_EQ(h2_error_name(0xd), "HTTP_1_1_REQUIRED");
+  EXPECT_EQ(h2_error_name(0x42), "UNKNOWN_ERROR_0x42");
+}
+
+}  // namespace
+}  // namespace mtls_probe

@@ -1,0 +1,34 @@
+// What a non-blocking OpenSSL call's result means for the probe: shared by the handshake and both HTTP
+// exchanges, so a reset, an EOF without close_notify and an alert read the same whichever one saw them.
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "mtls_probe/engine/http_exchange.h"
+#include "mtls_probe/engine/tls_session.h"
+
+namespace mtls_probe {
+
+SslIo classify_ssl_result(SSL* ssl, int rc, ProbeFacts& f) {
+  switch (SSL_get_error(ssl, rc)) {
+    case SSL_ERROR_NONE: return SslIo::done;
+    case SSL_ERROR_WANT_READ: return SslIo::want_read;
+    case SSL_ERROR_WANT_WRITE: return SslIo::want_write;
+    case SSL_ERROR_ZERO_RETURN: return SslIo::eof;
+    case SSL_ERROR_SYSCALL: {
+      const int e = errno;
+      if (ERR_peek_error() != 0) {
+        record_tls_failure(f);
+        return SslIo::failed;
+      }
+      if (e == ECONNRESET || e == EPIPE) return SslIo::reset;
+      if (e == 0) return SslIo::eof;  // EOF without close_notify
+      f.tls_error = std::strerror(e);
+      return SslIo::failed;
+    }
+    default: record_tls_failure(f); return SslIo::failed;
+  }
+}
+
+}  // namespace mtls_probe
