@@ -159,7 +159,8 @@ def listen(argv):
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--mode", required=True,
                     choices=["silent", "http-plain", "garbage", "record", "tls-close", "tls-garbage",
-                             "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage", "tls-h2-headers"])
+                             "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage", "tls-h2-headers",
+                             "tls-h2-endless"])
     ap.add_argument("--record")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -230,6 +231,14 @@ def listen(argv):
             except OSError:
                 pass
             read_some(tconn, 1.0)
+        elif mode == "tls-h2-endless":  # :status 200, then DATA that never ends (4 MiB, or until closed)
+            try:
+                tconn.sendall(frame(4, 0, 0) + frame(4, 1, 0) + frame(1, 4, 1, b"\x88"))
+                chunk = frame(0, 0, 1, b"x" * 16384)
+                for _ in range(256):
+                    tconn.sendall(chunk)
+            except OSError:
+                pass
         else:  # tls-h2-garbage: not HTTP/2 frames at all
             tconn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             read_some(tconn, 1.0)

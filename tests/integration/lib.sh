@@ -337,7 +337,7 @@ start_s_server() {
 #   tls-truncated TLS: answer a response whose body is shorter than its Content-Length, close
 #   tls-h2-*      TLS with ALPN h2, then a broken HTTP/2 peer: -silent (no SETTINGS, no answer), -goaway
 #                 (GOAWAY PROTOCOL_ERROR), -rst (RST_STREAM REFUSED_STREAM), -garbage (HTTP/1.1 bytes),
-#                 -headers (100,000 header fields through CONTINUATION)
+#                 -headers (100,000 header fields through CONTINUATION), -endless (DATA that never ends)
 declare -A LISTENER_DIR=()
 start_python_listener() {
   local started=() name port mode d pid

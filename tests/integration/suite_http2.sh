@@ -120,9 +120,10 @@ else
 fi
 
 # ---- broken HTTP/2 peers (a python listener that picks h2 in ALPN, then misbehaves)
-read -r P_SILENT P_GOAWAY P_RST P_GARBAGE P_HEADERS < <(free_port 5)
+read -r P_SILENT P_GOAWAY P_RST P_GARBAGE P_HEADERS P_ENDLESS < <(free_port 6)
 start_python_listener silent "$P_SILENT" tls-h2-silent goaway "$P_GOAWAY" tls-h2-goaway \
-  rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage headers "$P_HEADERS" tls-h2-headers
+  rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage headers "$P_HEADERS" tls-h2-headers \
+  endless "$P_ENDLESS" tls-h2-endless
 
 scenario "h2 peer that sends no SETTINGS and no response -> timeout (max-time)"
 probe --max-time 2 "${CACERT[@]}" "https://localhost:$P_SILENT/"
@@ -156,6 +157,16 @@ probe "${CACERT[@]}" "https://localhost:$P_HEADERS/"
 expect_verdict protocol-error 11
 expect_json_contains http.error "more than 256 headers"
 expect_json http.status null
+
+scenario "h2 peer sends DATA that never ends -> ok at the 1 MiB body cap, not at max-time"
+t0=$(date +%s)
+probe -m 10 "${CACERT[@]}" "https://localhost:$P_ENDLESS/"
+t1=$(date +%s)
+expect_verdict ok 0
+expect_json http.status 200
+expect_json http.error null
+expect_json http.body_bytes $((1024 * 1024))
+if ((t1 - t0 < 8)); then _pass "stopped at the cap ($((t1 - t0)) s)"; else _fail "stopped at the cap (took $((t1 - t0)) s)"; fi
 
 # ---- a server that accepts none of the offered protocols: openssl s_server -alpn h2 sends alert 120
 read -r P_ALPN < <(free_port 1)
