@@ -17,12 +17,7 @@ read -r N_ON N_OPT A13 A12 L13 L12 S13 S12 SPLAIN S13ONLY SEXP SWN \
   P_SILENT P_PLAIN P_GARBAGE P_TLSCLOSE P_TLSGARB P_TLSTRUNC P_CLOSED < <(free_port 19)
 
 tls_common="
-    server_name localhost;
-    ssl_certificate $PKI/server-chain.pem;
-    ssl_certificate_key $PKI/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_client_certificate $PKI/client-ca-bundle.pem;
-    ssl_verify_depth 3;"
+$NGINX_TLS"
 start_nginx main "
   server { listen 127.0.0.1:$N_ON ssl; $tls_common ssl_verify_client on;
            location / { return 200 \"ok\n\"; } location /forbidden { return 403; } }

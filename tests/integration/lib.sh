@@ -122,6 +122,14 @@ gen_pki() {
   ID_NOTYET=(--p12 "$PKI/client-notyet.p12" --p12-password-env "$PW_ENV")
   ID_SERVERAUTH=(--p12 "$PKI/client-serverauth.p12" --p12-password-env "$PW_ENV")
   PEM_GOOD=(--cert "$PKI/client-good.crt" --key "$PKI/client-good.key")
+  # An nginx server block's TLS lines for this PKI (server chain, TLS 1.2-1.3, the client CA bundle);
+  # the suites add ssl_verify_client and their locations.
+  NGINX_TLS="    server_name localhost;
+    ssl_certificate $PKI/server-chain.pem;
+    ssl_certificate_key $PKI/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_client_certificate $PKI/client-ca-bundle.pem;
+    ssl_verify_depth 3;"
 }
 
 # free_port [N] — prints N (default 1) distinct TCP ports that are free on 127.0.0.1 now and reserved for

@@ -16,12 +16,7 @@ read -r N_ON A13 A12 AL13 AL12 < <(free_port 5)
 start_nginx main "
   server {
     listen 127.0.0.1:$N_ON ssl;
-    server_name localhost;
-    ssl_certificate $PKI/server-chain.pem;
-    ssl_certificate_key $PKI/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_client_certificate $PKI/client-ca-bundle.pem;
-    ssl_verify_depth 3;
+$NGINX_TLS
     ssl_verify_client on;
     location / { return 200 \"ok\n\"; }
     location /forbidden { return 403; }

@@ -14,12 +14,7 @@ gen_pki
 
 read -r P_H2 P_H1 < <(free_port 2)
 tls_common="
-    server_name localhost;
-    ssl_certificate $PKI/server-chain.pem;
-    ssl_certificate_key $PKI/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_client_certificate $PKI/client-ca-bundle.pem;
-    ssl_verify_depth 3;
+$NGINX_TLS
     ssl_verify_client on;
     location / { return 200 \"ok\n\"; }
     location /forbidden { return 403; }"

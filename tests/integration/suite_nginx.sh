@@ -13,12 +13,7 @@ gen_pki
 
 read -r P_ON P_OPT < <(free_port 2)
 tls_common="
-    server_name localhost;
-    ssl_certificate $PKI/server-chain.pem;
-    ssl_certificate_key $PKI/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    ssl_client_certificate $PKI/client-ca-bundle.pem;
-    ssl_verify_depth 3;"
+$NGINX_TLS"
 start_nginx main "
   server {
     listen 127.0.0.1:$P_ON ssl;
