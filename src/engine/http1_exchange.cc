@@ -67,24 +67,11 @@ class Http1Exchange final : public HttpExchange {
  private:
   // nullopt: the request is out (or failed to go out) and reading starts.
   std::optional<Status> send() {
-    bool write_failed = false;
-    while (written_ < request_.size()) {
-      ERR_clear_error();
-      const int rc =
-          SSL_write(ctx_.ssl, request_.data() + written_, static_cast<int>(request_.size() - written_));
-      if (rc > 0) {
-        written_ += static_cast<std::size_t>(rc);
-        continue;
-      }
-      const SslIo io = classify_ssl_result(ctx_.ssl, rc, *ctx_.facts);
-      if (io == SslIo::want_read) return Status::want_read;
-      if (io == SslIo::want_write) return Status::want_write;
-      // The server may already have sent its verdict as an alert: read it before concluding.
-      if (io == SslIo::reset) ctx_.facts->reset_after_request = true;
-      write_failed = true;
-      break;
-    }
-    ctx_.facts->request_sent = !write_failed;
+    const SslIo io = ssl_write_all(ctx_.ssl, request_, written_, *ctx_.facts);
+    if (io == SslIo::want_read) return Status::want_read;
+    if (io == SslIo::want_write) return Status::want_write;
+    // A failed write still goes on to read: the server may already have sent its verdict as an alert.
+    ctx_.facts->request_sent = io == SslIo::done;
     parser_.emplace(ctx_.limits, ctx_.target->http.method == "HEAD");
     return std::nullopt;
   }

@@ -289,19 +289,13 @@ class Http2Exchange final : public HttpExchange {
         if (out_.empty()) return std::nullopt;
         flushed_any_ = true;
       }
-      ERR_clear_error();
-      const int rc = SSL_write(ctx_.ssl, out_.data() + out_off_, static_cast<int>(out_.size() - out_off_));
-      if (rc > 0) {
-        out_off_ += static_cast<size_t>(rc);
-        written_total_ += static_cast<uint64_t>(rc);
-        continue;
-      }
-      const SslIo io = classify_ssl_result(ctx_.ssl, rc, *ctx_.facts);
+      const std::size_t before = out_off_;
+      const SslIo io = ssl_write_all(ctx_.ssl, out_, out_off_, *ctx_.facts);
+      written_total_ += static_cast<uint64_t>(out_off_ - before);
       if (io == SslIo::want_read) return Status::want_read;
       if (io == SslIo::want_write) return Status::want_write;
-      // The server may already have sent its verdict as an alert: read it before concluding.
-      if (io == SslIo::reset) ctx_.facts->reset_after_request = true;
-      write_failed_ = true;
+      // A failed write still goes on to read: the server may already have sent its verdict as an alert.
+      if (io == SslIo::failed) write_failed_ = true;
     }
     return std::nullopt;
   }

@@ -31,4 +31,20 @@ SslIo classify_ssl_result(SSL* ssl, int rc, ProbeFacts& f) {
   }
 }
 
+SslIo ssl_write_all(SSL* ssl, std::string_view data, std::size_t& off, ProbeFacts& f) {
+  while (off < data.size()) {
+    ERR_clear_error();
+    const int rc = SSL_write(ssl, data.data() + off, static_cast<int>(data.size() - off));
+    if (rc > 0) {
+      off += static_cast<std::size_t>(rc);
+      continue;
+    }
+    const SslIo io = classify_ssl_result(ssl, rc, f);
+    if (io == SslIo::want_read || io == SslIo::want_write) return io;
+    if (io == SslIo::reset) f.reset_after_request = true;
+    return SslIo::failed;
+  }
+  return SslIo::done;
+}
+
 }  // namespace mtls_probe

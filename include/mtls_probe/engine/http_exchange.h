@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/http.h"
@@ -24,6 +25,10 @@ namespace mtls_probe {
 // (and any alert) in the facts already.
 enum class SslIo { done, want_read, want_write, eof, reset, failed };
 SslIo classify_ssl_result(SSL* ssl, int rc, ProbeFacts& f);
+// SSL_write of data from off on, until all of it is written (done), it would block (want_read /
+// want_write) or it failed (failed; a reset is recorded as reset_after_request, since the server may
+// already have sent its verdict as an alert that the read will find). Advances off by what was written.
+SslIo ssl_write_all(SSL* ssl, std::string_view data, std::size_t& off, ProbeFacts& f);
 
 // What an exchange is given: the established connection, where to record, and the probe's total deadline.
 struct ExchangeContext {
