@@ -227,6 +227,48 @@ std::string Url::authority() const {
   return out;
 }
 
+Expected<HostPort> parse_host_port(std::string_view authority, std::string_view what) {
+  if (authority.empty()) return fail(fmt::format("empty host in {}", what));
+  HostPort out;
+  std::string_view port_text;
+  bool has_port = false;
+  Host host;
+  if (authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return fail(fmt::format("unterminated '[' in {}", what));
+    auto h = parse_ipv6_literal(authority.substr(1, close - 1), what);
+    if (!h) return Unexpected{h.error()};
+    host = std::move(*h);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':')
+        return fail(fmt::format("unexpected '{}' after the IPv6 address in {}", quote(after, 32), what));
+      has_port = true;
+      port_text = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    if (colon != std::string_view::npos) {
+      has_port = true;
+      port_text = authority.substr(colon + 1);
+      if (port_text.find(':') != std::string_view::npos)
+        return fail(fmt::format("an IPv6 address in {} must be in brackets: [{}]", what, quote(authority)));
+    }
+    auto h = parse_host_name(authority.substr(0, colon), what);
+    if (!h) return Unexpected{h.error()};
+    host = std::move(*h);
+  }
+  if (has_port && !port_text.empty()) {
+    auto p = parse_port(port_text, what);
+    if (!p) return Unexpected{p.error()};
+    out.port = *p;
+  }
+  out.host = std::move(host.name);
+  out.is_ip = host.is_ip;
+  out.is_ipv6 = host.is_ipv6;
+  return out;
+}
+
 Expected<Url> parse_url(const std::string& text) {
   if (text.empty()) return fail("empty URL: give an https:// URL to probe");
   if (text.size() > kMaxUrlLength) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,16 @@ std::string redact_url(std::string_view url);
 // The same for free text that may contain URLs (an error message, a request line): every
 // "scheme://...@" inside a whitespace- or quote-delimited word is redacted.
 std::string redact_urls_in_text(std::string_view text);
+
+// "host", "host:port", "[v6]:port" (as in a URL's authority, no userinfo): the same host rules as
+// parse_url (lower-cased, punycode only, dotted-quad IPv4). `what` names the input in messages.
+struct HostPort {
+  std::string host;  // IPv6 without brackets
+  bool is_ip = false;
+  bool is_ipv6 = false;
+  std::optional<uint16_t> port;  // nullopt: none given (or "host:")
+};
+Expected<HostPort> parse_host_port(std::string_view authority, std::string_view what);
 
 // --resolve HOST:PORT:ADDR[,ADDR...] as curl (ADDR may be [v6]); refuses a bad port or address.
 Expected<ResolveOverride> parse_resolve(const std::string& text);
