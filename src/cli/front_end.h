@@ -40,6 +40,18 @@ inline constexpr std::string_view kPassVisible =
     "--pass makes the password visible to other users in the process list; use --p12-password-env or "
     "--p12-password-file";
 
+inline constexpr std::string_view kProxyPasswordVisible =
+    "a password given in --proxy-user USER:PASSWORD is visible to other users in the process list; use "
+    "--proxy-password-env";
+
+inline constexpr std::string_view kProxyUrlPasswordVisible =
+    "a password in the -x/--proxy URL is visible to other users in the process list; use --proxy-user USER "
+    "with --proxy-password-env";
+
+inline constexpr std::string_view kKeyLogWarning =
+    "SSLKEYLOGFILE is set: the TLS secrets of this probe are appended to that file; anyone with it and a "
+    "capture can read the traffic, client certificate exchange included";
+
 // The password options as given on the command line.
 struct PasswordOptions {
   std::string env;                           // --p12-password-env VAR

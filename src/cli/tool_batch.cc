@@ -299,7 +299,7 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
   const bool password_source =
       !raw.probe.pass.empty() || !raw.probe.p12_password_env.empty() || !raw.probe.p12_password_file.empty();
   if (password_source && globals.p12.empty() && globals.cert.empty()) globals.p12 = "(the lines' identities)";
-  ProbeCommand g = make_probe_command(globals);
+  ProbeCommand g = make_probe_command(globals, process_environment());
   if (g.usage_error) {
     if (g.run.identity.password)
       OPENSSL_cleanse(g.run.identity.password->data(), g.run.identity.password->size());
@@ -325,7 +325,7 @@ batch::BatchJob make_batch_job(const BatchPlan& plan, std::size_t i) {
   job.line = plan.lines[i];
   job.warnings = plan.warnings;
   if (job.line.error) return job;
-  ProbeCommand cmd = make_probe_command(merge(plan.base, job.line));
+  ProbeCommand cmd = make_probe_command(merge(plan.base, job.line), process_environment());
   if (cmd.usage_error) {
     job.usage_error = *cmd.usage_error;
     return job;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -51,6 +53,28 @@ int probe_usage_error(const std::string& message, bool json) {
   return emit(result, json);
 }
 
+// The same origin without the proxy, bounded to a few seconds, to compare the certificate it shows with the
+// one that came through the proxy (TLS interception). The direct path is often closed: that is a fact too.
+DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsContext& ctx, const ProbeLog& log) {
+  TargetOptions direct = target;
+  direct.proxy.reset();
+  direct.proxy_source.clear();
+  direct.connect_timeout = std::min(direct.connect_timeout, std::chrono::milliseconds(5000));
+  direct.max_time = std::min(direct.max_time, std::chrono::milliseconds(5000));
+  log.debug("comparing with a direct probe of {} (without the proxy)", target.url.authority());
+  const ProbeFacts d = run_probe(direct, ctx, ProbeLog{});
+  DirectPathFacts out;
+  if (d.server_cert) {
+    out.reachable = true;
+    out.server_cert_subject = d.server_cert->subject;
+    out.server_cert_issuer = d.server_cert->issuer;
+    out.client_cert_requested = d.client_cert_requested;
+  } else {
+    out.error = diagnose(d).summary;
+  }
+  return out;
+}
+
 // Identity -> TLS context (per run) -> the probe (per target).
 ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
   ProbeFacts facts;
@@ -76,13 +100,14 @@ ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
   }
   facts = run_probe(cmd.target, **ctx, log);
   facts.timeout_limit = time_limit_flag(facts);  // the engine says which limit; the front end names it
+  if (wants_direct_comparison(facts)) facts.direct_path = probe_directly(cmd.target, **ctx, log);
   return facts;
 }
 
 int run_probe_command(const RawProbeArgs& raw, bool json) {
   auto log = make_stderr_logger(raw.verbose);
 
-  ProbeCommand cmd = make_probe_command(raw);
+  ProbeCommand cmd = make_probe_command(raw, process_environment());
   ProbeResult result;
   if (cmd.usage_error) {
     result.facts.url = redact_url(raw.url);
@@ -144,8 +169,9 @@ int run(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 usage-error, 2 identity-error, 3 dns-failure, 4 connect-failure, 5 timeout,\n"
       "6 tls-handshake-failure, 7 server-cert-untrusted, 8 client-cert-required, 9 client-cert-rejected,\n"
-      "10 http-error, 11 protocol-error. A usage error is the report itself (text, or JSON with --json) on\n"
-      "stdout. 'mtls-probe inspect --help' and 'mtls-probe serve --help' give theirs (docs/exit-codes.md).");
+      "10 http-error, 11 protocol-error, 12 proxy-error. A usage error is the report itself (text, or JSON\n"
+      "with --json) on stdout. 'mtls-probe inspect --help' and 'mtls-probe serve --help' give theirs\n"
+      "(docs/exit-codes.md).");
   CommandLine cl;
   add_probe_options(app, cl.probe);
   CLI::App* serve_cmd = add_serve_command(app, cl.serve);

@@ -97,6 +97,35 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--alpn", raw.alpn, "offer exactly this comma-separated ALPN list (e.g. istio,h2)")
       ->group(http);
 
+  auto* proxy = "Proxy";
+  app.add_option("-x,--proxy", raw.proxy,
+                 "[http://]HOST[:PORT] HTTP proxy to tunnel through with CONNECT (default port 1080, as curl); "
+                 "overrides https_proxy/HTTPS_PROXY/all_proxy/ALL_PROXY; \"\" for none")
+      ->group(proxy);
+  app.add_option("-U,--proxy-user", raw.proxy_user,
+                 "USER[:PASSWORD] for the proxy (Basic); a password here is visible in the process list: warns")
+      ->group(proxy);
+  app.add_option("--proxy-password-env", raw.proxy_password_env, "read the proxy password from environment VAR")
+      ->group(proxy);
+  app.add_option("--proxy-cacert", raw.proxy_cacert, "CA certificates (PEM) to verify an https:// proxy with")
+      ->group(proxy);
+  app.add_option("--proxy-capath", raw.proxy_capath, "directory of hashed CA certificates for an https:// proxy")
+      ->group(proxy);
+  app.add_flag("--proxy-insecure", raw.proxy_insecure, "do not abort when an https:// proxy's certificate fails verification")
+      ->group(proxy);
+  app.add_option("--proxy-cert", raw.proxy_cert, "client certificate (PEM) for an https:// proxy that asks for one")
+      ->group(proxy);
+  app.add_option("--proxy-key", raw.proxy_key, "its private key (PEM, unencrypted); default: in --proxy-cert")
+      ->group(proxy);
+  app.add_flag("--expect-client-auth", raw.expect_client_auth,
+               "this server asks for a client certificate: a handshake without CertificateRequest is then "
+               "evidence of TLS interception")
+      ->group(proxy);
+  app.add_option("--noproxy", raw.noproxy,
+                 "comma-separated hosts, domains and CIDR ranges to reach without the proxy (\"*\": all); "
+                 "overrides no_proxy/NO_PROXY")
+      ->group(proxy);
+
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
@@ -106,6 +135,8 @@ const std::vector<SecretOption>& secret_options() {
   static const std::vector<SecretOption> list{
       {"--pass", 0, SecretPart::whole},
       {"--cert", 'E', SecretPart::after_colon},
+      {"--proxy-user", 'U', SecretPart::after_colon},
+      {"--proxy", 'x', SecretPart::url_password},
   };
   return list;
 }
@@ -120,7 +151,20 @@ const SecretOption* find_secret(std::string_view long_name, char short_name) {
   return nullptr;
 }
 
+// [scheme://]user:PASSWORD@host...: the userinfo ends at the last '@' before the first '/' after it.
+void blank_url_password(char* value) {
+  char* start = std::strstr(value, "://");
+  start = start != nullptr ? start + 3 : value;
+  char* at = nullptr;
+  for (char* p = start; *p != '\0' && *p != '/'; ++p)
+    if (*p == '@') at = p;
+  if (at == nullptr) return;
+  char* colon = static_cast<char*>(std::memchr(start, ':', static_cast<std::size_t>(at - start)));
+  if (colon != nullptr) std::memset(colon + 1, '*', static_cast<std::size_t>(at - colon - 1));
+}
+
 void blank_value(char* value, SecretPart part) {
+  if (part == SecretPart::url_password) return blank_url_password(value);
   if (part == SecretPart::after_colon) {
     char* p = value;
     while (*p != '\0' && !(*p == ':' && !(p > value && p[-1] == '\\'))) ++p;
@@ -201,7 +245,41 @@ std::pair<std::string, std::optional<std::string>> split_cert_password(const std
   return {file, std::nullopt};
 }
 
-ProbeCommand make_probe_command(const RawProbeArgs& raw) {
+// -x / https_proxy / ... and --noproxy / no_proxy for this target's host, with the proxy's credentials
+// (the proxy URL's own userinfo wins over --proxy-user, as in curl). A usage error, or nullopt.
+std::optional<std::string> choose_proxy(const RawProbeArgs& raw, const EnvLookup& env, ProbeCommand& cmd) {
+  TargetOptions& t = cmd.target;
+  const EnvLookup no_env = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  const EnvLookup& lookup = env ? env : no_env;
+  auto decision = decide_proxy(ProxyRequest{raw.proxy, raw.noproxy}, t.url.host, lookup);
+  if (!decision) return decision.error().message;
+  t.proxy = std::move(decision->proxy);
+  t.proxy_source = decision->source;
+  if (decision->bypassed) t.proxy_bypassed_by = decision->bypass_source;
+  if (!t.proxy) return std::nullopt;
+  if (t.proxy->password && decision->source == "--proxy") cmd.warnings.emplace_back(kProxyUrlPasswordVisible);
+  ProxyTlsOptions& ptls = cmd.run.tls.proxy;
+  ptls = ProxyTlsOptions{raw.proxy_cacert, raw.proxy_capath, raw.proxy_insecure, raw.proxy_cert, raw.proxy_key};
+  if (!raw.proxy_key.empty() && raw.proxy_cert.empty()) return "--proxy-key goes with --proxy-cert FILE";
+  if (!raw.proxy_user.empty() && !t.proxy->user) {
+    auto [user, password] = split_cert_password(raw.proxy_user);
+    t.proxy->user = std::move(user);
+    if (password) {
+      t.proxy->password = std::move(password);
+      cmd.warnings.emplace_back(kProxyPasswordVisible);
+    }
+  }
+  if (!raw.proxy_password_env.empty()) {
+    if (!t.proxy->user) return "--proxy-password-env goes with --proxy-user USER";
+    if (t.proxy->password) return "the proxy password is given twice (--proxy-user USER:PASSWORD or the proxy URL, and --proxy-password-env)";
+    auto value = lookup(raw.proxy_password_env.c_str());
+    if (!value) return "--proxy-password-env: the environment variable " + raw.proxy_password_env + " is not set";
+    t.proxy->password = std::move(value);
+  }
+  return std::nullopt;
+}
+
+ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
   ProbeCommand cmd;
   cmd.json = raw.json;
   RunOptions& o = cmd.run;
@@ -262,6 +340,12 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   }
 
   // ---- trust and connection
+  if (env) {
+    if (auto keylog = env("SSLKEYLOGFILE")) {  // as curl and browsers: the user asked for it, we say so
+      o.tls.keylog_file = *keylog;
+      cmd.warnings.emplace_back(kKeyLogWarning);
+    }
+  }
   o.tls.cacert_file = raw.cacert;
   o.tls.capath_dir = raw.capath;
   o.tls.insecure = raw.insecure;
@@ -322,6 +406,8 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw) {
   } else {
     return usage(alpn.error());
   }
+  t.expect_client_auth = raw.expect_client_auth;
+  if (auto bad = choose_proxy(raw, env, cmd)) return usage(*bad);
   return cmd;
 }
 

@@ -33,6 +33,11 @@ struct RawProbeArgs {
   std::optional<std::string> data;
   bool http11 = false, http2 = false, http2_only = false, json = false;
   std::optional<std::string> alpn;  // --alpn LIST
+  std::optional<std::string> proxy, noproxy;   // -x/--proxy, --noproxy ("" is meaningful for both)
+  std::string proxy_user, proxy_password_env;  // --proxy-user USER[:PASSWORD], --proxy-password-env VAR
+  std::string proxy_cacert, proxy_capath, proxy_cert, proxy_key;  // TLS to an https:// proxy
+  bool proxy_insecure = false;
+  bool expect_client_auth = false;  // --expect-client-auth
   int verbose = 0;
 };
 
@@ -48,8 +53,10 @@ struct ProbeCommand {
   std::optional<IdentityFailure> identity_error;  // password source problems -> identity-error
 };
 
-// Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources.
-ProbeCommand make_probe_command(const RawProbeArgs& raw);
+// Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources, the proxy.
+// env is where https_proxy, no_proxy, ... and --proxy-password-env are read (an empty lookup: no
+// environment, as in the unit tests; the front end passes process_environment()).
+ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env = {});
 
 // The time limit that ended a probe, as this command line names it: "--connect-timeout 10s" /
 // "--max-time 30s" ("" when no limit was hit).
@@ -65,6 +72,7 @@ Expected<std::vector<std::string>, std::string> alpn_offer(const RawProbeArgs& r
 enum class SecretPart {
   whole,        // --pass PASSWORD
   after_colon,  // --cert FILE:PASSWORD: only what follows the first unescaped ':' ("\:" is part of FILE)
+  url_password,  // -x http://USER:PASSWORD@HOST:PORT: only PASSWORD
 };
 struct SecretOption {
   const char* long_name;  // "--pass"

@@ -101,7 +101,11 @@ class Builder {
 
   Diagnosis run() {
     decide();
+    interception_ = assess_interception(f_);
+    if (interception_.suspected && d_.verdict != Verdict::usage_error && d_.verdict != Verdict::identity_error)
+      interception_hint();
     add_general_hints();
+    d_.interception = std::move(interception_);
     return std::move(d_);
   }
 
@@ -110,6 +114,24 @@ class Builder {
     d_.verdict = v;
     d_.summary = std::move(summary);
   }
+  // First: when something ended our TLS connection in the server's place, every other hint is about it.
+  void interception_hint() {
+    const std::string& issuer = interception_.issuer;
+    std::string h;
+    if (f_.proxy) {
+      h = "a TLS-inspecting proxy terminated the connection: the server certificate was issued by " + issuer +
+          " (the proxy), so your client certificate is presented to the proxy, not to the server; ask for an "
+          "inspection bypass for this host (" + f_.host + ")";
+      d_.summary += " Our TLS connection ended at a TLS-inspecting proxy, not at the server.";
+    } else {
+      h = "a transparent TLS-inspecting device may sit in the path: the certificate we were shown was issued by " +
+          issuer + "; your client certificate would be presented to it, not to the server; ask your network "
+          "team for an inspection bypass for " + f_.host;
+      d_.summary += " Something between us and the server may have ended our TLS connection in its place.";
+    }
+    d_.hints.insert(d_.hints.begin(), std::move(h));
+  }
+
   void hint(std::string h) {
     for (const auto& e : d_.hints)
       if (e == h) return;
@@ -123,6 +145,8 @@ class Builder {
       return;
     }
     if (f_.identity_error) return identity_failure();
+    // Before the tunnel stands, and whenever the proxy's own connection broke under it.
+    if (f_.proxy && (!f_.proxy->tunnel_established || f_.proxy->tls_alert || f_.proxy->error)) return proxy_failure();
     if (f_.fatal_alert) return alert_verdict(*f_.fatal_alert);
     if (f_.timed_out_in) return timeout();
     if (f_.dns_error) {
@@ -138,6 +162,124 @@ class Builder {
     }
     if (!f_.handshake_completed) return handshake_failure_without_alert();
     http_verdict();
+  }
+
+  // Through a proxy, everything before the tunnel stands is the proxy's: its name, its port, its answer.
+  void proxy_failure() {
+    const ProxyFacts& p = *f_.proxy;
+    const std::string origin = fmt::format("{}:{}", f_.host, f_.port);
+    const std::string from = p.source == "--proxy" ? std::string("-x/--proxy") : "the environment variable " + p.source;
+    const std::string go_direct = fmt::format(
+        "to reach {} without the proxy, add it to --noproxy (or no_proxy), or give -x \"\"", f_.host);
+    if (f_.timed_out_in) return proxy_timeout(p, origin);
+    if (f_.dns_error) {
+      set(Verdict::proxy_error, fmt::format("The proxy {} (from {}) did not resolve: {}.", p.url, from, *f_.dns_error));
+      hint(fmt::format("check the proxy's name in {}", from));
+      return hint(go_direct);
+    }
+    if (f_.connect_error) {
+      const std::string where = f_.addresses.empty() ? p.url : f_.addresses.front();
+      set(Verdict::proxy_error,
+          fmt::format("Could not connect to the proxy {} ({}) from {}: {}.", p.url, where, from, *f_.connect_error));
+      if (f_.connect_errno == ECONNREFUSED) hint(fmt::format("nothing is listening at {}: check the proxy's host and port in {}", p.url, from));
+      return hint(go_direct);
+    }
+    if (p.tls && (p.tls_alert || !p.tls_handshake_completed || (p.tls_verify_error && !p.tunnel_attempted)))
+      return proxy_tls_failure(p);
+    if (p.error) {
+      set(Verdict::proxy_error, fmt::format("The proxy {} did not open a tunnel to {}: {}.", p.url, origin, *p.error));
+      return hint("is it an HTTP proxy? Its port accepted the connection but did not answer CONNECT as an HTTP proxy "
+                  "does (an HTTPS proxy is written https://HOST:PORT)");
+    }
+    proxy_refusal(p, origin);
+  }
+
+  // TLS to an https:// proxy: its certificate, or a client certificate of its own.
+  void proxy_tls_failure(const ProxyFacts& p) {
+    if (p.tls_alert) {
+      const AlertRecord& a = *p.tls_alert;
+      const AlertClass c = classify_alert(a.code);
+      if (!p.tls_cert_sent && (c == AlertClass::client_cert_missing ||
+                               (p.tls_cert_requested && (c == AlertClass::handshake_generic ||
+                                                         c == AlertClass::client_cert_problem)))) {
+        set(Verdict::proxy_error, fmt::format("The proxy {} wants a client certificate of its own and we sent none: "
+                                              "it ended its TLS connection with {}.", p.url, describe_alert(a)));
+        return hint("give the proxy's client certificate with --proxy-cert FILE --proxy-key FILE (PEM); the "
+                    "identity for the server (--p12, --cert) is never presented to the proxy");
+      }
+      if (p.tls_cert_sent && (c == AlertClass::client_cert_problem || c == AlertClass::client_cert_missing ||
+                              c == AlertClass::handshake_generic)) {
+        set(Verdict::proxy_error, fmt::format("The proxy {} refused the client certificate given with --proxy-cert: "
+                                              "it sent {}.", p.url, describe_alert(a)));
+        return hint("the proxy does not trust that certificate's issuer, or the certificate has expired: check it with "
+                    "'mtls-probe inspect'");
+      }
+      set(Verdict::proxy_error, fmt::format("The TLS connection to the proxy {} failed: it sent {}.", p.url, describe_alert(a)));
+      return;
+    }
+    if (p.tls_verify_error) {
+      set(Verdict::proxy_error,
+          fmt::format("The proxy {}'s certificate {} (issued by {}) did not verify: {}.", p.url, p.tls_cert_subject,
+                      p.tls_cert_issuer, *p.tls_verify_error));
+      return hint("give the proxy's CA with --proxy-cacert FILE (a company proxy's CA is in the company's bundle), "
+                  "or --proxy-insecure to look past it; the server's --cacert does not apply to the proxy");
+    }
+    set(Verdict::proxy_error, fmt::format("The TLS connection to the proxy {} failed: {}.", p.url,
+                                          p.tls_error.empty() ? std::string("no detail") : p.tls_error));
+    hint("is it an HTTPS proxy? A plain HTTP proxy port does not speak TLS: write -x http://HOST:PORT");
+  }
+
+  void proxy_timeout(const ProxyFacts& p, const std::string& origin) {
+    const std::string limit = f_.timeout_limit.empty() ? "the time limit" : f_.timeout_limit;
+    switch (*f_.timed_out_in) {
+      case Phase::dns: set(Verdict::proxy_error, fmt::format("The name lookup for the proxy {} did not finish within {}.", p.url, limit)); break;
+      case Phase::connect:
+        set(Verdict::proxy_error, fmt::format("The proxy {} did not accept the TCP connection within {}.", p.url, limit));
+        hint("nothing answered at the proxy's address: a firewall may drop the packets, or the proxy setting is stale");
+        break;
+      default:
+        set(Verdict::proxy_error,
+            fmt::format("The proxy {} accepted the connection but did not answer CONNECT {} within {}.", p.url, origin, limit));
+        hint("the proxy may be trying to reach the server itself and hanging there, or its port is not an HTTP proxy");
+        break;
+    }
+  }
+
+  void proxy_refusal(const ProxyFacts& p, const std::string& origin) {
+    const int status = p.connect_status.value_or(0);
+    const std::string answer = p.reason.empty() ? std::to_string(status) : fmt::format("{} {}", status, p.reason);
+    // 401 is what tinyproxy answers CONNECT with when the credentials are wrong (with WWW-Authenticate).
+    if (status == 407 || status == 401) {
+      const std::string offered = p.auth_schemes.empty() ? std::string("no scheme named")
+                                                         : "it offers " + join_and(p.auth_schemes);
+      if (p.credentials_sent) {
+        set(Verdict::proxy_error, fmt::format("The proxy {} refused the credentials we sent ({}; {}).", p.url, answer, offered));
+        hint("check the user and password given to --proxy-user / --proxy-password-env (or in the proxy URL)");
+      } else {
+        set(Verdict::proxy_error, fmt::format("The proxy {} requires authentication ({}; {}).", p.url, answer, offered));
+        hint("give the proxy's credentials with --proxy-user USER and the password in --proxy-password-env VAR");
+      }
+      const bool basic = std::any_of(p.auth_schemes.begin(), p.auth_schemes.end(), [](const std::string& s) {
+        return contains_ci(s, "basic") && s.size() == 5;
+      });
+      if (!p.auth_schemes.empty() && !basic)
+        hint("mtls-probe authenticates to proxies with Basic only; this proxy offers " + join_and(p.auth_schemes));
+      return;
+    }
+    if (status == 403) {
+      set(Verdict::proxy_error, fmt::format("The proxy {} refused to open a tunnel to {} ({}): its policy does not "
+                                            "allow this destination.", p.url, origin, answer));
+      hint(fmt::format("many proxies allow CONNECT only to port 443; ask the proxy's administrators to allow {}, "
+                       "or reach the server without the proxy (--noproxy {})", origin, f_.host));
+      return;
+    }
+    if (status >= 500 && status < 600) {  // 502/503/504; tinyproxy says 500 "Unable to connect"
+      set(Verdict::proxy_error, fmt::format("The proxy {} could not reach {} ({}).", p.url, origin, answer));
+      hint("the proxy itself failed to resolve or connect to the server: from the proxy's network the name may "
+           "be unknown or the port closed");
+      return;
+    }
+    set(Verdict::proxy_error, fmt::format("The proxy {} answered CONNECT {} with {}.", p.url, origin, answer));
   }
 
   void identity_failure() {
@@ -708,7 +850,7 @@ class Builder {
     // (After HTTP_1_1_REQUIRED the server wanted to ask and could not: h2_refusal says so.)
     const bool h2_pha_refused = f_.h2_error && f_.h2_error->code == 0xd;
     if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested &&
-        f_.http_status != std::optional<int>(421) && !h2_pha_refused) {
+        f_.http_status != std::optional<int>(421) && !h2_pha_refused && !interception_.suspected) {
       hint("you gave a client certificate, but the server never asked for one: client authentication is not "
            "enabled for this host/path (nginx: ssl_verify_client; Apache: SSLVerifyClient)");
     }
@@ -752,6 +894,7 @@ class Builder {
 
   const ProbeFacts& f_;
   Diagnosis d_;
+  InterceptionAssessment interception_;
 };
 
 }  // namespace

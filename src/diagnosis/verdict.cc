@@ -12,7 +12,7 @@ struct VerdictRow {
 };
 
 // The contract's verdict table, in exit-code order.
-constexpr std::array<VerdictRow, 12> kVerdicts{{
+constexpr std::array<VerdictRow, 13> kVerdicts{{
     {Verdict::ok, "ok", "TLS established; a requested client certificate was accepted; HTTP status < 400"},
     {Verdict::usage_error, "usage-error", "bad command line or bad URL (only https:// is probed)"},
     {Verdict::identity_error, "identity-error",
@@ -32,6 +32,8 @@ constexpr std::array<VerdictRow, 12> kVerdicts{{
      "TLS and client authentication succeeded; the server answered HTTP status >= 400"},
     {Verdict::protocol_error, "protocol-error",
      "the server broke HTTP: closed before a complete response, or a malformed response"},
+    {Verdict::proxy_error, "proxy-error",
+     "the configured proxy failed: unreachable, refused, timed out, CONNECT answered non-2xx, tunnel closed"},
 }};
 
 }  // namespace

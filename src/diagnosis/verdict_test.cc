@@ -20,6 +20,7 @@ TEST(Verdict, ExitCodesAreTheContractTable) {
   EXPECT_EQ(exit_code(Verdict::client_cert_rejected), 9);
   EXPECT_EQ(exit_code(Verdict::http_error), 10);
   EXPECT_EQ(exit_code(Verdict::protocol_error), 11);
+  EXPECT_EQ(exit_code(Verdict::proxy_error), 12);
 }
 
 TEST(Verdict, NamesRoundTrip) {
@@ -34,8 +35,9 @@ TEST(Verdict, NamesRoundTrip) {
                          "client-cert-required",
                          "client-cert-rejected",
                          "http-error",
-                         "protocol-error"};
-  for (int code = 0; code <= 11; ++code) {
+                         "protocol-error",
+                         "proxy-error"};
+  for (int code = 0; code <= 12; ++code) {
     auto v = static_cast<Verdict>(code);
     EXPECT_EQ(verdict_name(v), names[code]);
     ASSERT_TRUE(verdict_from_name(names[code]).has_value());

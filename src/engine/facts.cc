@@ -10,6 +10,7 @@ const char* phase_name(Phase p) {
     case Phase::identity: return "identity";
     case Phase::dns: return "dns";
     case Phase::connect: return "connect";
+    case Phase::proxy: return "proxy";
     case Phase::tls: return "tls";
     case Phase::http: return "http";
     case Phase::done: return "done";

@@ -24,22 +24,38 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// Where the probe's TCP connection goes: the origin, or the proxy it tunnels through.
+struct ConnectTarget {
+  std::string host;
+  uint16_t port = 0;
+  bool host_is_ip = false;
+};
+
+ConnectTarget connect_target(const TargetOptions& t) {
+  if (t.proxy) {
+    Endpoint ep;
+    const bool ip = numeric_endpoint(t.proxy->host, 0, ep);
+    return {t.proxy->host, t.proxy->port, ip};
+  }
+  return {t.url.host, t.url.port, t.url.host_is_ip};
+}
+
 // --resolve or an IP literal: the addresses given, without a lookup (empty when neither applies).
-std::vector<Endpoint> given_endpoints(const TargetOptions& t, ProbeFacts& f) {
+std::vector<Endpoint> given_endpoints(const TargetOptions& t, const ConnectTarget& to, ProbeFacts& f) {
   std::vector<Endpoint> endpoints;
   for (const auto& r : t.resolve) {
-    if (r.port == t.url.port && (r.host == t.url.host || r.host == "*")) {
+    if (r.port == to.port && (r.host == to.host || r.host == "*")) {
       for (const auto& a : r.addresses) {
         Endpoint ep;
-        if (numeric_endpoint(a, t.url.port, ep)) endpoints.push_back(ep);
+        if (numeric_endpoint(a, to.port, ep)) endpoints.push_back(ep);
       }
       f.resolved_by_override = !endpoints.empty();
       break;
     }
   }
-  if (endpoints.empty() && t.url.host_is_ip) {
+  if (endpoints.empty() && to.host_is_ip) {
     Endpoint ep;
-    if (numeric_endpoint(t.url.host, t.url.port, ep)) endpoints.push_back(ep);
+    if (numeric_endpoint(to.host, to.port, ep)) endpoints.push_back(ep);
     f.resolved_by_override = true;
   }
   return endpoints;
@@ -68,6 +84,8 @@ const char* stage_name(ProbeStage s) {
   switch (s) {
     case ProbeStage::resolve: return "resolve";
     case ProbeStage::connect: return "connect";
+    case ProbeStage::proxy_tls: return "proxy-tls";
+    case ProbeStage::tunnel: return "tunnel";
     case ProbeStage::tls_handshake: return "tls-handshake";
     case ProbeStage::send_request: return "send-request";
     case ProbeStage::read_response: return "read-response";
@@ -87,9 +105,11 @@ std::vector<pollfd> Probe::poll_fds() const {
   switch (stage_) {
     case ProbeStage::resolve: return dns_ ? dns_->poll_fds() : std::vector<pollfd>{};
     case ProbeStage::connect: return race_->poll_fds();
+    case ProbeStage::proxy_tls:
+    case ProbeStage::tunnel:
     case ProbeStage::tls_handshake:
     case ProbeStage::send_request:
-    case ProbeStage::read_response: return {pollfd{transport_->poll_fd(), io_events_, 0}};
+    case ProbeStage::read_response: return {pollfd{transport_->poll_fd(), transport_->poll_events(io_events_), 0}};
     case ProbeStage::done: return {};
   }
   return {};
@@ -97,7 +117,8 @@ std::vector<pollfd> Probe::poll_fds() const {
 
 Clock::time_point Probe::stage_deadline() const {
   const bool connect_phase =
-      stage_ == ProbeStage::resolve || stage_ == ProbeStage::connect || stage_ == ProbeStage::tls_handshake;
+      stage_ == ProbeStage::resolve || stage_ == ProbeStage::connect || stage_ == ProbeStage::proxy_tls ||
+      stage_ == ProbeStage::tunnel || stage_ == ProbeStage::tls_handshake;
   return connect_phase ? connect_deadline_ : max_deadline_;
 }
 
@@ -138,6 +159,12 @@ void Probe::advance() {
         if (!race_->done()) return;
         finish_connect();
         break;
+      case ProbeStage::proxy_tls:
+        if (!proxy_tls_step()) return;
+        break;
+      case ProbeStage::tunnel:
+        if (!tunnel_step()) return;
+        break;
       case ProbeStage::tls_handshake:
         if (!handshake_step()) return;
         break;
@@ -160,6 +187,11 @@ void Probe::mark_timeout(Phase phase, bool connect_phase) {
 // The loop woke us at the stage's deadline with nothing to read or write.
 void Probe::on_stage_deadline() {
   switch (stage_) {
+    case ProbeStage::proxy_tls:
+    case ProbeStage::tunnel:
+      mark_timeout(Phase::proxy, true);
+      finish();
+      break;
     case ProbeStage::tls_handshake:
       mark_timeout(Phase::tls, true);
       handshake_failed(Io::failed);
@@ -177,6 +209,7 @@ void Probe::on_stage_deadline() {
 }
 
 void Probe::finish() {
+  record_transport_error();
   stage_ = ProbeStage::done;
   facts_.total_ms = ms_since(start_);
   // What the probe holds goes now, not when its owner drops it: a run of thousands keeps only facts.
@@ -185,6 +218,8 @@ void Probe::finish() {
   race_.reset();
   dns_.reset();
   exchange_.reset();
+  tunnel_.reset();
+  proxy_ssl_.reset();
 }
 
 // ---- setup and DNS
@@ -208,6 +243,15 @@ void Probe::start(Clock::time_point now) {
   }
   f.host = target_.url.host;
   f.port = target_.url.port;
+  f.proxy_bypassed_by = target_.proxy_bypassed_by;
+  f.expect_client_auth = target_.expect_client_auth;
+  if (target_.proxy) {
+    f.proxy.emplace();
+    f.proxy->url = target_.proxy->display();
+    f.proxy->source = target_.proxy_source;
+    f.proxy->host = target_.proxy->host;
+    f.proxy->port = target_.proxy->port;
+  }
   f.path = target_.url.target;
   begin_resolve(now);
   advance();
@@ -219,15 +263,15 @@ void Probe::begin_resolve(Clock::time_point now) {
   stage_ = ProbeStage::resolve;
   stage_start_ = now;
   facts_.dns_attempted = true;
-  std::vector<Endpoint> given = given_endpoints(target_, facts_);
+  const ConnectTarget to = connect_target(target_);
+  std::vector<Endpoint> given = given_endpoints(target_, to, facts_);
   if (!given.empty()) {
     given_ = only_family(std::move(given), target_.ip_family);
-  } else if (auto local = localhost_endpoints(target_.url.host, target_.url.port, target_.ip_family)) {
+  } else if (auto local = localhost_endpoints(to.host, to.port, target_.ip_family)) {
     given_ = only_family(std::move(*local), target_.ip_family);
   } else {
     dns_ = std::make_unique<DnsQuery>();
-    dns_->start(target_.url.host, target_.url.port, DnsConfig{target_.ip_family, target_.dns_servers},
-                Deadline{connect_deadline_});
+    dns_->start(to.host, to.port, DnsConfig{target_.ip_family, target_.dns_servers}, Deadline{connect_deadline_});
   }
 }
 
@@ -246,7 +290,8 @@ void Probe::finish_resolve() {
   }
   for (const auto& ep : dns.endpoints) f.addresses.push_back(ep.ip);
   f.dns_ms = ms_since(stage_start_);
-  log_.debug("{} resolved to {} address(es){}", target_.url.host, dns.endpoints.size(),
+  log_.debug("{}{} resolved to {} address(es){}", target_.proxy ? "proxy " : "",
+             target_.proxy ? target_.proxy->host : target_.url.host, dns.endpoints.size(),
              f.resolved_by_override ? " (--resolve or IP literal)" : "");
   begin_connect(std::move(dns.endpoints));
 }
@@ -278,8 +323,11 @@ void Probe::finish_connect() {
   }
   f.connected_address = conn.endpoint.text();
   f.connect_ms = ms_since(stage_start_);
-  log_.debug("connected to {}", *f.connected_address);
-  begin_handshake(std::move(conn.fd));
+  log_.debug("connected to {}{}", target_.proxy ? "proxy " : "", *f.connected_address);
+  if (!target_.proxy) return begin_handshake(std::move(conn.fd));
+  transport_ = std::make_unique<SocketTransport>(std::move(conn.fd));
+  if (target_.proxy->scheme == ProxySpec::Scheme::https) return begin_proxy_tls();
+  begin_tunnel();
 }
 
 ProbeFacts run_probe(const TargetOptions& target, const ClientTlsContext& tls, const ProbeLog& log) {

@@ -37,11 +37,16 @@ Probe::Io Probe::after_ssl_call(int rc) {
 // ---- TLS
 
 void Probe::begin_handshake(UniqueFd fd) {
+  transport_ = std::make_unique<SocketTransport>(std::move(fd));
+  begin_tls();
+}
+
+// TLS to the origin over transport_: the socket itself, or the tunnel through a proxy.
+void Probe::begin_tls() {
   stage_ = ProbeStage::tls_handshake;
   stage_start_ = Clock::now();
   ProbeFacts& f = facts_;
   f.tls_attempted = true;
-  transport_ = std::make_unique<SocketTransport>(std::move(fd));
   if (const auto& trust = tls_.ensure_trust(log_)) {
     f.tls_error = trust->message + (trust->openssl_detail.empty() ? "" : ": " + trust->openssl_detail);
     return finish();

@@ -140,6 +140,20 @@ Expected<UniqueSslCtx> build_ssl_ctx(const TlsOptions& tls) {
 
 }  // namespace
 
+const ProxyTlsContext* ClientTlsContext::proxy_tls(std::optional<Error>& error) const {
+  std::call_once(proxy_once_, [this] {
+    auto made = ProxyTlsContext::create(tls_.proxy);
+    if (made) {
+      proxy_ctx_ = std::move(made.value());
+      if (keylog_) keylog_->attach(proxy_ctx_->ctx());
+    } else {
+      proxy_error_ = made.error();
+    }
+  });
+  error = proxy_error_;
+  return proxy_ctx_.get();
+}
+
 const std::optional<Error>& ClientTlsContext::ensure_trust(const ProbeLog& log) const {
   if (system_trust_) {
     std::call_once(trust_once_, [this, &log] {
@@ -149,6 +163,7 @@ const std::optional<Error>& ClientTlsContext::ensure_trust(const ProbeLog& log) 
         return;
       }
       ctx_ = std::move(built.value());
+      if (keylog_) keylog_->attach(ctx_.get());
       trust_error_ = load_system_trust(ctx_.get(), log);
     });
   }
@@ -166,6 +181,11 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
   const int min = openssl_version(tls.min_version);
   const int max = openssl_version(tls.max_version);
   if (min != 0 && max != 0 && min > max) return Unexpected{Error{"--tls-min is above --tls-max", ""}};
+  if (!tls.keylog_file.empty()) {
+    auto log = KeyLogFile::open(tls.keylog_file);
+    if (!log) return Unexpected{log.error()};
+    out->keylog_ = std::move(log.value());
+  }
   if (tls.cacert_file.empty() && tls.capath_dir.empty()) {
     // The system trust store: the SSL_CTX itself (OpenSSL's algorithm fetching, half of a probe that ends
     // in DNS) and the trust are built by ensure_trust(), when a handshake needs them.
@@ -176,6 +196,7 @@ Expected<std::shared_ptr<ClientTlsContext>> ClientTlsContext::create(
   auto built = build_ssl_ctx(tls);
   if (!built) return Unexpected{built.error()};
   out->ctx_ = std::move(built.value());
+  if (out->keylog_) out->keylog_->attach(out->ctx_.get());
   const char* file = tls.cacert_file.empty() ? nullptr : tls.cacert_file.c_str();
   const char* dir = tls.capath_dir.empty() ? nullptr : tls.capath_dir.c_str();
   if (SSL_CTX_load_verify_locations(out->ctx_.get(), file, dir) != 1) {

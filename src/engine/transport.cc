@@ -1,10 +1,16 @@
 #include "mtls_probe/engine/transport.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 #include <memory>
 
 namespace mtls_probe {
@@ -23,6 +29,66 @@ ssize_t SocketTransport::write(const char* buf, std::size_t len) {
     n = ::send(fd_.get(), buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);  // a closed peer: EPIPE, not a signal
   } while (n < 0 && errno == EINTR);
   return n;
+}
+
+ssize_t TlsTransport::read(char* buf, std::size_t len) {
+  ERR_clear_error();
+  const int n = static_cast<int>(std::min<std::size_t>(len, INT_MAX));
+  return result(SSL_read(ssl_.get(), buf, n), true);
+}
+
+ssize_t TlsTransport::write(const char* buf, std::size_t len) {
+  ERR_clear_error();
+  const int n = static_cast<int>(std::min<std::size_t>(len, INT_MAX));
+  return result(SSL_write(ssl_.get(), buf, n), false);
+}
+
+ssize_t TlsTransport::result(int rc, bool reading) {
+  if (rc > 0) {
+    inner_wants_ = 0;
+    return rc;
+  }
+  switch (SSL_get_error(ssl_.get(), rc)) {
+    case SSL_ERROR_WANT_READ:
+      inner_wants_ = POLLIN;
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      inner_wants_ = POLLOUT;
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN: return 0;  // the proxy's close_notify: the tunnel's end of stream
+    case SSL_ERROR_SYSCALL:
+      if (reading && ERR_peek_error() == 0 && errno == 0) return 0;  // a bare close
+      if (errno == 0) errno = ECONNRESET;
+      capture_error();
+      return -1;
+    default:
+      capture_error();
+      errno = ECONNRESET;  // a TLS error on the proxy's connection ends the tunnel
+      return -1;
+  }
+}
+
+void TlsTransport::capture_error() {
+  const int saved = errno;
+  failed_ = true;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    const int reason = ERR_GET_REASON(e);
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL && reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
+      error_.alert = reason - SSL_AD_REASON_OFFSET;
+    std::array<char, 256> buf{};
+    ERR_error_string_n(e, buf.data(), buf.size());
+    if (!error_.text.empty()) error_.text += "; ";
+    error_.text += buf.data();
+  }
+  if (error_.text.empty())
+    error_.text = saved != 0 ? std::strerror(saved) : "the proxy's TLS connection failed";
+  errno = saved;
+}
+
+short TlsTransport::poll_events(short wanted) const {
+  return static_cast<short>(wanted | inner_wants_);
 }
 
 namespace {

@@ -109,10 +109,11 @@ ConnectResponseReader::State ConnectResponseReader::finish() {
   return state_ = State::error;
 }
 
-std::vector<std::string> proxy_auth_schemes(const std::vector<std::pair<std::string, std::string>>& headers) {
+std::vector<std::string> proxy_auth_schemes(const std::vector<std::pair<std::string, std::string>>& headers,
+                                            std::string_view header) {
   std::vector<std::string> schemes;
   for (const auto& [name, value] : headers) {
-    if (!iequals(name, "proxy-authenticate")) continue;
+    if (!iequals(name, header)) continue;
     // A header may carry several challenges: "Negotiate, Basic realm=\"x\"". A challenge starts with a
     // token that is not followed by '=' (which would make it a parameter).
     std::size_t i = 0;

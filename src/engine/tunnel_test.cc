@@ -104,6 +104,13 @@ TEST(ProxyAuthSchemes, EveryChallengeOnceInOrder) {
   EXPECT_EQ(proxy_auth_schemes(headers), (std::vector<std::string>{"Negotiate", "NTLM", "Basic", "Digest"}));
 }
 
+TEST(ProxyAuthSchemes, WwwAuthenticateWhenAsked) {
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"WWW-Authenticate", "Basic realm=\"Tinyproxy\""}};
+  EXPECT_TRUE(proxy_auth_schemes(headers).empty());
+  EXPECT_EQ(proxy_auth_schemes(headers, "www-authenticate"), (std::vector<std::string>{"Basic"}));
+}
+
 TEST(ProxyAuthSchemes, Token68IsNotAScheme) {
   EXPECT_EQ(proxy_auth_schemes({{"Proxy-Authenticate", "Negotiate YIIabc=="}}),
             (std::vector<std::string>{"Negotiate"}));

@@ -88,6 +88,7 @@ const char* phase_reached(const ProbeFacts& f) {
   if (f.http_status && !f.http_error && !f.timed_out_in) return phase_name(Phase::done);
   if (f.request_sent || f.http_status) return phase_name(Phase::http);
   if (f.tls_attempted) return phase_name(Phase::tls);
+  if (f.proxy && f.proxy->tunnel_attempted) return phase_name(Phase::proxy);
   if (f.connect_attempted) return phase_name(Phase::connect);
   if (f.dns_attempted) return phase_name(Phase::dns);
   return phase_name(Phase::setup);
@@ -202,6 +203,64 @@ json http_json(const ProbeFacts& f) {
   };
 }
 
+json name_value_array(const std::vector<std::pair<std::string, std::string>>& fields) {
+  json out = json::array();
+  std::size_t n = 0;
+  for (const auto& [name, value] : fields) {
+    if (n++ == kMaxHeaders) break;
+    out.push_back({{"name", str(truncate_utf8(name, kMaxHeaderValueBytes))},
+                   {"value", is_credential_header(name) ? json("(redacted)")
+                                                        : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
+  }
+  return out;
+}
+
+json interception_json(const InterceptionAssessment& a) {
+  return {{"suspected", a.suspected},
+          {"issuer", a.issuer.empty() ? json(nullptr) : str(a.issuer)},
+          {"evidence", str_array(a.evidence)}};
+}
+
+json direct_path_json(const ProbeFacts& f) {
+  if (!f.direct_path) return nullptr;
+  const DirectPathFacts& d = *f.direct_path;
+  return {{"reachable", d.reachable},
+          {"error", d.error.empty() ? json(nullptr) : str(d.error)},
+          {"server_cert_subject", d.server_cert_subject.empty() ? json(nullptr) : str(d.server_cert_subject)},
+          {"server_cert_issuer", d.server_cert_issuer.empty() ? json(nullptr) : str(d.server_cert_issuer)},
+          {"client_cert_requested", d.client_cert_requested}};
+}
+
+json proxy_json(const ProbeFacts& f, const Diagnosis& d) {
+  if (!f.proxy) return nullptr;
+  const ProxyFacts& p = *f.proxy;
+  return {
+      {"tls_interception", interception_json(d.interception)},
+      {"direct_path", direct_path_json(f)},
+      {"url", str(p.url)},
+      {"source", str(p.source)},
+      {"credentials_sent", p.credentials_sent},
+      {"tunnel_established", p.tunnel_established},
+      {"connect_status", p.connect_status ? json(*p.connect_status) : json(nullptr)},
+      {"reason", p.connect_status ? str(p.reason) : json(nullptr)},
+      {"headers", p.connect_status ? name_value_array(p.headers) : json(nullptr)},
+      {"auth_schemes", str_array(p.auth_schemes)},
+      {"error", opt_str(p.error)},
+      {"timing_ms", opt_num(p.tunnel_ms)},
+      {"tls", p.tls ? json{{"handshake_completed", p.tls_handshake_completed},
+                           {"version", opt_str(p.tls_version)},
+                           {"cert_subject", p.tls_cert_subject.empty() ? json(nullptr) : str(p.tls_cert_subject)},
+                           {"cert_issuer", p.tls_cert_issuer.empty() ? json(nullptr) : str(p.tls_cert_issuer)},
+                           {"verify_error", opt_str(p.tls_verify_error)},
+                           {"client_cert_requested", p.tls_cert_requested},
+                           {"client_cert_sent", p.tls_cert_sent},
+                           {"alert", p.tls_alert ? alert_json(*p.tls_alert) : json(nullptr)},
+                           {"error", p.tls_error.empty() ? json(nullptr) : str(p.tls_error)},
+                           {"timing_ms", opt_num(p.tls_ms)}}
+                    : json(nullptr)},
+  };
+}
+
 }  // namespace
 
 json to_json(const ProbeResult& result) {
@@ -236,6 +295,7 @@ json to_json(const ProbeResult& result) {
               {"host", f.host.empty() ? json(nullptr) : str(f.host)},
               {"port", f.host.empty() ? json(nullptr) : json(f.port)},
               {"resolved_by_override", f.resolved_by_override},
+              {"of_proxy", f.proxy.has_value()},  // through a proxy, the addresses are the proxy's
               {"addresses", str_array(f.addresses)},
               {"error", opt_str(f.dns_error)}};
   j["connect"] = {{"attempted", f.connect_attempted},
@@ -243,6 +303,10 @@ json to_json(const ProbeResult& result) {
                   {"error", opt_str(f.connect_error)},
                   {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)},
                   {"attempts", attempts_json(f.connect_attempts)}};
+  j["proxy"] = proxy_json(f, d);
+  j["proxy_bypassed_by"] = f.proxy_bypassed_by.empty() ? json(nullptr) : str(f.proxy_bypassed_by);
+  // With or without a proxy configured (a transparent inspecting device needs no proxy setting).
+  j["tls_interception"] = interception_json(d.interception);
   j["tls"] = tls_json(f);
   j["server_cert"] = server_cert_json(f);
   j["client_cert"] = client_cert_json(f);

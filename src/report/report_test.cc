@@ -83,7 +83,7 @@ void http_answer(ProbeFacts& f, int status, std::string reason, std::string body
 }
 
 ProbeResult result(ProbeFacts f, Verdict v, std::string summary, std::vector<std::string> hints = {}) {
-  return ProbeResult{std::move(f), Diagnosis{v, std::move(summary), std::move(hints)}};
+  return ProbeResult{std::move(f), Diagnosis{v, std::move(summary), std::move(hints), {}}};
 }
 
 ProbeResult ok_case() {

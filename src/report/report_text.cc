@@ -156,13 +156,13 @@ Section dns_section(const ProbeFacts& f) {
   Section s{"DNS", {}, f.dns_ms};
   const bool timed_out = f.timed_out_in == Phase::dns;
   if (!f.dns_attempted && !timed_out) return s;
-  const std::string host = esc(f.host);
+  const std::string host = esc(f.proxy ? "proxy " + f.proxy->host : f.host);
   if (f.dns_error) {
     s.lines.push_back(fmt::format("{}: could not resolve: {}", host, esc(*f.dns_error)));
   } else if (timed_out && f.addresses.empty()) {
     s.lines.push_back(fmt::format("{}: {}", host, timeout_text(f, "resolving")));
-  } else if (f.resolved_by_override &&
-             std::find(f.addresses.begin(), f.addresses.end(), f.host) != f.addresses.end()) {
+  } else if (f.resolved_by_override && std::find(f.addresses.begin(), f.addresses.end(),
+                                                 f.proxy ? f.proxy->host : f.host) != f.addresses.end()) {
     s.lines.push_back(fmt::format("{} (IP literal)", host));
   } else {
     std::string addrs;
@@ -199,21 +199,71 @@ Section tcp_section(const ProbeFacts& f) {
   Section s{"TCP", {}, f.connect_ms};
   const bool timed_out = f.timed_out_in == Phase::connect;
   if (!f.connect_attempted && !timed_out) return s;
+  const uint16_t port = f.proxy ? f.proxy->port : f.port;  // through a proxy, TCP goes to the proxy
   if (f.connected_address) {
-    s.lines.push_back(fmt::format("connected to {}", esc(*f.connected_address)));
+    s.lines.push_back(fmt::format("connected to {}{}", f.proxy ? "proxy " : "", esc(*f.connected_address)));
   } else if (timed_out) {
-    s.lines.push_back(fmt::format("port {}: {}", f.port, timeout_text(f, "connecting")));
+    s.lines.push_back(fmt::format("port {}: {}", f.port, timeout_text(f, f.proxy ? "connecting to the proxy" : "connecting")));
   } else if (f.connect_error) {
     const std::string tried =
         f.addresses.size() > 1 ? fmt::format(" (tried {} addresses)", f.addresses.size()) : std::string();
     const std::string target = f.addresses.size() == 1
-                                   ? fmt::format("{} port {}", esc(f.addresses[0]), f.port)
-                                   : fmt::format("port {}", f.port);
+                                   ? fmt::format("{} port {}", esc(f.addresses[0]), port)
+                                   : fmt::format("port {}", port);
     s.lines.push_back(fmt::format("could not connect to {}: {}{}", target, esc(*f.connect_error), tried));
   } else {
     s.lines.push_back("not connected");
   }
   add_attempt_lines(f, s);
+  if (!f.proxy_bypassed_by.empty())
+    s.lines.push_back(fmt::format("direct: {} is in {}, so the configured proxy was not used", esc(f.host),
+                                  esc(f.proxy_bypassed_by)));
+  return s;
+}
+
+Section proxy_section(const ProbeFacts& f, const InterceptionAssessment& a) {
+  Section s{"Proxy", {}, f.proxy ? f.proxy->tunnel_ms : std::nullopt};
+  if (!f.proxy) return s;
+  const ProxyFacts& p = *f.proxy;
+  s.lines.push_back(fmt::format("{} (from {}){}", esc(p.url), esc(p.source),
+                                p.credentials_sent ? ", with Proxy-Authorization (Basic)" : ""));
+  if (p.tls) {
+    if (p.tls_handshake_completed) {
+      s.lines.push_back(fmt::format("TLS to the proxy: {}, certificate {} (issued by {}) {}", esc(p.tls_version.value_or("?")),
+                                    esc(p.tls_cert_subject), esc(p.tls_cert_issuer),
+                                    p.tls_verify_error ? "did not verify: " + esc(*p.tls_verify_error) : std::string("verified")));
+    } else if (!p.tls_error.empty()) {
+      s.lines.push_back("TLS to the proxy failed: " + esc(clip(p.tls_error, 200)));
+    }
+    if (p.tls_cert_requested)
+      s.lines.push_back(p.tls_cert_sent ? "the proxy asked for a client certificate: sent (--proxy-cert)"
+                                        : "the proxy asked for a client certificate: none sent");
+    if (p.tls_alert) s.lines.push_back("the proxy sent " + alert_text(*p.tls_alert));
+  }
+  if (!p.tunnel_attempted && f.timed_out_in != Phase::proxy) return s;
+  const std::string connect = fmt::format("CONNECT {}:{}", esc(f.host), f.port);
+  if (f.timed_out_in == Phase::proxy) {
+    s.lines.push_back(fmt::format("{}: {}", connect, timeout_text(f, "waiting for the answer")));
+  } else if (p.connect_status) {
+    s.lines.push_back(fmt::format("{} -> {} {}", connect, *p.connect_status, esc(clip(p.reason, 120))));
+    if (!p.auth_schemes.empty()) {
+      std::string schemes;
+      for (const auto& a : p.auth_schemes) schemes += (schemes.empty() ? "" : ", ") + esc(a);
+      s.lines.push_back("Proxy-Authenticate offers " + schemes);
+    }
+  }
+  if (p.error) s.lines.push_back(esc(*p.error));
+  if (f.direct_path) {
+    const DirectPathFacts& d = *f.direct_path;
+    s.lines.push_back(d.reachable ? fmt::format("directly (without the proxy): server certificate issued by {}{}",
+                                                esc(d.server_cert_issuer),
+                                                d.client_cert_requested ? ", client certificate requested" : "")
+                                  : "directly (without the proxy): " + esc(clip(d.error, 160)));
+  }
+  if (a.suspected) {
+    s.lines.push_back("TLS interception suspected:");
+    for (const auto& e : a.evidence) s.lines.push_back("  " + esc(e));
+  }
   return s;
 }
 
@@ -527,7 +577,8 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
   } else {
     out += '\n';
     for (const Section& s :
-         {dns_section(f), tcp_section(f), tls_section(f), client_section(f), http_section(f)}) {
+         {dns_section(f), tcp_section(f), proxy_section(f, d.interception), tls_section(f), client_section(f), http_section(f)}) {
+      if (s.label == "Proxy" && !f.proxy) continue;  // only a proxied probe has the phase
       out += render_section(keep_dns_together(s, dns), style);
     }
   }

@@ -13,6 +13,9 @@
 
 set -u
 set -o pipefail
+# Traffic stays on loopback: a proxy from the CI's environment must not carry the suites' probes (or curl's)
+# anywhere. suite_proxy sets these per probe.
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 PROBE=${1:-}
 # Absolute: every probe runs in its own empty working directory.
@@ -594,6 +597,19 @@ expect_json_any_contains() {
     fi
   done
   _fail "$path has an element containing '$want' (got ${J[$path]})" "$(_evidence)"
+}
+
+# expect_json_none_contains ARRAY_PATH TEXT — no element of the array contains TEXT (case-insensitive)
+expect_json_none_contains() {
+  local path=$1 unwanted=$2 i
+  for ((i = 0; ; i++)); do
+    [[ -n ${J[$path.$i]+x} ]] || break
+    if [[ ${J[$path.$i],,} == *"${unwanted,,}"* ]]; then
+      _fail "no element of $path contains '$unwanted' (element $i does)" "$(_evidence)"
+      return
+    fi
+  done
+  _pass "no element of $path contains '$unwanted'"
 }
 
 # expect_json_not_null FIELD_PATH

@@ -19,6 +19,7 @@ enum class Verdict {
   client_cert_rejected = 9,
   http_error = 10,
   protocol_error = 11,
+  proxy_error = 12,
 };
 
 // Process exit code of a verdict (stable, see the contract).

@@ -12,8 +12,9 @@
 
 namespace mtls_probe {
 
-enum class Phase { setup, identity, dns, connect, tls, http, done };
-const char* phase_name(Phase p);  // "setup", "identity", "dns", "connect", "tls", "http", "done"
+enum class Phase { setup, identity, dns, connect, proxy, tls, http, done };
+// "setup", "identity", "dns", "connect", "proxy" (the CONNECT tunnel), "tls", "http", "done"
+const char* phase_name(Phase p);
 
 enum class Side { server, client };
 
@@ -81,6 +82,46 @@ struct ConnectAttempt {
   double ms = 0;        // from the attempt's start to its result
 };
 
+// The HTTP proxy a probe went through. While it is set, the dns and connect facts are about the proxy (its
+// host was resolved and connected to); the origin's name is resolved by the proxy.
+struct ProxyFacts {
+  std::string url;     // "http://proxy.corp:3128": never credentials
+  std::string source;  // where it was configured: "--proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", ...
+  std::string host;    // the proxy's host (IPv6 without brackets) and port: what dns and connect were about
+  uint16_t port = 0;
+  bool credentials_sent = false;   // a Proxy-Authorization header went out (its value never recorded)
+  bool tunnel_attempted = false;   // CONNECT began to go out
+  bool tunnel_established = false;  // the proxy answered 2xx: the rest of the probe runs through it
+  std::optional<int> connect_status;  // the proxy's status for CONNECT
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;  // of that answer (bounded like a response's)
+  std::vector<std::string> auth_schemes;  // Proxy-Authenticate schemes of a 407: "Basic", "Negotiate", ...
+  std::optional<std::string> error;       // closed before answering, not HTTP, too large, ...
+  std::optional<double> tunnel_ms;        // from CONNECT out to the end of the answer
+
+  // TLS to an https:// proxy (nothing here for an http:// one).
+  bool tls = false;
+  bool tls_handshake_completed = false;
+  std::optional<std::string> tls_version;
+  std::string tls_cert_subject, tls_cert_issuer;  // the proxy's certificate
+  std::optional<std::string> tls_verify_error;    // nullopt: verified (or not reached)
+  bool tls_cert_requested = false;                // the proxy asked for a client certificate of its own
+  bool tls_cert_sent = false;                     // and got one (--proxy-cert)
+  std::optional<AlertRecord> tls_alert;           // the alert the proxy ended its TLS with
+  std::string tls_error;                          // OpenSSL's reason when the proxy's TLS failed
+  std::optional<double> tls_ms;
+};
+
+// The same origin probed directly, without the proxy, to compare with what came through it (a TLS-inspecting
+// proxy shows its own CA where the server's should be). Recorded only when the proxied probe looked like it.
+struct DirectPathFacts {
+  bool reachable = false;          // the direct handshake got as far as the server's certificate
+  std::string error;               // why not: the direct path is often closed where a proxy is required
+  std::string server_cert_subject;  // of the leaf, as the server sent it directly
+  std::string server_cert_issuer;
+  bool client_cert_requested = false;
+};
+
 struct ProbeFacts {
   // ---- setup
   std::string url;
@@ -102,6 +143,12 @@ struct ProbeFacts {
   bool resolved_by_override = false;   // --resolve, or host was an IP literal
   std::vector<std::string> addresses;  // numeric
   std::optional<std::string> dns_error;
+
+  // ---- proxy (dns and connect are then the proxy's)
+  std::optional<ProxyFacts> proxy;
+  std::string proxy_bypassed_by;  // a proxy was configured but this no-proxy list exempted the host
+  std::optional<DirectPathFacts> direct_path;  // the comparison probe without the proxy (when it ran)
+  bool expect_client_auth = false;  // --expect-client-auth: this target is known to ask for a certificate
 
   // ---- connect
   bool connect_attempted = false;

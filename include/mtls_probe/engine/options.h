@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mtls_probe/engine/proxy.h"
+
 namespace mtls_probe {
 
 // Where the client identity comes from. Passwords are held only until the identity is loaded.
@@ -29,6 +31,16 @@ enum class TlsVersion { any, v1_0, v1_1, v1_2, v1_3 };
 // server listed CA names and none of them issued the certificate or its chain (an empty list: sent).
 enum class ClientBehaviour { openssl, strict };
 
+// TLS to an HTTPS proxy: its trust and a client identity of its own (curl's --proxy-cacert, --proxy-insecure,
+// --proxy-cert, --proxy-key).
+struct ProxyTlsOptions {
+  std::string cacert_file;  // "" and no capath_dir: the system's
+  std::string capath_dir;
+  bool insecure = false;
+  std::string cert_file;  // PEM certificate (+ chain) for the proxy; "" = none
+  std::string key_file;   // PEM key, unencrypted; "" = in cert_file
+};
+
 // Trust and protocol versions: the same for every target of a run (one SSL_CTX).
 struct TlsOptions {
   std::string cacert_file;                    // CA bundle ("" and no capath_dir: the system's)
@@ -36,6 +48,8 @@ struct TlsOptions {
   bool insecure = false;                      // verification failures do not abort the handshake
   TlsVersion min_version = TlsVersion::v1_2;  // TLS below 1.2 only when asked for explicitly
   TlsVersion max_version = TlsVersion::any;
+  ProxyTlsOptions proxy;  // for an https:// proxy only; its own SSL_CTX (proxy_tls.h)
+  std::string keylog_file;  // SSLKEYLOGFILE: append every connection's TLS secrets here ("" = none)
 };
 
 // Per run: built once, shared by every probe.
@@ -91,6 +105,12 @@ struct TargetOptions {
   bool note_h1_fallback = false;  // h2 was asked for explicitly: the report says when HTTP/1.1 was picked
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
+  // The HTTP proxy the probe tunnels through (CONNECT), as decide_proxy chose it; nullopt: direct. Its
+  // user/password (the URL's userinfo or --proxy-user) go only into Proxy-Authorization.
+  std::optional<ProxySpec> proxy;
+  std::string proxy_source;  // "--proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"
+  std::string proxy_bypassed_by;  // a proxy was configured, but this no-proxy list ("no_proxy") exempted the host
+  bool expect_client_auth = false;  // --expect-client-auth: no CertificateRequest is then evidence of interception
 };
 
 }  // namespace mtls_probe

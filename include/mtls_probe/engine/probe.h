@@ -1,4 +1,4 @@
-// The engine: one probe as a resumable state machine of phases, resolve -> connect -> (later: tunnel) ->
+// The engine: one probe as a resumable state machine of phases, resolve -> connect -> [tunnel] ->
 // TLS handshake -> HTTP request -> HTTP response -> done, recording facts. It never blocks: at every step it
 // says which fd it waits on, for what, and until when (Pollable), so one EventLoop drives one probe or ten
 // thousand (curl's multi interface: multi_runsingle advances each transfer's state until it would block).
@@ -24,10 +24,11 @@
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/tls_session.h"
 #include "mtls_probe/engine/transport.h"
+#include "mtls_probe/engine/tunnel.h"
 
 namespace mtls_probe {
 
-enum class ProbeStage { resolve, connect, tls_handshake, send_request, read_response, done };
+enum class ProbeStage { resolve, connect, proxy_tls, tunnel, tls_handshake, send_request, read_response, done };
 const char* stage_name(ProbeStage s);  // "resolve", "connect", "tls-handshake", ...
 
 // Where the engine meets the operating system, replaceable in tests (ninja's CommandRunner seam): the
@@ -65,7 +66,14 @@ class Probe final : public Pollable {
   void finish_resolve();
   void begin_connect(std::vector<Endpoint> endpoints);
   void finish_connect();
+  void begin_proxy_tls();
+  bool proxy_tls_step();
+  void begin_tunnel();
+  bool tunnel_step();
+  void record_transport_error();
+  void finish_tunnel();
   void begin_handshake(UniqueFd fd);
+  void begin_tls();
   bool handshake_step();
   void handshake_failed(Io io);
   void begin_request();
@@ -97,6 +105,15 @@ class Probe final : public Pollable {
   ProbeSession session_;
   short io_events_ = 0;  // what the TLS phase waits for on the transport: POLLIN or POLLOUT
 
+  // The CONNECT exchange with the proxy (probe_tunnel.cc).
+  struct TunnelState {
+    std::string request;  // holds the Proxy-Authorization value: cleansed when the tunnel ends
+    std::size_t sent = 0;
+    ConnectResponseReader reader;
+    ~TunnelState();
+  };
+  std::unique_ptr<TunnelState> tunnel_;
+  UniqueSsl proxy_ssl_;  // TLS to an https:// proxy, until its handshake is done (then inside transport_)
   std::unique_ptr<HttpExchange> exchange_;  // HTTP/1.1 or HTTP/2, by the ALPN the server picked
 };
 

@@ -10,7 +10,9 @@
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/options.h"
+#include "mtls_probe/engine/key_log.h"
 #include "mtls_probe/engine/probe_log.h"
+#include "mtls_probe/engine/proxy_tls.h"
 #include "mtls_probe/identity/identity.h"
 
 namespace mtls_probe {
@@ -36,8 +38,12 @@ class ClientTlsContext {
   // in DNS or TCP never pays for either. Call before SSL_new(ctx()); nullopt when ctx() is ready. log: the
   // trace of the probe that happens to load it.
   const std::optional<Error>& ensure_trust(const ProbeLog& log = {}) const;
+  // The TLS context for an https:// proxy (options().proxy), built once, at the first probe that reaches
+  // one. Null with `error` set when its files cannot be used.
+  const ProxyTlsContext* proxy_tls(std::optional<Error>& error) const;
 
  private:
+  std::unique_ptr<KeyLogFile> keylog_;  // SSLKEYLOGFILE; outlives ctx_ and proxy_ctx_ (declared first)
   mutable UniqueSslCtx ctx_;  // written once: by create(), or inside ensure_trust's call_once
   std::shared_ptr<const ClientIdentity> identity_;
   bool no_cert_ = false;
@@ -46,6 +52,9 @@ class ClientTlsContext {
   bool system_trust_ = false;  // load the system's CAs lazily
   mutable std::once_flag trust_once_;
   mutable std::optional<Error> trust_error_;
+  mutable std::once_flag proxy_once_;
+  mutable std::unique_ptr<ProxyTlsContext> proxy_ctx_;
+  mutable std::optional<Error> proxy_error_;
 };
 
 }  // namespace mtls_probe

@@ -55,8 +55,10 @@ class ConnectResponseReader {
   std::string error_;
 };
 
-// The authentication schemes of every Proxy-Authenticate header, in order, without duplicates
-// ("Basic", "Negotiate", "NTLM", "Digest"), for a 407's hint. Parameters (realm=...) are dropped.
-std::vector<std::string> proxy_auth_schemes(const std::vector<std::pair<std::string, std::string>>& headers);
+// The authentication schemes of every `header` (Proxy-Authenticate; WWW-Authenticate for a proxy that answers
+// 401, as tinyproxy does for wrong credentials), in order, without duplicates ("Basic", "Negotiate", "NTLM",
+// "Digest"), for the hint. Parameters (realm=...) are dropped.
+std::vector<std::string> proxy_auth_schemes(const std::vector<std::pair<std::string, std::string>>& headers,
+                                            std::string_view header = "proxy-authenticate");
 
 }  // namespace mtls_probe
