@@ -10,5 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libssl-dev openssl libc-ares-dev libnghttp2-dev libexpat1-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev hyperfine \
   nginx apache2 curl python3 faketime procps iproute2 valgrind time \
-  haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl \
+  haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl tshark \
   clang libclang-rt-14-dev >/dev/null
