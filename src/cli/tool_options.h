@@ -33,6 +33,7 @@ struct RawProbeArgs {
   std::optional<std::string> data;
   bool http11 = false, http2 = false, http2_only = false, json = false;
   std::optional<std::string> alpn;  // --alpn LIST
+  bool no_h1_retry = false;         // --no-h1-retry
   int verbose = 0;
 };
 

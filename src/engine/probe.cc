@@ -277,6 +277,7 @@ void Probe::finish_connect() {
     return finish();
   }
   f.connected_address = conn.endpoint.text();
+  endpoint_ = conn.endpoint;
   f.connect_ms = ms_since(stage_start_);
   log_.debug("connected to {}", *f.connected_address);
   begin_handshake(std::move(conn.fd));

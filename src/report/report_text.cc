@@ -474,6 +474,31 @@ Section http_section(const ProbeFacts& f) {
   return s;
 }
 
+// The HTTP/2 attempt the server refused before the probe retried over HTTP/1.1 (the other sections are the
+// retry's). Only for facts with h2_refusal.
+Section h2_attempt_section(const ProbeFacts& f) {
+  Section s{"HTTP/2", {}, std::nullopt};
+  const H2Refusal& r = *f.h2_refusal;
+  s.timing = r.ms;
+  std::string where = r.connected_address.empty() ? "" : esc(r.connected_address);
+  if (r.tls_version) where += (where.empty() ? "" : ", ") + esc(*r.tls_version);
+  s.lines.push_back(
+      fmt::format("first attempt ({}ALPN h2): {}", where.empty() ? "" : where + ", ", esc(r.request_line)));
+  if (r.error) {
+    s.lines.push_back(fmt::format(
+        "refused with {} {} (0x{:x}) {}, no response", r.error->goaway ? "GOAWAY" : "RST_STREAM",
+        esc(r.error->name), r.error->code, r.error->from == Side::server ? "from the server" : "sent by us"));
+  } else {
+    s.lines.push_back(fmt::format("refused with HTTP {} \"Cannot perform Post-Handshake Authentication\"",
+                                  r.http_status.value_or(403)));
+  }
+  s.lines.push_back(r.client_cert_requested
+                        ? "the server asked for a client certificate on that connection"
+                        : "no CertificateRequest on that connection: HTTP/2 cannot ask after the handshake");
+  s.lines.push_back("retried once over HTTP/1.1 on a new connection (ALPN http/1.1); below: the retry");
+  return s;
+}
+
 // The DNs this report names (as escaped for it): wrapping must never split one at its inner spaces.
 std::vector<std::string> named_dns(const ProbeFacts& f) {
   std::vector<std::string> dns;
@@ -526,10 +551,11 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     }
   } else {
     out += '\n';
-    for (const Section& s :
-         {dns_section(f), tcp_section(f), tls_section(f), client_section(f), http_section(f)}) {
-      out += render_section(keep_dns_together(s, dns), style);
-    }
+    std::vector<Section> sections{dns_section(f)};
+    if (f.h2_refusal) sections.push_back(h2_attempt_section(f));  // only after a retry over HTTP/1.1
+    for (Section s : {tcp_section(f), tls_section(f), client_section(f), http_section(f)})
+      sections.push_back(std::move(s));
+    for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);
   }
 
   const bool any_notes = !d.hints.empty() || !f.warnings.empty() || f.insecure;
