@@ -845,7 +845,7 @@ TEST(DiagnoseH2, TextReportPrintsBothAttempts) {
   const auto refused =
       text.find("refused with RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server, no response");
   const auto retry = text.find("retried once over HTTP/1.1 on a new connection");
-  const auto tls = text.find("\n  TLS ");
+  const auto tls = text.find("\n  TLS     ");
   const auto http = text.find("GET /secure/ HTTP/1.1");
   EXPECT_NE(h2, std::string::npos) << text;
   EXPECT_NE(refused, std::string::npos) << text;
