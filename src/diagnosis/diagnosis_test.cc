@@ -841,15 +841,17 @@ TEST(DiagnoseH2, TextReportPrintsBothAttempts) {
   r.facts = retried(with_status(asked_after_handshake_and_sent(), 200, "OK"));
   r.diagnosis = diagnose(r.facts);
   const std::string text = render_text(r, TextStyle{false, 120});
-  const auto h2 = text.find("  HTTP/2  first attempt (10.0.0.12:443, TLSv1.3, ALPN h2): GET /secure/ HTTP/2");
-  const auto refused =
-      text.find("refused with RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server, no response");
+  const auto h2 = text.find("  HTTP/2  first attempt: GET /secure/ HTTP/2");
+  const auto where = text.find("to 10.0.0.12:443 over TLSv1.3, ALPN h2");
+  const auto refused = text.find("refused: RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server");
   const auto retry = text.find("retried once over HTTP/1.1 on a new connection");
   const auto tls = text.find("\n  TLS     ");
   const auto http = text.find("GET /secure/ HTTP/1.1");
   EXPECT_NE(h2, std::string::npos) << text;
+  EXPECT_NE(where, std::string::npos) << text;
   EXPECT_NE(refused, std::string::npos) << text;
-  EXPECT_NE(text.find("no CertificateRequest on that connection"), std::string::npos) << text;
+  EXPECT_NE(text.find("no CertificateRequest: HTTP/2 cannot ask after the handshake"), std::string::npos)
+      << text;
   EXPECT_NE(retry, std::string::npos) << text;
   EXPECT_NE(http, std::string::npos) << text;
   EXPECT_LT(h2, tls) << text;  // the first attempt before the retry's sections

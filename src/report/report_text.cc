@@ -480,22 +480,21 @@ Section h2_attempt_section(const ProbeFacts& f) {
   Section s{"HTTP/2", {}, std::nullopt};
   const H2Refusal& r = *f.h2_refusal;
   s.timing = r.ms;
-  std::string where = r.connected_address.empty() ? "" : esc(r.connected_address);
-  if (r.tls_version) where += (where.empty() ? "" : ", ") + esc(*r.tls_version);
-  s.lines.push_back(
-      fmt::format("first attempt ({}ALPN h2): {}", where.empty() ? "" : where + ", ", esc(r.request_line)));
+  s.lines.push_back("first attempt: " + esc(r.request_line));
+  std::string where = r.connected_address.empty() ? "" : "to " + esc(r.connected_address) + " ";
+  if (r.tls_version) where += "over " + esc(*r.tls_version) + ", ";
+  s.lines.push_back(where + "ALPN h2");
   if (r.error) {
-    s.lines.push_back(fmt::format(
-        "refused with {} {} (0x{:x}) {}, no response", r.error->goaway ? "GOAWAY" : "RST_STREAM",
-        esc(r.error->name), r.error->code, r.error->from == Side::server ? "from the server" : "sent by us"));
+    s.lines.push_back(fmt::format("refused: {} {} (0x{:x}) {}", r.error->goaway ? "GOAWAY" : "RST_STREAM",
+                                  esc(r.error->name), r.error->code,
+                                  r.error->from == Side::server ? "from the server" : "sent by us"));
   } else {
-    s.lines.push_back(fmt::format("refused with HTTP {} \"Cannot perform Post-Handshake Authentication\"",
+    s.lines.push_back(fmt::format("refused: HTTP {} \"Cannot perform Post-Handshake Authentication\"",
                                   r.http_status.value_or(403)));
   }
-  s.lines.push_back(r.client_cert_requested
-                        ? "the server asked for a client certificate on that connection"
-                        : "no CertificateRequest on that connection: HTTP/2 cannot ask after the handshake");
-  s.lines.push_back("retried once over HTTP/1.1 on a new connection (ALPN http/1.1); below: the retry");
+  s.lines.push_back(r.client_cert_requested ? "the server asked for a client certificate on that connection"
+                                            : "no CertificateRequest: HTTP/2 cannot ask after the handshake");
+  s.lines.push_back("retried once over HTTP/1.1 on a new connection (below)");
   return s;
 }
 

@@ -134,8 +134,8 @@ if [[ -x $PROBE ]]; then
   timeout -k 2 60 "$PROBE" "${CACERT[@]}" "${ID_GOOD[@]}" "https://localhost:$L13/secure/" \
     >"$TMP/text.out" 2>"$TMP/text.err" </dev/null
 fi
-for want in "HTTP/2  first attempt (127.0.0.1:$L13, TLSv1.3, ALPN h2):" \
-  "refused with RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server" \
+for want in "HTTP/2  first attempt: GET /secure/ HTTP/2" "to 127.0.0.1:$L13 over TLSv1.3, ALPN h2" \
+  "refused: RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server" \
   "retried once over HTTP/1.1 on a new connection" "GET /secure/ HTTP/1.1" "status 200"; do
   if grep -qF -- "$want" "$TMP/text.out"; then
     _pass "text report has '$want'"
