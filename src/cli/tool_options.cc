@@ -96,6 +96,9 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_flag("--http2-only", raw.http2_only, "offer only h2 in ALPN")->group(http);
   app.add_option("--alpn", raw.alpn, "offer exactly this comma-separated ALPN list (e.g. istio,h2)")
       ->group(http);
+  app.add_flag("--no-h1-retry", raw.no_h1_retry,
+               "report an HTTP/2 refusal (HTTP_1_1_REQUIRED) as it is instead of retrying over HTTP/1.1")
+      ->group(http);
 
   auto* proxy = "Proxy";
   app.add_option("-x,--proxy", raw.proxy,
@@ -406,6 +409,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
   } else {
     return usage(alpn.error());
   }
+  t.h1_retry = !raw.no_h1_retry;
   t.expect_client_auth = raw.expect_client_auth;
   if (auto bad = choose_proxy(raw, env, cmd)) return usage(*bad);
   return cmd;

@@ -38,6 +38,7 @@ struct RawProbeArgs {
   std::string proxy_cacert, proxy_capath, proxy_cert, proxy_key;  // TLS to an https:// proxy
   bool proxy_insecure = false;
   bool expect_client_auth = false;  // --expect-client-auth
+  bool no_h1_retry = false;         // --no-h1-retry
   int verbose = 0;
 };
 

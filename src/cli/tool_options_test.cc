@@ -202,6 +202,11 @@ TEST(Options, AlpnOfferAsCurl) {
             (V{"istio-peer-exchange", "h2", "http/1.1"}));
 }
 
+TEST(Options, NoH1Retry) {
+  EXPECT_TRUE(parse({"https://h.test/"}).target.h1_retry);
+  EXPECT_FALSE(parse({"--no-h1-retry", "https://h.test/"}).target.h1_retry);
+}
+
 TEST(Options, AlpnOfferErrors) {
   EXPECT_TRUE(parse({"--alpn", "", "https://h.test/"}).usage_error);
   EXPECT_TRUE(parse({"--alpn", "h2,,http/1.1", "https://h.test/"}).usage_error);

@@ -17,7 +17,12 @@ namespace {
 
 constexpr std::string_view kNginxNoCert = "No required SSL certificate was sent";
 constexpr std::string_view kNginxCertError = "The SSL certificate error";
-constexpr std::string_view kApacheNoPha = "Cannot perform Post-Handshake Authentication";
+constexpr std::string_view kApacheNoPha = kApacheNoPhaPage;
+constexpr std::string_view kH2CannotAskHint =
+    "this path asks for a client certificate after the handshake, which HTTP/2 cannot do; browsers and "
+    "HTTP/2-only clients will fail here: move client auth to the virtual host or serve this path over "
+    "HTTP/1.1";
+constexpr std::uint32_t kHttp11Required = 0xd;
 
 std::string date_of(const std::string& iso) { return iso.substr(0, 10); }
 
@@ -101,6 +106,7 @@ class Builder {
 
   Diagnosis run() {
     decide();
+    if (f_.h2_refusal) h1_retry_notes(*f_.h2_refusal);
     interception_ = assess_interception(f_);
     if (interception_.suspected && d_.verdict != Verdict::usage_error && d_.verdict != Verdict::identity_error)
       interception_hint();
@@ -603,14 +609,11 @@ class Builder {
            "--http1.1");
       return;
     }
+    if (e.code == kHttp11Required) return h2_cannot_ask(fmt::format("{} {} (0x{:x})", frame, e.name, e.code));
     set(Verdict::protocol_error,
         fmt::format("TLS was established, then the server refused the request over HTTP/2 with {} {} (0x{:x}).",
                     frame, e.name, e.code));
-    if (e.code == 0xd) {  // HTTP_1_1_REQUIRED
-      hint("this path asks for a client certificate after the handshake, which HTTP/2 cannot do; browsers and "
-           "HTTP/2-only clients will fail here: move client auth to the virtual host or serve this path over "
-           "HTTP/1.1 (probe it with --http1.1 to see what HTTP/1.1 clients get)");
-    } else if (e.code == 0x7) {  // REFUSED_STREAM
+    if (e.code == 0x7) {  // REFUSED_STREAM
       hint("the server did not process the request (overloaded, shutting down, or over its stream limit); a "
            "retry may succeed");
     } else if (e.code == 0xc) {  // INADEQUATE_SECURITY
@@ -620,6 +623,28 @@ class Builder {
       hint("the server's error log says why it ended the " + std::string(e.goaway ? "connection" : "stream") +
            "; compare with --http1.1");
     }
+  }
+
+  // The server wanted a client certificate for this path and could not ask for it over HTTP/2 (RFC 9113
+  // 9.2.1 forbids renegotiation and post-handshake authentication): HTTP_1_1_REQUIRED, or Apache's 403
+  // page, and no retry over HTTP/1.1 (--no-h1-retry, or HTTP/1.1 not offered).
+  void h2_cannot_ask(const std::string& how) {
+    set(Verdict::client_cert_required,
+        fmt::format(
+            "The server requires a client certificate for this path and cannot ask for it over HTTP/2: "
+            "it refused the request with {}.",
+            how));
+    hint(std::string(kH2CannotAskHint));
+    const bool h1_offered =
+        std::find(f_.alpn_offered.begin(), f_.alpn_offered.end(), "http/1.1") != f_.alpn_offered.end();
+    hint(h1_offered
+             ? "the probe did not retry over HTTP/1.1 (--no-h1-retry); without that flag, or with "
+               "--http1.1, it shows what HTTP/1.1 clients get"
+             : "HTTP/1.1 was not offered (" + join_and(f_.alpn_offered) +
+                   "), so the probe could not retry over it; --http1.1 shows what HTTP/1.1 clients get");
+    hint(
+        "IIS sends HTTP_1_1_REQUIRED for the same reason (client certificates by renegotiation) and for "
+        "Windows authentication (NTLM/Negotiate) over HTTP/2");
   }
 
   // The server closed (EOF or reset) with no alert and no HTTP response after it had asked for a
@@ -699,6 +724,11 @@ class Builder {
                       our_cert(f_), likely_because(evidence)));
       unverifiable_certificate_hints();
       ca_list_hints();
+      return true;
+    }
+    if (status == 403 && body_contains(f_, kApacheNoPha) &&
+        f_.http_version == std::optional<std::string>("2")) {
+      h2_cannot_ask("HTTP 403 \"Cannot perform Post-Handshake Authentication\" (Apache)");
       return true;
     }
     if (status == 403 && body_contains(f_, kApacheNoPha)) {
@@ -842,13 +872,26 @@ class Builder {
                      location ? " (mtls-probe ... " + *location + ")" : ""));
   }
 
+  // The verdict above is the HTTP/1.1 retry's; say what HTTP/2 clients get.
+  void h1_retry_notes(const H2Refusal& r) {
+    const std::string how =
+        r.error ? fmt::format("{} {}", r.error->goaway ? "GOAWAY" : "RST_STREAM", r.error->name)
+                : fmt::format("HTTP {} \"{}\"", r.http_status.value_or(403), kApacheNoPha);
+    d_.summary += fmt::format(
+        " (Over HTTP/1.1: the server refused HTTP/2 for this path with {}, and the probe "
+        "retried on a new connection.)",
+        how);
+    hint(std::string(kH2CannotAskHint));
+    hint("--no-h1-retry reports what HTTP/2-only clients get; --http1.1 skips the HTTP/2 attempt");
+  }
+
   // Hints that hold whatever the verdict.
   void add_general_hints() {
     const Verdict v = d_.verdict;
     if (v == Verdict::usage_error || v == Verdict::identity_error) return;
     // (After a 421 the SNI is the likely reason the server did not ask: misdirected_hint says so.)
     // (After HTTP_1_1_REQUIRED the server wanted to ask and could not: h2_refusal says so.)
-    const bool h2_pha_refused = f_.h2_error && f_.h2_error->code == 0xd;
+    const bool h2_pha_refused = f_.h2_error && f_.h2_error->code == kHttp11Required;
     if (f_.handshake_completed && f_.identity_configured && !f_.no_cert && !f_.client_cert_requested &&
         f_.http_status != std::optional<int>(421) && !h2_pha_refused && !interception_.suspected) {
       hint("you gave a client certificate, but the server never asked for one: client authentication is not "

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/report/report.h"
 
 namespace mtls_probe {
 namespace {
@@ -716,15 +717,151 @@ ProbeFacts over_h2() {
   return f;
 }
 
-TEST(DiagnoseH2, GoawayHttp11RequiredIsAProtocolErrorWithThePhaHint) {
-  ProbeFacts f = over_h2();
+constexpr const char* kH2Hint =
+    "this path asks for a client certificate after the handshake, which HTTP/2 cannot do; browsers and "
+    "HTTP/2-only clients will fail here: move client auth to the virtual host or serve this path over "
+    "HTTP/1.1";
+
+// Apache mod_http2 with a per-location SSLVerifyClient: the request over HTTP/2, no CertificateRequest.
+ProbeFacts refused_over_h2() {
+  ProbeFacts f = handshake_done();
+  f.alpn = "h2";
+  f.alpn_offered = {"h2", "http/1.1"};
+  f.http_version = "2";
+  f.request_line = "GET /secure/ HTTP/2";
   f.h2_error = H2ErrorRecord{0xd, "HTTP_1_1_REQUIRED", Side::server, false};
   f.http_error = "the server sent RST_STREAM (HTTP_1_1_REQUIRED) before any response";
+  return f;
+}
+
+// No retry (--no-h1-retry): the server wanted a certificate it could not ask for.
+TEST(DiagnoseH2, Http11RequiredWithoutRetryIsClientCertRequired) {
+  const Diagnosis d = diagnose(refused_over_h2());
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("RST_STREAM HTTP_1_1_REQUIRED (0xd)"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("cannot ask for it over HTTP/2"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, kH2Hint));
+  EXPECT_TRUE(any_hint_contains(d, "did not retry over HTTP/1.1 (--no-h1-retry)"));
+  // Not the "never asked for one" hint: the server wanted to ask and could not.
+  EXPECT_FALSE(any_hint_contains(d, "never asked for one"));
+}
+
+TEST(DiagnoseH2, Http11RequiredByGoawayWithOnlyH2OfferedSaysHttp11WasNotOffered) {
+  ProbeFacts f = refused_over_h2();
+  f.alpn_offered = {"h2"};
+  f.h2_error->goaway = true;
   const Diagnosis d = diagnose(f);
-  EXPECT_EQ(d.verdict, Verdict::protocol_error);
-  EXPECT_NE(d.summary.find("HTTP_1_1_REQUIRED"), std::string::npos) << d.summary;
-  EXPECT_NE(d.summary.find("RST_STREAM"), std::string::npos) << d.summary;
-  EXPECT_TRUE(any_hint_contains(d, "asks for a client certificate after the handshake, which HTTP/2 cannot do"));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("GOAWAY HTTP_1_1_REQUIRED"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "HTTP/1.1 was not offered (h2)"));
+}
+
+// Apache's 403 page over HTTP/2 is the same situation as HTTP_1_1_REQUIRED.
+TEST(DiagnoseH2, ApachePostHandshakePageOverHttp2IsTheSameRefusal) {
+  ProbeFacts f = refused_over_h2();
+  f.h2_error.reset();
+  f.http_error.reset();
+  f = with_status(f, 403, "Forbidden", "<p>Cannot perform Post-Handshake Authentication.<br />");
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("cannot ask for it over HTTP/2"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("HTTP 403"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, kH2Hint));
+}
+
+// After a retry the usual fields are the HTTP/1.1 retry's: its verdict, and the HTTP/2 refusal as evidence.
+ProbeFacts retried(ProbeFacts retry) {
+  retry.alpn = "http/1.1";
+  retry.alpn_offered = {"http/1.1"};
+  retry.http_version = "1.1";
+  retry.request_line = "GET /secure/ HTTP/1.1";
+  H2Refusal r;
+  r.error = H2ErrorRecord{0xd, "HTTP_1_1_REQUIRED", Side::server, false};
+  r.request_line = "GET /secure/ HTTP/2";
+  r.connected_address = "10.0.0.12:443";
+  r.tls_version = "TLSv1.3";
+  r.ms = 12.5;
+  retry.h2_refusal = r;
+  return retry;
+}
+
+ProbeFacts asked_after_handshake_and_sent() {
+  ProbeFacts f = asked_and_sent();
+  f.cert_request_in_handshake = false;
+  f.cert_request_post_handshake = true;
+  f.issuer_in_acceptable_ca_names = true;
+  return f;
+}
+
+TEST(DiagnoseH2, RetryOverHttp11GoodCertificateIsOkWithTheHttp2Hint) {
+  const Diagnosis d = diagnose(retried(with_status(asked_after_handshake_and_sent(), 200, "OK")));
+  EXPECT_EQ(d.verdict, Verdict::ok);
+  EXPECT_NE(d.summary.find("client authentication succeeded"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("refused HTTP/2 for this path with RST_STREAM HTTP_1_1_REQUIRED"),
+            std::string::npos)
+      << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, kH2Hint));
+  EXPECT_TRUE(any_hint_contains(d, "--no-h1-retry reports what HTTP/2-only clients get"));
+}
+
+TEST(DiagnoseH2, RetryOverHttp11WithoutCertificateIsTheRetrysClientCertVerdict) {
+  ProbeFacts f = handshake_done();
+  f.identity_configured = false;
+  f.client_cert.reset();
+  f.client_cert_requested = true;
+  f.cert_request_post_handshake = true;
+  f.empty_certificate_sent = true;
+  f.fatal_alert = AlertRecord{116, "certificate_required", Side::server, true, false, true};
+  f.closed_before_response = true;
+  const Diagnosis d = diagnose(retried(f));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_required);
+  EXPECT_NE(d.summary.find("certificate_required"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, kH2Hint));
+}
+
+TEST(DiagnoseH2, RetryOverHttp11OtherCaIsTheRetrysRejection) {
+  ProbeFacts f = asked_after_handshake_and_sent();
+  f.issuer_in_acceptable_ca_names = false;
+  f.fatal_alert = AlertRecord{48, "unknown_ca", Side::server, true, true, true};
+  const Diagnosis d = diagnose(retried(f));
+  EXPECT_EQ(d.verdict, Verdict::client_cert_rejected);
+  EXPECT_TRUE(any_hint_contains(d, kH2Hint));
+}
+
+// Without a retry none of the retry's words appear.
+TEST(DiagnoseH2, NoRetryNoRetryNotes) {
+  const Diagnosis d = diagnose(with_status(asked_and_sent(), 200, "OK"));
+  EXPECT_EQ(d.summary.find("HTTP/2"), std::string::npos) << d.summary;
+  EXPECT_FALSE(any_hint_contains(d, "HTTP/2 cannot do"));
+}
+
+// The text report shows both attempts: the refused HTTP/2 one in its own section, then the retry's.
+TEST(DiagnoseH2, TextReportPrintsBothAttempts) {
+  ProbeResult r;
+  r.facts = retried(with_status(asked_after_handshake_and_sent(), 200, "OK"));
+  r.diagnosis = diagnose(r.facts);
+  const std::string text = render_text(r, TextStyle{false, 120});
+  const auto h2 = text.find("  HTTP/2  first attempt: GET /secure/ HTTP/2");
+  const auto where = text.find("to 10.0.0.12:443 over TLSv1.3, ALPN h2");
+  const auto refused = text.find("refused: RST_STREAM HTTP_1_1_REQUIRED (0xd) from the server");
+  const auto retry = text.find("retried once over HTTP/1.1 on a new connection");
+  const auto tls = text.find("\n  TLS     ");
+  const auto http = text.find("GET /secure/ HTTP/1.1");
+  EXPECT_NE(h2, std::string::npos) << text;
+  EXPECT_NE(where, std::string::npos) << text;
+  EXPECT_NE(refused, std::string::npos) << text;
+  EXPECT_NE(text.find("no CertificateRequest: HTTP/2 cannot ask after the handshake"), std::string::npos)
+      << text;
+  EXPECT_NE(retry, std::string::npos) << text;
+  EXPECT_NE(http, std::string::npos) << text;
+  EXPECT_LT(h2, tls) << text;  // the first attempt before the retry's sections
+  EXPECT_LT(tls, http) << text;
+  EXPECT_NE(text.find("12.5 ms"), std::string::npos) << text;
+  // Without a retry there is no such section.
+  ProbeResult plain;
+  plain.facts = with_status(asked_and_sent(), 200, "OK");
+  plain.diagnosis = diagnose(plain.facts);
+  EXPECT_EQ(render_text(plain, TextStyle{false, 120}).find("first attempt"), std::string::npos);
 }
 
 TEST(DiagnoseH2, GoawayProtocolErrorFromTheServer) {

@@ -42,4 +42,58 @@ std::optional<std::string> response_header(const ProbeFacts& f, std::string_view
   return std::nullopt;
 }
 
+bool refused_for_http1(const ProbeFacts& f) {
+  if (f.http_version != std::optional<std::string>("2") || f.timed_out_in) return false;
+  if (f.http_status) {
+    return *f.http_status == 403 && f.body_excerpt.find(kApacheNoPhaPage) != std::string::npos;
+  }
+  constexpr std::uint32_t kHttp11Required = 0xd;
+  return f.h2_error && f.h2_error->from == Side::server && f.h2_error->code == kHttp11Required &&
+         f.body_bytes == 0;
+}
+
+ProbeFacts facts_for_h1_retry(const ProbeFacts& first, double refused_at_ms) {
+  ProbeFacts f;
+  // ---- setup and DNS: the retry shares them (same target, same address, no new lookup)
+  f.url = first.url;
+  f.insecure = first.insecure;
+  f.identity_configured = first.identity_configured;
+  f.no_cert = first.no_cert;
+  f.client_cert = first.client_cert;
+  f.client_chain_subjects = first.client_chain_subjects;
+  f.legacy_pkcs12 = first.legacy_pkcs12;
+  f.warnings = first.warnings;
+  f.host = first.host;
+  f.port = first.port;
+  f.path = first.path;
+  f.dns_attempted = first.dns_attempted;
+  f.resolved_by_override = first.resolved_by_override;
+  f.addresses = first.addresses;
+  f.dns_ms = first.dns_ms;
+  f.client_behaviour = first.client_behaviour;
+  f.proxy_bypassed_by = first.proxy_bypassed_by;
+  f.expect_client_auth = first.expect_client_auth;
+  if (first.proxy) {  // the retry goes through the same proxy: a new tunnel, its own facts
+    f.proxy.emplace();
+    f.proxy->url = first.proxy->url;
+    f.proxy->source = first.proxy->source;
+    f.proxy->host = first.proxy->host;
+    f.proxy->port = first.proxy->port;
+  }
+  // ---- what the refused attempt showed
+  H2Refusal r;
+  r.error = first.h2_error;
+  r.http_status = first.http_status;
+  r.request_line = first.request_line;
+  r.connected_address = first.connected_address.value_or("");
+  r.tls_version = first.tls_version;
+  r.client_cert_requested = first.client_cert_requested;
+  r.cert_request_post_handshake = first.cert_request_post_handshake;
+  r.renegotiation_requested = first.renegotiation_requested;
+  r.client_cert_sent = first.client_cert_sent;
+  r.ms = refused_at_ms;
+  f.h2_refusal = std::move(r);
+  return f;
+}
+
 }  // namespace mtls_probe

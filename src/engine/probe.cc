@@ -322,6 +322,7 @@ void Probe::finish_connect() {
     return finish();
   }
   f.connected_address = conn.endpoint.text();
+  endpoint_ = conn.endpoint;
   f.connect_ms = ms_since(stage_start_);
   log_.debug("connected to {}{}", target_.proxy ? "proxy " : "", *f.connected_address);
   if (!target_.proxy) return begin_handshake(std::move(conn.fd));

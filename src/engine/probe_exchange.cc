@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -173,7 +174,34 @@ void Probe::finish_response() {
   exchange_->finish();
   // A polite close: our close_notify. Non-blocking, best effort, no waiting for the peer's.
   SSL_shutdown(ssl);
+  if (h1_retry_due()) return begin_h1_retry();
   finish();
+}
+
+// At most one retry, only when allowed and HTTP/1.1 was part of the offer.
+bool Probe::h1_retry_due() const {
+  const auto& offer = target_.alpn;
+  const bool h1_offered = std::find(offer.begin(), offer.end(), "http/1.1") != offer.end();
+  return target_.h1_retry && h1_offered && !facts_.h2_refusal && endpoint_ && refused_for_http1(facts_);
+}
+
+// A new connection to the same address (no new lookup) offering only http/1.1, as curl does after
+// HTTP_1_1_REQUIRED. The connect limit bounds the retry's own connect and handshake; the total limit
+// still counts from the probe's start, so it covers both attempts.
+void Probe::begin_h1_retry() {
+  const Clock::time_point now = Clock::now();
+  const H2ErrorRecord* e = facts_.h2_error ? &*facts_.h2_error : nullptr;
+  log_.debug("the server refused HTTP/2 ({}): retrying once over HTTP/1.1 on a new connection to {}",
+             e != nullptr ? (e->goaway ? "GOAWAY " : "RST_STREAM ") + e->name : std::string("HTTP 403"),
+             endpoint_->text());
+  facts_ = facts_for_h1_retry(facts_, ms_since(start_));
+  exchange_.reset();
+  ssl_.reset();
+  transport_.reset();
+  target_.alpn = {"http/1.1"};
+  target_.note_h1_fallback = false;
+  connect_deadline_ = std::min(now + target_.connect_timeout, max_deadline_);
+  begin_connect({*endpoint_});
 }
 
 }  // namespace mtls_probe

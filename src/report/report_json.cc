@@ -153,6 +153,30 @@ json client_cert_json(const ProbeFacts& f) {
   return j;
 }
 
+json h2_error_json(const H2ErrorRecord& e) {
+  return {{"code", e.code},
+          {"name", str(e.name)},
+          {"from", side_name(e.from)},
+          {"frame", e.goaway ? "GOAWAY" : "RST_STREAM"}};
+}
+
+// The HTTP/2 attempt before a retry over HTTP/1.1.
+json h2_refusal_json(const H2Refusal& r) {
+  const char* asked = r.cert_request_post_handshake ? "post-handshake"
+                      : r.renegotiation_requested   ? "renegotiation"
+                      : r.client_cert_requested     ? "handshake"
+                                                    : nullptr;
+  return {{"h2_error", r.error ? h2_error_json(*r.error) : json(nullptr)},
+          {"status", r.http_status ? json(*r.http_status) : json(nullptr)},
+          {"request_line", str(r.request_line)},
+          {"address", r.connected_address.empty() ? json(nullptr) : str(r.connected_address)},
+          {"tls_version", opt_str(r.tls_version)},
+          {"client_cert_requested", r.client_cert_requested},
+          {"client_cert_request", asked != nullptr ? json(asked) : json(nullptr)},
+          {"client_cert_sent", r.client_cert_sent},
+          {"ms", r.ms}};
+}
+
 json http_json(const ProbeFacts& f) {
   json headers = json::array();
   std::size_t n = 0;
@@ -174,19 +198,18 @@ json http_json(const ProbeFacts& f) {
          {"value", is_credential_header(name) ? json("(redacted)")
                                               : str(truncate_utf8(value, kMaxHeaderValueBytes))}});
   }
-  json h2_error = nullptr;
-  if (f.h2_error) {
-    h2_error = {{"code", f.h2_error->code},
-                {"name", str(f.h2_error->name)},
-                {"from", f.h2_error->from == Side::server ? "server" : "client"},
-                {"frame", f.h2_error->goaway ? "GOAWAY" : "RST_STREAM"}};
-  }
+  // After a retry over HTTP/1.1 (which has no HTTP/2 error of its own) the refusal that caused it.
+  const H2ErrorRecord* seen =
+      f.h2_error ? &*f.h2_error : (f.h2_refusal && f.h2_refusal->error ? &*f.h2_refusal->error : nullptr);
+  json h2_error = seen != nullptr ? h2_error_json(*seen) : json(nullptr);
   const std::string_view excerpt = truncate_utf8(f.body_excerpt, kBodyExcerptBytes);
   return {
       {"request_sent", f.request_sent},
       {"request_line", f.request_line.empty() ? json(nullptr) : str(f.request_line)},
       {"version", opt_str(f.http_version)},
       {"h2_error", std::move(h2_error)},
+      {"h1_retry", f.h2_refusal.has_value()},
+      {"h2_refusal", f.h2_refusal ? h2_refusal_json(*f.h2_refusal) : json(nullptr)},
       {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
       {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
                        ? opt_str(response_header(f, "location"))

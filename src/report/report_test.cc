@@ -249,6 +249,35 @@ TEST(Json, Http2Fields) {
   EXPECT_TRUE(has_line_containing(t, "HTTP/2 GOAWAY HTTP_1_1_REQUIRED (0xd) from the server")) << t;
 }
 
+// After a retry over HTTP/1.1: h1_retry, the refusal in h2_error, and the first attempt in h2_refusal.
+TEST(Json, H1RetryFields) {
+  ProbeResult r = ok_case();
+  EXPECT_EQ(to_json(r)["http"]["h1_retry"], false);
+  EXPECT_TRUE(to_json(r)["http"]["h2_refusal"].is_null());
+  EXPECT_EQ(to_json(usage_case())["http"]["h1_retry"], false);
+  H2Refusal refusal;
+  refusal.error = H2ErrorRecord{0xd, "HTTP_1_1_REQUIRED", Side::server, false};
+  refusal.request_line = "GET / HTTP/2";
+  refusal.connected_address = "127.0.0.1:8443";
+  refusal.tls_version = "TLSv1.3";
+  refusal.ms = 7.5;
+  r.facts.h2_refusal = refusal;
+  const json j = to_json(r);
+  EXPECT_EQ(j["http"]["h1_retry"], true);
+  EXPECT_EQ(j["http"]["h2_error"]["name"], "HTTP_1_1_REQUIRED");
+  EXPECT_EQ(j["http"]["h2_error"]["from"], "server");
+  EXPECT_EQ(j["http"]["h2_error"]["frame"], "RST_STREAM");
+  const json& p = j["http"]["h2_refusal"];
+  EXPECT_EQ(p["h2_error"]["code"], 13);
+  EXPECT_TRUE(p["status"].is_null());
+  EXPECT_EQ(p["request_line"], "GET / HTTP/2");
+  EXPECT_EQ(p["address"], "127.0.0.1:8443");
+  EXPECT_EQ(p["tls_version"], "TLSv1.3");
+  EXPECT_EQ(p["client_cert_requested"], false);
+  EXPECT_TRUE(p["client_cert_request"].is_null());
+  EXPECT_EQ(p["ms"], 7.5);
+}
+
 // A usage error never reached ALPN: an empty offer, a null choice and version.
 TEST(Json, Http2FieldsNullWhenNotReached) {
   const json j = to_json(usage_case());

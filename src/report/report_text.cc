@@ -524,6 +524,30 @@ Section http_section(const ProbeFacts& f) {
   return s;
 }
 
+// The HTTP/2 attempt the server refused before the probe retried over HTTP/1.1 (the other sections are the
+// retry's). Only for facts with h2_refusal.
+Section h2_attempt_section(const ProbeFacts& f) {
+  Section s{"HTTP/2", {}, std::nullopt};
+  const H2Refusal& r = *f.h2_refusal;
+  s.timing = r.ms;
+  s.lines.push_back("first attempt: " + esc(r.request_line));
+  std::string where = r.connected_address.empty() ? "" : "to " + esc(r.connected_address) + " ";
+  if (r.tls_version) where += "over " + esc(*r.tls_version) + ", ";
+  s.lines.push_back(where + "ALPN h2");
+  if (r.error) {
+    s.lines.push_back(fmt::format("refused: {} {} (0x{:x}) {}", r.error->goaway ? "GOAWAY" : "RST_STREAM",
+                                  esc(r.error->name), r.error->code,
+                                  r.error->from == Side::server ? "from the server" : "sent by us"));
+  } else {
+    s.lines.push_back(fmt::format("refused: HTTP {} \"Cannot perform Post-Handshake Authentication\"",
+                                  r.http_status.value_or(403)));
+  }
+  s.lines.push_back(r.client_cert_requested ? "the server asked for a client certificate on that connection"
+                                            : "no CertificateRequest: HTTP/2 cannot ask after the handshake");
+  s.lines.push_back("retried once over HTTP/1.1 on a new connection (below)");
+  return s;
+}
+
 // The DNs this report names (as escaped for it): wrapping must never split one at its inner spaces.
 std::vector<std::string> named_dns(const ProbeFacts& f) {
   std::vector<std::string> dns;
@@ -576,11 +600,12 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     }
   } else {
     out += '\n';
-    for (const Section& s :
-         {dns_section(f), tcp_section(f), proxy_section(f, d.interception), tls_section(f), client_section(f), http_section(f)}) {
-      if (s.label == "Proxy" && !f.proxy) continue;  // only a proxied probe has the phase
-      out += render_section(keep_dns_together(s, dns), style);
-    }
+    std::vector<Section> sections{dns_section(f)};
+    if (f.h2_refusal) sections.push_back(h2_attempt_section(f));  // only after a retry over HTTP/1.1
+    sections.push_back(tcp_section(f));
+    if (f.proxy) sections.push_back(proxy_section(f, d.interception));  // only a proxied probe has the phase
+    for (Section s : {tls_section(f), client_section(f), http_section(f)}) sections.push_back(std::move(s));
+    for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);
   }
 
   const bool any_notes = !d.hints.empty() || !f.warnings.empty() || f.insecure;

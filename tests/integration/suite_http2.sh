@@ -186,9 +186,22 @@ expect_verdict ok 0
 expect_json http.version '"2"'
 expect_json tls.alpn h2
 
-scenario "serve --http2, post-handshake path -> RST_STREAM HTTP_1_1_REQUIRED, protocol-error with the PHA hint"
+scenario "serve --http2, post-handshake path -> RST_STREAM HTTP_1_1_REQUIRED, retried over HTTP/1.1: ok"
 probe "${SERVE_ID[@]}" "${SERVE_URL}secure/x"
-expect_verdict protocol-error 11
+expect_verdict ok 0
+expect_json http.h1_retry true
+expect_json http.h2_error.name HTTP_1_1_REQUIRED
+expect_json http.h2_error.code 13
+expect_json http.h2_error.from server
+expect_json http.version 1.1
+expect_json tls.client_cert_sent true
+expect_json_any_contains hints "which HTTP/2 cannot do"
+
+scenario "serve --http2, post-handshake path, --no-h1-retry -> the refusal: client-cert-required"
+probe --no-h1-retry "${SERVE_ID[@]}" "${SERVE_URL}secure/x"
+expect_verdict client-cert-required 8
+expect_json http.h1_retry false
+expect_json http.version '"2"'
 expect_json http.h2_error.name HTTP_1_1_REQUIRED
 expect_json http.h2_error.code 13
 expect_json http.h2_error.from server

@@ -37,6 +37,23 @@ struct H2ErrorRecord {
   bool goaway = false;  // connection-level (GOAWAY), else the stream's (RST_STREAM)
 };
 
+// The HTTP/2 attempt a server refused because the request needs HTTP/1.1 (RST_STREAM / GOAWAY
+// HTTP_1_1_REQUIRED, or Apache's 403 "Cannot perform Post-Handshake Authentication" page: a path that asks
+// for a client certificate after the handshake, which HTTP/2 forbids). Kept when the probe retried over
+// HTTP/1.1 on a new connection; the probe's other fields are then the retry's.
+struct H2Refusal {
+  std::optional<H2ErrorRecord> error;  // the RST_STREAM / GOAWAY; nullopt for a 403 page
+  std::optional<int> http_status;      // the 403 page's status
+  std::string request_line;            // "GET /secure/ HTTP/2"
+  std::string connected_address;       // "127.0.0.1:8443"
+  std::optional<std::string> tls_version;
+  bool client_cert_requested = false;        // a CertificateRequest on that connection (any time)
+  bool cert_request_post_handshake = false;  // TLS 1.3 post-handshake authentication
+  bool renegotiation_requested = false;      // TLS 1.2 HelloRequest
+  bool client_cert_sent = false;
+  double ms = 0;  // from the start of the probe to the refusal
+};
+
 // A certificate reduced to what a report needs.
 struct CertificateSummary {
   std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
@@ -201,6 +218,7 @@ struct ProbeFacts {
   std::string request_line;                 // "GET /path HTTP/1.1" / "GET /path HTTP/2"
   std::optional<std::string> http_version;  // "1.1" | "2": the exchange that ran (from the ALPN picked)
   std::optional<H2ErrorRecord> h2_error;    // HTTP/2 only: the GOAWAY / RST_STREAM seen
+  std::optional<H2Refusal> h2_refusal;      // set: HTTP/2 was refused and the probe retried over HTTP/1.1
   std::optional<int> http_status;
   std::string http_reason;
   std::vector<std::pair<std::string, std::string>> response_headers;
@@ -223,5 +241,17 @@ struct ProbeFacts {
 
 // The value of the first response header named `name` (case-insensitive), or nullopt.
 std::optional<std::string> response_header(const ProbeFacts& f, std::string_view name);
+
+// The page Apache's mod_ssl sends (403) when a per-location SSLVerifyClient cannot ask for the certificate.
+inline constexpr std::string_view kApacheNoPhaPage = "Cannot perform Post-Handshake Authentication";
+
+// The HTTP/2 exchange in f ended with the server saying this request needs HTTP/1.1, before any real
+// response: RST_STREAM / GOAWAY HTTP_1_1_REQUIRED without a status, or Apache's 403 "Cannot perform
+// Post-Handshake Authentication" page.
+bool refused_for_http1(const ProbeFacts& f);
+
+// The facts a retry over HTTP/1.1 starts from: the setup and DNS facts of `first`, and its HTTP/2 attempt
+// in h2_refusal (refused_at_ms: when the refusal came, since the probe's start).
+ProbeFacts facts_for_h1_retry(const ProbeFacts& first, double refused_at_ms);
 
 }  // namespace mtls_probe

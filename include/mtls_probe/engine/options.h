@@ -103,6 +103,9 @@ struct TargetOptions {
   HttpOptions http;
   std::vector<std::string> alpn = {"h2", "http/1.1"};  // offered in this order (curl's default)
   bool note_h1_fallback = false;  // h2 was asked for explicitly: the report says when HTTP/1.1 was picked
+  // A server that refuses HTTP/2 for want of HTTP/1.1 (HTTP_1_1_REQUIRED) gets the request once more over
+  // HTTP/1.1 on a new connection, as curl does (only when the offer includes http/1.1).
+  bool h1_retry = true;
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
   // The HTTP proxy the probe tunnels through (CONNECT), as decide_proxy chose it; nullopt: direct. Its

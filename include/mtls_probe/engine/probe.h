@@ -79,6 +79,8 @@ class Probe final : public Pollable {
   void begin_request();
   bool exchange_step();
   void finish_response();
+  bool h1_retry_due() const;
+  void begin_h1_retry();
   void on_stage_deadline();
   void mark_timeout(Phase phase, bool connect_phase);
   void finish();
@@ -100,6 +102,7 @@ class Probe final : public Pollable {
   std::unique_ptr<DnsQuery> dns_;
   std::optional<DnsOutcome> given_;  // addresses known without a lookup (--resolve, IP literal, localhost)
   std::unique_ptr<ConnectRace> race_;
+  std::optional<Endpoint> endpoint_;  // the address connected to: an HTTP/1.1 retry goes there again
   std::unique_ptr<Transport> transport_;
   UniqueSsl ssl_;
   ProbeSession session_;
