@@ -180,12 +180,20 @@ json http_json(const ProbeFacts& f) {
                 {"from", f.h2_error->from == Side::server ? "server" : "client"},
                 {"frame", f.h2_error->goaway ? "GOAWAY" : "RST_STREAM"}};
   }
+  json window_stall = nullptr;
+  if (f.h2_window_stall) {
+    window_stall = {{"window", f.h2_window_stall->connection_window ? "connection" : "stream"},
+                    {"body_bytes_sent", f.h2_window_stall->body_bytes_sent},
+                    {"body_bytes", f.h2_window_stall->body_bytes},
+                    {"server_initial_window", f.h2_window_stall->server_initial_window}};
+  }
   const std::string_view excerpt = truncate_utf8(f.body_excerpt, kBodyExcerptBytes);
   return {
       {"request_sent", f.request_sent},
       {"request_line", f.request_line.empty() ? json(nullptr) : str(f.request_line)},
       {"version", opt_str(f.http_version)},
       {"h2_error", std::move(h2_error)},
+      {"h2_window_stall", std::move(window_stall)},
       {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
       {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
                        ? opt_str(response_header(f, "location"))
