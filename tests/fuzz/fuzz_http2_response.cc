@@ -132,12 +132,13 @@ ProbeFacts run(const Setup& s, std::string_view server_bytes, std::vector<std::s
     target.http.method = "POST";
     target.http.data = s.body;
   }
-  const ProbeLog log =
-      s.tracing
-          ? ProbeLog(
-                std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>()), "")
-          : ProbeLog();
-  if (s.tracing) FUZZ_CHECK(log.tracing());
+  ProbeLog log;
+  if (s.tracing) {
+    auto logger = std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>());
+    logger->set_level(spdlog::level::debug);
+    log = ProbeLog(std::move(logger), "");
+    FUZZ_CHECK(log.tracing());
+  }
   ScriptedServer server(server_bytes, std::move(reads), s.end);
   ExchangeContext ctx;
   ctx.facts = &facts;

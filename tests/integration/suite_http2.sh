@@ -168,20 +168,19 @@ if ((t1 - t0 < 8)); then _pass "stopped at the cap ($((t1 - t0)) s)"; else _fail
 BIG_BODY=$(head -c 100000 /dev/zero | tr '\0' x)
 
 scenario "h2 peer with SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE -> timeout naming the stream window"
-t0=$(date +%s)
 probe -m 2 -d "$BIG_BODY" "${CACERT[@]}" "https://localhost:$P_WINDOW0/"
-t1=$(date +%s)
 expect_verdict timeout 5
+expect_within 2  # at --max-time, not a hang
 expect_json http.h2_window_stall.window stream
 expect_json http.h2_window_stall.server_initial_window 0
 expect_json http.h2_window_stall.body_bytes 100000
 expect_json http.request_sent false
 expect_json_contains summary "flow-control window never opened for the request body"
-if ((t1 - t0 < 5)); then _pass "ended at max-time ($((t1 - t0)) s)"; else _fail "ended at max-time (took $((t1 - t0)) s)"; fi
 
 scenario "h2 peer whose connection window never opens past 65,535 bytes -> timeout naming the connection window"
 probe -m 2 -d "$BIG_BODY" "${CACERT[@]}" "https://localhost:$P_CONNWINDOW/"
 expect_verdict timeout 5
+expect_within 2
 expect_json http.h2_window_stall.window connection
 expect_json http.h2_window_stall.body_bytes_sent 65535
 expect_json_contains summary "connection window stayed at 0"
