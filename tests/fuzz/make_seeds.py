@@ -166,6 +166,9 @@ STATUS_200 = b"\x88"  # indexed :status 200
 OK_HEADERS = frame(F_HEADERS, END_HEADERS, 1, STATUS_200 + lit("content-type", "text/plain") + lit("server", "fuzz"))
 
 
+F_DATA_END = frame(F_DATA, END_STREAM, 1, b"end")
+
+
 def continuation_run(fields, per_frame, end_stream=False):
     block = STATUS_200 + b"".join(lit("x-%d" % i, "v" * (i % 7)) for i in range(fields))
     chunks = [block[i:i + per_frame] for i in range(0, len(block), per_frame)]
@@ -195,9 +198,13 @@ RESPONSES_H2 = {
     "rst_http_1_1_required": h2([PREFACE, frame(F_RST_STREAM, 0, 1, (0xd).to_bytes(4, "big"))], trace=True),
     "rst_refused_stream": h2([frame(F_SETTINGS, 0, 0), frame(F_RST_STREAM, 0, 1, (7).to_bytes(4, "big"))]),
     "rst_after_headers": h2([PREFACE, OK_HEADERS, frame(F_RST_STREAM, 0, 1, (2).to_bytes(4, "big"))], end=END_RESET),
-    "continuation_run": h2([PREFACE] + continuation_run(60, 40) + [frame(F_DATA, END_STREAM, 1, b"c")]),
-    "continuation_run_over_caps": h2([PREFACE] + continuation_run(40, 25, end_stream=True),
+    "continuation_run": h2([PREFACE] + continuation_run(60, 100) + [frame(F_DATA, END_STREAM, 1, b"c")]),
+    "continuation_run_over_caps": h2([PREFACE] + continuation_run(40, 50, end_stream=True),
                                      limits=(40, 12, 16, 40), splits=(30, 17, 60)),
+    "continuation_run_over_count_cap": h2([PREFACE] + continuation_run(40, 60) + [F_DATA_END],
+                                          limits=(255, 12, 16, 40)),
+    # nghttp2 (Debian's 1.52) ends the session after 8 CONTINUATION frames: a flood is its error, not ours
+    "continuation_flood": h2([PREFACE] + continuation_run(60, 20)),
     "continuation_wrong_stream": h2([PREFACE, frame(F_HEADERS, 0, 1, STATUS_200), frame(F_CONTINUATION, END_HEADERS, 3,
                                                                                       lit("a", "b"))]),
     "window0_body": h2([frame(F_SETTINGS, 0, 0, setting(4, 0)), frame(F_SETTINGS, ACK, 0),
@@ -206,7 +213,7 @@ RESPONSES_H2 = {
                                  end=END_OPEN, body_units=200),
     "window_opens_late": h2([frame(F_SETTINGS, 0, 0, setting(4, 0)), frame(F_WINDOW_UPDATE, 0, 1, (100).to_bytes(4, "big")),
                              OK_HEADERS, frame(F_DATA, END_STREAM, 1, b"done")], body_units=1),
-    "small_limits_endless_data": h2([PREFACE, OK_HEADERS] + [frame(F_DATA, 0, 1, b"d" * 100)] * 8,
+    "small_limits_endless_data": h2([PREFACE, OK_HEADERS] + [frame(F_DATA, 0, 1, b"d" * 70)] * 8,
                                     limits=(200, 15, 20, 150)),
     "ping_priority_unknown": h2([PREFACE, frame(F_PING, 0, 0, b"12345678"), frame(F_PRIORITY, 0, 1, bytes(5)),
                                  frame(0x42, 0, 0, b"unknown"), OK_HEADERS, frame(F_DATA, END_STREAM, 1, b"p")],
