@@ -302,12 +302,13 @@ h2_section() {
   NGINX_H2_PID=$NGINX_PID
   local url=$NGINX_URL
   NGINX_PID=$save_pid NGINX_URL=$save_url
-  local id="--cacert $P/ca.pem --cert $P/client.pem --key $P/client.key"
+  local id_args=(--cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key")
+  local id="${id_args[*]}"  # for hyperfine's command strings ($WORK is a mktemp path: no spaces)
   echo "== h2 (issue 12): one probe --http2 vs one probe --http1.1 of $url (nginx listen ssl http2," \
     "ssl_verify_client on, PEM identity); $rounds alternating hyperfine rounds, $RUNS runs each in all"
   # Both must be good probes of the version they name, or the figures compare nothing.
   for proto in http2 http1.1; do
-    "$PROBE" --json "--$proto" $id "$url" >"$WORK/h2-check-$proto.json" 2>&1 || true
+    "$PROBE" --json "--$proto" "${id_args[@]}" "$url" >"$WORK/h2-check-$proto.json" 2>&1 || true
   done
   python3 - "$WORK" <<'PY' || return 1
 import json, sys
@@ -328,7 +329,7 @@ PY
     for ((n = 0; n < cg_runs; n++)); do
       for proto in http2 http1.1; do
         valgrind --tool=callgrind --callgrind-out-file="$WORK/cg-$proto-$n.out" \
-          "$PROBE" --json "--$proto" $id "$url" >/dev/null 2>"$WORK/cg-$proto-$n.err" || true
+          "$PROBE" --json "--$proto" "${id_args[@]}" "$url" >/dev/null 2>"$WORK/cg-$proto-$n.err" || true
       done
     done
   fi
