@@ -16,6 +16,10 @@
 #   PROBE=/path/to/mtls-probe      use that build instead of building one.
 #   SECTIONS=profile [PROFILE_TOOL=callgrind|perf] [PROFILE_N=50|1000] [PROFILE_KEEP=FILE]   one batch -j 8
 #                                  run under callgrind or perf: the top inclusive functions.
+#   SECTIONS=h2 [H2_ROUNDS=5] [H2_CALLGRIND_RUNS=3]   issue 12: one probe --http2 vs one probe --http1.1
+#                                  against one loopback nginx (listen ... ssl http2, ssl_verify_client on):
+#                                  hyperfine wall medians over alternating rounds, and callgrind instruction
+#                                  counts of the probe process; ratio h2/h1 against the target <= 1.10.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=serve-url.sh
@@ -41,9 +45,11 @@ fi
 WORK=$(mktemp -d)
 SERVE_PID=""
 NGINX_PID=""
+NGINX_H2_PID=""
 cleanup() {
   [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+  [ -n "$NGINX_H2_PID" ] && kill "$NGINX_H2_PID" 2>/dev/null && wait "$NGINX_H2_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -112,16 +118,17 @@ BATCH_N=${BATCH_N:-1000}
 BATCH_J=${BATCH_J:-64}
 BATCH_REPS=${BATCH_REPS:-3}
 
-# start_bench_nginx — nginx on 127.0.0.1, a free high port, ssl_verify_client on, serve's PKI; logs and pid
-# file in $WORK/nginx; sets NGINX_PID and NGINX_URL. Stopped by its pid in cleanup().
+# start_bench_nginx [DIR [LISTEN_FLAGS]] — nginx on 127.0.0.1, a free high port, ssl_verify_client on, serve's
+# PKI; logs and pid file in $WORK/DIR (default nginx); LISTEN_FLAGS go on the listen line (e.g. http2); sets
+# NGINX_PID and NGINX_URL. Stopped by its pid in cleanup().
 start_bench_nginx() {
-  local d="$WORK/nginx" port i
+  local d="$WORK/${1:-nginx}" flags=${2:-} port i
   mkdir -p "$d/logs" "$d/tmp"
   chmod 755 "$d" "$d/logs" "$d/tmp"
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   nginx_conf "$d" 2 4096 warn "  keepalive_timeout 0;
   server {
-    listen 127.0.0.1:$port ssl backlog=1024;
+    listen 127.0.0.1:$port ssl $flags backlog=1024;
     server_name localhost;
     ssl_certificate $P/server.pem;
     ssl_certificate_key $P/server.key;
@@ -283,6 +290,83 @@ profile_section() {
   fi
 }
 
+# ---- The h2 section (issue 12): one HTTP/2 probe vs one HTTP/1.1 probe, same nginx, same identity -------
+# Wall: H2_ROUNDS hyperfine runs that alternate which protocol goes first, RUNS runs of each in all; the
+# medians of every run's time. Instructions: callgrind's total for the probe process, H2_CALLGRIND_RUNS runs
+# each (median; instruction counts do not depend on how busy the machine is, wall times do).
+h2_section() {
+  local rounds=${H2_ROUNDS:-5} cg_runs=${H2_CALLGRIND_RUNS:-3} r proto
+  command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
+  local save_pid=$NGINX_PID save_url=${NGINX_URL:-}
+  start_bench_nginx nginx-h2 http2 || { echo "== h2: nginx did not start"; return 1; }
+  NGINX_H2_PID=$NGINX_PID
+  local url=$NGINX_URL
+  NGINX_PID=$save_pid NGINX_URL=$save_url
+  local id_args=(--cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key")
+  local id="${id_args[*]}"  # for hyperfine's command strings ($WORK is a mktemp path: no spaces)
+  echo "== h2 (issue 12): one probe --http2 vs one probe --http1.1 of $url (nginx listen ssl http2," \
+    "ssl_verify_client on, PEM identity); $rounds alternating hyperfine rounds, $RUNS runs each in all"
+  # Both must be good probes of the version they name, or the figures compare nothing.
+  for proto in http2 http1.1; do
+    "$PROBE" --json "--$proto" "${id_args[@]}" "$url" >"$WORK/h2-check-$proto.json" 2>&1 || true
+  done
+  python3 - "$WORK" <<'PY' || return 1
+import json, sys
+for proto, version in (("http2", "2"), ("http1.1", "1.1")):
+    j = json.load(open(f"{sys.argv[1]}/h2-check-{proto}.json"))
+    if j["verdict"] != "ok" or j["http"]["version"] != version:
+        sys.exit(f"INVALID: --{proto} gave {j['verdict']} over HTTP/{j['http']['version']}, not ok over {version}")
+PY
+  local per_round=$(((RUNS + rounds - 1) / rounds))
+  for ((r = 0; r < rounds; r++)); do
+    local cmds=(-n h2 "$PROBE --json --http2 $id $url" -n h1 "$PROBE --json --http1.1 $id $url")
+    ((r % 2 == 0)) || cmds=(-n h1 "$PROBE --json --http1.1 $id $url" -n h2 "$PROBE --json --http2 $id $url")
+    hyperfine --warmup 3 --runs "$per_round" -N --style none --export-json "$WORK/h2-round-$r.json" \
+      "${cmds[@]}" >/dev/null
+  done
+  local n
+  if command -v valgrind >/dev/null; then
+    for ((n = 0; n < cg_runs; n++)); do
+      for proto in http2 http1.1; do
+        valgrind --tool=callgrind --callgrind-out-file="$WORK/cg-$proto-$n.out" \
+          "$PROBE" --json "--$proto" "${id_args[@]}" "$url" >/dev/null 2>"$WORK/cg-$proto-$n.err" || true
+      done
+    done
+  fi
+  python3 - "$WORK" "$rounds" "$cg_runs" <<'PY'
+import glob, json, re, statistics, sys
+work, rounds, cg_runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+times = {"h2": [], "h1": []}
+for path in sorted(glob.glob(f"{work}/h2-round-*.json")):
+    for res in json.load(open(path))["results"]:
+        times[res["command"]] += res["times"]
+def verdict(ratio):
+    return "met" if ratio <= 1.10 else "MISSED"
+h2, h1 = statistics.median(times["h2"]), statistics.median(times["h1"])
+print(f"wall (median of {len(times['h2'])} / {len(times['h1'])} runs): --http2 {h2 * 1000:.2f} ms,"
+      f" --http1.1 {h1 * 1000:.2f} ms; ratio h2/h1 = {h2 / h1:.3f} (target <= 1.10: {verdict(h2 / h1)})")
+def instructions(proto):
+    out = []
+    for n in range(cg_runs):
+        try:
+            err = open(f"{work}/cg-{proto}-{n}.err").read()
+        except OSError:
+            continue
+        m = re.search(r"Collected : (\d+)", err)
+        if m:
+            out.append(int(m.group(1)))
+    return out
+i2, i1 = instructions("http2"), instructions("http1.1")
+if i2 and i1:
+    m2, m1 = statistics.median(i2), statistics.median(i1)
+    print(f"instructions (callgrind, median of {len(i2)} / {len(i1)}): --http2 {m2 / 1e6:.2f} M,"
+          f" --http1.1 {m1 / 1e6:.2f} M; ratio h2/h1 = {m2 / m1:.3f} (target <= 1.10: {verdict(m2 / m1)})")
+else:
+    print("instructions: skipped (no valgrind, or callgrind printed no total)")
+PY
+}
+
 if has_section probe; then probe_section; fi
+if has_section h2; then h2_section; fi
 if has_section batch; then batch_section; fi
 if has_section profile; then profile_section; fi

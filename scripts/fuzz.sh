@@ -38,7 +38,7 @@ esac
 
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 [[ "$BUILD" = /* ]] || BUILD="$SRC/$BUILD"
-ALL_TARGETS="url resolve header http_response identity diagnosis"
+ALL_TARGETS="url resolve header http_response http2_response identity diagnosis"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 TIMEOUT=${FUZZ_TIMEOUT:-10}

@@ -321,6 +321,7 @@ class Builder {
         }
         break;
       default:
+        if (f_.h2_window_stall) return window_stall_timeout(*f_.h2_window_stall, limit);
         set(Verdict::timeout,
             fmt::format("TLS was established but the HTTP response did not arrive within {}.", limit));
         if (f_.cert_request_post_handshake || f_.renegotiation_cert_request) {
@@ -329,6 +330,23 @@ class Builder {
         hint("the application behind the TLS endpoint is slow or hung; raise -m/--max-time to see if it answers");
         break;
     }
+  }
+
+  // HTTP/2 flow control: the server has to open a window before a body byte may go, and this one never
+  // did (or used it up and sent no WINDOW_UPDATE): no response comes because the request never arrived whole.
+  void window_stall_timeout(const H2WindowStall& w, const std::string& limit) {
+    set(Verdict::timeout,
+        fmt::format("The server's HTTP/2 flow-control window never opened for the request body: {} of {} body "
+                    "bytes were sent within {} (its {} window stayed at 0, no WINDOW_UPDATE came).",
+                    w.body_bytes_sent, w.body_bytes, limit, w.connection_window ? "connection" : "stream"));
+    if (w.connection_window) {
+      hint("the server used up the connection's window (65,535 bytes at the start) and never sent a "
+           "WINDOW_UPDATE for the connection (stream 0): a server that does not read uploads does this");
+    } else {
+      hint(fmt::format("the server's SETTINGS_INITIAL_WINDOW_SIZE is {} and it sent no WINDOW_UPDATE for the "
+                       "stream: it does not take a request body this way", w.server_initial_window));
+    }
+    hint("compare with --http1.1, where the body goes without flow control");
   }
 
   void connect_failure() {

@@ -154,6 +154,31 @@ TEST(Diagnosis, TimeoutSaysWhichPhase) {
   EXPECT_NE(diagnose(silent).summary.find("accepted the TCP connection"), std::string::npos);
 }
 
+TEST(Diagnosis, H2WindowThatNeverOpensNamesFlowControl) {
+  ProbeFacts f = handshake_done();
+  f.http_version = "2";
+  f.timed_out_in = Phase::http;
+  f.timeout_limit = "--max-time 2s";
+  f.h2_window_stall = H2WindowStall{false, 0, 5, 0};
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::timeout);
+  EXPECT_NE(d.summary.find("flow-control window never opened for the request body"), std::string::npos)
+      << d.summary;
+  EXPECT_NE(d.summary.find("0 of 5 body bytes"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("stream window"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "SETTINGS_INITIAL_WINDOW_SIZE is 0"));
+
+  f.h2_window_stall = H2WindowStall{true, 65535, 100000, 1 << 20};
+  d = diagnose(f);
+  EXPECT_NE(d.summary.find("65535 of 100000 body bytes"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("connection window"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "WINDOW_UPDATE for the connection"));
+
+  // Without the stall the timeout is the generic one: the rule keys on the fact, not on HTTP/2.
+  f.h2_window_stall.reset();
+  EXPECT_EQ(diagnose(f).summary.find("flow-control"), std::string::npos);
+}
+
 TEST(Diagnosis, FatalAlertBeatsATimeoutRecordedLater) {
   ProbeFacts f = asked_and_sent();
   f.fatal_alert = server_alert(48);

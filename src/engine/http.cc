@@ -295,7 +295,7 @@ HttpResponseParser::State HttpResponseParser::on_line(std::string_view line) {
     case Phase::chunk_size: return on_chunk_size_line(line);
     case Phase::trailers:
       if (line.empty()) return complete();
-      return state_;  // trailer fields are skipped
+      return on_field_line(line, trailers_, "trailer");
     default: return state_;
   }
 }
@@ -314,15 +314,22 @@ HttpResponseParser::State HttpResponseParser::on_status_line(std::string_view li
 
 HttpResponseParser::State HttpResponseParser::on_header_line(std::string_view line) {
   if (line.empty()) return on_head_end();
-  if (!field_ok(line)) return fail(fmt::format("malformed response header line \"{}\"", escape(line)));
+  return on_field_line(line, headers_, "header");
+}
+
+// One "name: value" line of the header section or of the trailer section (what says which, for the
+// messages): the same syntax and the same count cap for both.
+HttpResponseParser::State HttpResponseParser::on_field_line(std::string_view line, Fields& fields,
+                                                            std::string_view what) {
+  if (!field_ok(line)) return fail(fmt::format("malformed response {} line \"{}\"", what, escape(line)));
   if (is_ows(line.front())) {
     // obs-fold (RFC 7230 3.2.4): a continuation of the previous field, joined with one space.
-    if (headers_.empty()) {
-      return fail(
-          fmt::format("malformed response header: continuation line \"{}\" before any header", escape(line)));
+    if (fields.empty()) {
+      return fail(fmt::format("malformed response {}: continuation line \"{}\" before any {}", what,
+                              escape(line), what));
     }
     std::string_view more = trim(line);
-    auto& value = headers_.back().second;
+    auto& value = fields.back().second;
     if (!more.empty()) {
       if (!value.empty()) value += ' ';
       value.append(more);
@@ -331,15 +338,15 @@ HttpResponseParser::State HttpResponseParser::on_header_line(std::string_view li
   }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
-    return fail(fmt::format("malformed response header line \"{}\" (no ':')", escape(line)));
+    return fail(fmt::format("malformed response {} line \"{}\" (no ':')", what, escape(line)));
   }
   std::string_view name = line.substr(0, colon);
   while (!name.empty() && is_ows(name.back())) name.remove_suffix(1);  // proxies strip it (RFC 7230 3.2.4)
-  if (!is_http_token(name)) return fail(fmt::format("invalid response header name \"{}\"", escape(name)));
-  if (headers_.size() >= limits_.max_headers) {
-    return fail(fmt::format("more than {} headers in the response", limits_.max_headers));
+  if (!is_http_token(name)) return fail(fmt::format("invalid response {} name \"{}\"", what, escape(name)));
+  if (fields.size() >= limits_.max_headers) {
+    return fail(fmt::format("more than {} {}s in the response", limits_.max_headers, what));
   }
-  headers_.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
+  fields.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
   return state_;
 }
 

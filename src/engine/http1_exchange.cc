@@ -47,11 +47,14 @@ class Http1Exchange final : public HttpExchange {
                       p.reason().empty() ? "" : " " + escape_terminal(p.reason()));
       for (const auto& [name, value] : p.headers())
         ctx_.log->debug("< {}", escape_terminal(header_trace_line(name, value)));
+      for (const auto& [name, value] : p.trailers())
+        ctx_.log->debug("< (trailer) {}", escape_terminal(header_trace_line(name, value)));
     }
     if (p.status()) {
       f.http_status = p.status();
       f.http_reason = p.reason();
       f.response_headers = p.headers();
+      f.response_trailers = p.trailers();
     }
     f.body_excerpt = p.body_kept();
     f.body_bytes = p.body_bytes();

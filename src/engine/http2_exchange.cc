@@ -1,14 +1,14 @@
 // The HTTP/2 exchange: an nghttp2 client session over the probe's SSL object, one stream (id 1). nghttp2
 // does the framing; we move its bytes: nghttp2_session_mem_send's output goes out with SSL_write, what
 // SSL_read returns goes into nghttp2_session_mem_recv, so the exchange blocks only where SSL does and the
-// event loop resumes it (want-read / want-write) like every other stage.
+// event loop resumes it (want-read / want-write) like every other stage. The bytes move through an
+// ExchangeIo: SSL in production, the fuzz input in tests/fuzz/fuzz_http2_response.cc.
 //
 // The caps are HTTP/1.1's (HttpLimits): header count and bytes (trailers included), a bounded body excerpt,
 // reading stops at max_body_bytes (the stream is cancelled). nghttp2's callbacks are C: none lets an
 // exception through (guard()).
 #include <fmt/format.h>
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
 
 #include <algorithm>
 #include <array>
@@ -103,7 +103,8 @@ struct CallbacksDeleter {
 
 class Http2Exchange final : public HttpExchange {
  public:
-  explicit Http2Exchange(const ExchangeContext& ctx) : ctx_(ctx), start_(Clock::now()) {
+  explicit Http2Exchange(const ExchangeContext& ctx)
+      : ctx_(ctx), ssl_io_(ctx.ssl), io_(ctx.io != nullptr ? ctx.io : &ssl_io_), start_(Clock::now()) {
     const TargetOptions& t = *ctx_.target;
     ctx_.facts->request_line = t.http.method + " " + t.url.target + " HTTP/2";
     if (!open_session()) {
@@ -112,19 +113,21 @@ class Http2Exchange final : public HttpExchange {
     }
   }
 
-  bool request_sent() const override { return request_out_ || write_failed_ || over_; }
+  // Also when flow control holds the body back: the request is out as far as the server lets it, and
+  // what comes next (a WINDOW_UPDATE, the response) is read.
+  bool request_sent() const override { return request_out_ || write_failed_ || over_ || window_stall(); }
 
   Status step() override {
     std::array<uint8_t, std::size_t{16} * 1024> buf{};
     while (!over_) {
       if (auto st = flush(); st) return *st;
       if (finished_stream()) break;
-      ERR_clear_error();
-      const int rc = SSL_read(ctx_.ssl, buf.data(), static_cast<int>(buf.size()));
-      if (rc > 0) {
+      std::size_t got = 0;
+      const SslIo io = io_->read(buf, got, *ctx_.facts);
+      if (io == SslIo::done && got > 0) {
         if (!got_bytes_) ctx_.facts->ttfb_ms = ms_since(start_);
         got_bytes_ = true;
-        const auto n = nghttp2_session_mem_recv(session_.get(), buf.data(), static_cast<size_t>(rc));
+        const auto n = nghttp2_session_mem_recv(session_.get(), buf.data(), got);
         if (n < 0) {
           if (error_.empty())
             error_ = fmt::format("HTTP/2 session failed: {}", nghttp2_strerror(static_cast<int>(n)));
@@ -133,7 +136,6 @@ class Http2Exchange final : public HttpExchange {
         if (Clock::now() >= ctx_.deadline) return Status::timed_out;
         continue;
       }
-      const SslIo io = classify_ssl_result(ctx_.ssl, rc, *ctx_.facts);
       if (io == SslIo::want_write) return Status::want_write;
       if (io == SslIo::want_read) {
         // More to write (a SETTINGS ACK, a WINDOW_UPDATE) only when the last flush had something: nghttp2
@@ -173,6 +175,7 @@ class Http2Exchange final : public HttpExchange {
     f.body_bytes = body_bytes_;
     f.body_truncated = truncated_;
     if (h2_error_) f.h2_error = h2_error_;
+    f.h2_window_stall = window_stall();
     const bool response_done = headers_done_ && stream_closed_ && stream_error_ == NGHTTP2_NO_ERROR;
     if (!error_.empty()) {
       f.http_error = error_;
@@ -290,7 +293,7 @@ class Http2Exchange final : public HttpExchange {
         flushed_any_ = true;
       }
       const std::size_t before = out_off_;
-      const SslIo io = ssl_write_all(ctx_.ssl, out_, out_off_, *ctx_.facts);
+      const SslIo io = io_->write_all(out_, out_off_, *ctx_.facts);
       written_total_ += static_cast<uint64_t>(out_off_ - before);
       if (io == SslIo::want_read) return Status::want_read;
       if (io == SslIo::want_write) return Status::want_write;
@@ -298,6 +301,19 @@ class Http2Exchange final : public HttpExchange {
       if (io == SslIo::failed) write_failed_ = true;
     }
     return std::nullopt;
+  }
+
+  // The request body waits on a window the server keeps shut: everything nghttp2 would send is written.
+  std::optional<H2WindowStall> window_stall() const {
+    const std::optional<std::string>& data = ctx_.target->http.data;
+    if (!data || !session_ || request_out_ || stream_id_ <= 0 || out_off_ < out_.size() || stream_closed_)
+      return std::nullopt;
+    const bool stream_shut = nghttp2_session_get_stream_remote_window_size(session_.get(), stream_id_) <= 0;
+    const bool connection_shut = nghttp2_session_get_remote_window_size(session_.get()) <= 0;
+    if (!stream_shut && !connection_shut) return std::nullopt;
+    return H2WindowStall{
+        !stream_shut, body_sent_, data->size(),
+        nghttp2_session_get_remote_settings(session_.get(), NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE)};
   }
 
   bool finished_stream() const {
@@ -448,6 +464,8 @@ class Http2Exchange final : public HttpExchange {
   }
 
   ExchangeContext ctx_;
+  SslExchangeIo ssl_io_;
+  ExchangeIo* io_;  // ssl_io_, or the one the context brought
   Clock::time_point start_;
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   int32_t stream_id_ = -1;

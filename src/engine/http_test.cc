@@ -120,16 +120,18 @@ struct Parsed {
   uint64_t body_bytes;
   bool truncated;
   std::string error;
+  std::vector<std::pair<std::string, std::string>> trailers;
 };
 
 Parsed snapshot(const HttpResponseParser& p) {
-  return {p.state(),     p.status(),     p.reason(),         p.headers(),
-          p.body_kept(), p.body_bytes(), p.body_truncated(), p.error()};
+  return {p.state(),      p.status(),         p.reason(), p.headers(), p.body_kept(),
+          p.body_bytes(), p.body_truncated(), p.error(),  p.trailers()};
 }
 
 bool same(const Parsed& a, const Parsed& b) {
   return a.state == b.state && a.status == b.status && a.reason == b.reason && a.headers == b.headers &&
-         a.body == b.body && a.body_bytes == b.body_bytes && a.truncated == b.truncated;
+         a.body == b.body && a.body_bytes == b.body_bytes && a.truncated == b.truncated &&
+         a.trailers == b.trailers;
 }
 
 // Feeds `parts` in order; calls finish() at the end when `eof` and the parser still wants more.
@@ -205,7 +207,44 @@ TEST(HttpResponse, ChunkedWithExtensionsAndTrailers) {
   EXPECT_EQ(r.state, State::complete) << r.error;
   EXPECT_EQ(r.body, "hello world0123456789");
   EXPECT_EQ(r.body_bytes, 21u);
-  EXPECT_EQ(r.headers.size(), 1u);  // trailers are skipped
+  EXPECT_EQ(r.headers.size(), 1u);  // trailers are not headers
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(r.trailers, (Fields{{"X-Trailer", "t"}, {"X-Other", "u"}}));
+  // The same, one byte at a time.
+  EXPECT_TRUE(same(run_bytewise(text), r));
+}
+
+TEST(HttpResponse, TrailerSyntaxIsHeaderSyntax) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n";
+  // Whitespace trimmed, obs-fold joined, as in the header section.
+  Parsed r = run({head + "Grpc-Status :  0  \r\nX-Long: a\r\n  b\r\n\r\n"});
+  EXPECT_EQ(r.state, State::complete) << r.error;
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(r.trailers, (Fields{{"Grpc-Status", "0"}, {"X-Long", "a b"}}));
+  // A line that is not a field is a broken response, named as a trailer.
+  r = run({head + "no colon here\r\n\r\n"});
+  EXPECT_EQ(r.state, State::error);
+  EXPECT_NE(r.error.find("malformed response trailer line"), std::string::npos) << r.error;
+  r = run({head + " folded first\r\n\r\n"});
+  EXPECT_EQ(r.state, State::error);
+  EXPECT_NE(r.error.find("before any trailer"), std::string::npos) << r.error;
+  // No trailers: an empty list, not the headers.
+  r = run({head + "\r\n"});
+  EXPECT_EQ(r.state, State::complete);
+  EXPECT_TRUE(r.trailers.empty());
+}
+
+TEST(HttpResponse, TrailerCountBounded) {
+  HttpLimits limits;
+  limits.max_headers = 3;
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  Parsed r = run({head + "a: 1\r\nb: 2\r\nc: 3\r\n\r\n"}, false, limits);
+  EXPECT_EQ(r.state, State::complete) << r.error;
+  EXPECT_EQ(r.trailers.size(), 3u);
+  r = run({head + "a: 1\r\nb: 2\r\nc: 3\r\nd: 4\r\n\r\n"}, false, limits);
+  EXPECT_EQ(r.state, State::error);
+  EXPECT_NE(r.error.find("more than 3 trailers in the response"), std::string::npos) << r.error;
+  EXPECT_EQ(r.trailers.size(), 3u);
 }
 
 TEST(HttpResponse, ChunkedNoTrailers) {

@@ -47,4 +47,15 @@ SslIo ssl_write_all(SSL* ssl, std::string_view data, std::size_t& off, ProbeFact
   return SslIo::done;
 }
 
+SslIo SslExchangeIo::read(std::span<std::uint8_t> buf, std::size_t& n, ProbeFacts& f) {
+  n = 0;
+  ERR_clear_error();
+  const int rc = SSL_read(ssl_, buf.data(), static_cast<int>(buf.size()));
+  if (rc > 0) {
+    n = static_cast<std::size_t>(rc);
+    return SslIo::done;
+  }
+  return classify_ssl_result(ssl_, rc, f);
+}
+
 }  // namespace mtls_probe

@@ -202,6 +202,13 @@ json http_json(const ProbeFacts& f) {
   const H2ErrorRecord* seen =
       f.h2_error ? &*f.h2_error : (f.h2_refusal && f.h2_refusal->error ? &*f.h2_refusal->error : nullptr);
   json h2_error = seen != nullptr ? h2_error_json(*seen) : json(nullptr);
+  json window_stall = nullptr;
+  if (f.h2_window_stall) {
+    window_stall = {{"window", f.h2_window_stall->connection_window ? "connection" : "stream"},
+                    {"body_bytes_sent", f.h2_window_stall->body_bytes_sent},
+                    {"body_bytes", f.h2_window_stall->body_bytes},
+                    {"server_initial_window", f.h2_window_stall->server_initial_window}};
+  }
   const std::string_view excerpt = truncate_utf8(f.body_excerpt, kBodyExcerptBytes);
   return {
       {"request_sent", f.request_sent},
@@ -210,6 +217,7 @@ json http_json(const ProbeFacts& f) {
       {"h2_error", std::move(h2_error)},
       {"h1_retry", f.h2_refusal.has_value()},
       {"h2_refusal", f.h2_refusal ? h2_refusal_json(*f.h2_refusal) : json(nullptr)},
+      {"h2_window_stall", std::move(window_stall)},
       {"status", f.http_status ? json(*f.http_status) : json(nullptr)},
       {"location", f.http_status && *f.http_status >= 300 && *f.http_status < 400
                        ? opt_str(response_header(f, "location"))

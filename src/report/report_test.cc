@@ -278,6 +278,22 @@ TEST(Json, H1RetryFields) {
   EXPECT_EQ(p["ms"], 7.5);
 }
 
+// A request body that flow control held back: which window, how much went.
+TEST(Json, H2WindowStall) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["http"]["h2_window_stall"].is_null());
+  r.facts.http_version = "2";
+  r.facts.h2_window_stall = H2WindowStall{true, 65535, 100000};
+  const json j = to_json(r);
+  EXPECT_EQ(j["http"]["h2_window_stall"]["window"], "connection");
+  EXPECT_EQ(j["http"]["h2_window_stall"]["body_bytes_sent"], 65535);
+  EXPECT_EQ(j["http"]["h2_window_stall"]["body_bytes"], 100000);
+  const std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(
+      t, "body held by HTTP/2 flow control: 65535 of 100000 bytes sent, connection window 0"))
+      << t;
+}
+
 // A usage error never reached ALPN: an empty offer, a null choice and version.
 TEST(Json, Http2FieldsNullWhenNotReached) {
   const json j = to_json(usage_case());

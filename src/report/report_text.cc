@@ -510,6 +510,11 @@ Section http_section(const ProbeFacts& f) {
                                   esc(f.h2_error->name), f.h2_error->code,
                                   f.h2_error->from == Side::server ? "from the server" : "sent by us"));
   }
+  if (const auto& w = f.h2_window_stall) {
+    s.lines.push_back(fmt::format("body held by HTTP/2 flow control: {} of {} bytes sent, {} window 0",
+                                  w->body_bytes_sent, w->body_bytes,
+                                  w->connection_window ? "connection" : "stream"));
+  }
   if (f.closed_before_response) {
     // After a fatal alert the closing is the alert's doing, already told in TLS/CLIENT.
     s.lines.push_back(f.fatal_alert

@@ -231,6 +231,10 @@ ProbeFacts make_facts(Gen& g) {
     n = g.str(24);
     v = g.str(64);
   }
+  if (g.b()) {
+    f.h2_window_stall = H2WindowStall{g.b(), p.ConsumeIntegral<std::uint64_t>(),
+                                      p.ConsumeIntegral<std::uint64_t>(), p.ConsumeIntegral<std::uint32_t>()};
+  }
   return f;
 }
 

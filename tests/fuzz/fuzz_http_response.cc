@@ -7,8 +7,8 @@
 //                 body_keep = b2 % 64, max_body_bytes = b3 * 2
 //   [splits]      one byte each: the length of each read; the rest of the stream is one last read
 //   rest          the bytes the "server" sent
-// Invariants: the outcome (state, status, headers, kept body, counts) does not depend on the split; the
-// bounds hold (kept body <= body_keep, body bytes <= max_body_bytes, headers <= max_headers); after
+// Invariants: the outcome (state, status, headers, trailers, kept body, counts) does not depend on the split;
+// the bounds hold (kept body <= body_keep, body bytes <= max_body_bytes, headers <= max_headers); after
 // finish() the state is complete or error, an error has a message, a complete response has a status and
 // complete headers; nothing is accepted after the end.
 #include <cstddef>
@@ -32,6 +32,7 @@ struct Outcome {
   std::optional<int> status;
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> trailers;
   std::string body;
   std::uint64_t body_bytes;
   bool truncated;
@@ -43,6 +44,8 @@ void check_bounds(const HttpResponseParser& p, const HttpLimits& limits) {
   FUZZ_CHECK(p.body_kept().size() <= p.body_bytes());
   FUZZ_CHECK(p.body_bytes() <= limits.max_body_bytes);
   FUZZ_CHECK(p.headers().size() <= limits.max_headers);
+  FUZZ_CHECK(p.trailers().size() <= limits.max_headers);
+  if (!p.headers_complete()) FUZZ_CHECK(p.trailers().empty());
   if (p.state() == State::error) FUZZ_CHECK(!p.error().empty());
   if (p.state() != State::error) FUZZ_CHECK(p.error().empty());
   if (p.status_seen()) FUZZ_CHECK(*p.status() >= 100 && *p.status() <= 999);
@@ -86,7 +89,7 @@ Outcome run(const HttpLimits& limits, bool head, std::string_view stream,
   FUZZ_CHECK(again == s);
   FUZZ_CHECK(p.finish() == s);
   check_bounds(p, limits);
-  return Outcome{p.state(),     p.status(),     p.reason(),         p.headers(),
+  return Outcome{p.state(),     p.status(),     p.reason(),         p.headers(),         p.trailers(),
                  p.body_kept(), p.body_bytes(), p.body_truncated(), p.headers_complete()};
 }
 
@@ -122,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(bytes.state == whole.state);
     FUZZ_CHECK(bytes.status == whole.status);
     FUZZ_CHECK(bytes.headers == whole.headers);
+    FUZZ_CHECK(bytes.trailers == whole.trailers);
     FUZZ_CHECK(bytes.body == whole.body);
     FUZZ_CHECK(bytes.body_bytes == whole.body_bytes);
     FUZZ_CHECK(bytes.truncated == whole.truncated);
@@ -130,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(split.status == whole.status);
   FUZZ_CHECK(split.reason == whole.reason);
   FUZZ_CHECK(split.headers == whole.headers);
+  FUZZ_CHECK(split.trailers == whole.trailers);
   FUZZ_CHECK(split.body == whole.body);
   FUZZ_CHECK(split.body_bytes == whole.body_bytes);
   FUZZ_CHECK(split.truncated == whole.truncated);

@@ -160,7 +160,8 @@ def listen(argv):
     ap.add_argument("--mode", required=True,
                     choices=["silent", "http-plain", "garbage", "record", "tls-close", "tls-garbage",
                              "tls-truncated", "tls-h2-silent", "tls-h2-goaway", "tls-h2-rst", "tls-h2-garbage", "tls-h2-headers",
-                             "tls-h2-endless"])
+                             "tls-h2-endless", "tls-h2-window0", "tls-h2-connwindow", "tls-chunked-trailers",
+                             "tls-chunked-trailer-flood"])
     ap.add_argument("--record")
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -239,6 +240,26 @@ def listen(argv):
                     tconn.sendall(chunk)
             except OSError:
                 pass
+        elif mode in ("tls-h2-window0", "tls-h2-connwindow"):
+            # A window that never opens for the request body, then silence until the client gives up.
+            # window0: SETTINGS_INITIAL_WINDOW_SIZE 0 (the connection's window opened wide, so only the
+            # stream's is shut); connwindow: the stream's window is 1 MiB but the connection's stays at its
+            # initial 65,535 bytes, no WINDOW_UPDATE for stream 0.
+            initial = 0 if mode == "tls-h2-window0" else 1 << 20
+            out = frame(4, 0, 0, (4).to_bytes(2, "big") + initial.to_bytes(4, "big")) + frame(4, 1, 0)
+            if mode == "tls-h2-window0":
+                out += frame(8, 0, 0, (1 << 24).to_bytes(4, "big"))
+            tconn.sendall(out)
+            deadline = time.monotonic() + 8
+            tconn.settimeout(0.5)
+            while time.monotonic() < deadline:  # read (and drop) what comes, never send a WINDOW_UPDATE
+                try:
+                    if not tconn.recv(65536):
+                        break
+                except socket.timeout:
+                    continue
+                except (OSError, ssl.SSLError):
+                    break
         else:  # tls-h2-garbage: not HTTP/2 frames at all
             tconn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             read_some(tconn, 1.0)
@@ -278,6 +299,12 @@ def listen(argv):
                 print(f"request: {req[:60]!r}", flush=True)
                 if a.mode == "tls-garbage":
                     tconn.sendall(b"\x00\x01\x02 NOT-HTTP garbage \xff\xfe\r\n\r\n")
+                elif a.mode == "tls-chunked-trailers":  # a chunked body, then two trailer fields
+                    tconn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                                  b"5\r\nhello\r\n0\r\nX-Checksum: sha256=abc\r\nGrpc-Status: 0\r\n\r\n")
+                elif a.mode == "tls-chunked-trailer-flood":  # 1,000 trailer fields: past the header count cap
+                    tconn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n" +
+                                  b"X-T: t\r\n" * 1000 + b"\r\n")
                 elif a.mode == "tls-truncated":
                     tconn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
                                   b"Content-Type: text/plain\r\n\r\nonly a few bytes")

@@ -115,10 +115,11 @@ else
 fi
 
 # ---- broken HTTP/2 peers (a python listener that picks h2 in ALPN, then misbehaves)
-read -r P_SILENT P_GOAWAY P_RST P_GARBAGE P_HEADERS P_ENDLESS < <(free_port 6)
+read -r P_SILENT P_GOAWAY P_RST P_GARBAGE P_HEADERS P_ENDLESS P_WINDOW0 P_CONNWINDOW < <(free_port 8)
 start_python_listener silent "$P_SILENT" tls-h2-silent goaway "$P_GOAWAY" tls-h2-goaway \
   rst "$P_RST" tls-h2-rst garbage "$P_GARBAGE" tls-h2-garbage headers "$P_HEADERS" tls-h2-headers \
-  endless "$P_ENDLESS" tls-h2-endless
+  endless "$P_ENDLESS" tls-h2-endless window0 "$P_WINDOW0" tls-h2-window0 connwindow "$P_CONNWINDOW" \
+  tls-h2-connwindow
 
 scenario "h2 peer that sends no SETTINGS and no response -> timeout (max-time)"
 probe --max-time 2 "${CACERT[@]}" "https://localhost:$P_SILENT/"
@@ -162,6 +163,27 @@ expect_json http.status 200
 expect_json http.error null
 expect_json http.body_bytes $((1024 * 1024))
 if ((t1 - t0 < 8)); then _pass "stopped at the cap ($((t1 - t0)) s)"; else _fail "stopped at the cap (took $((t1 - t0)) s)"; fi
+
+# A request body larger than the 65,535 bytes any HTTP/2 peer may send before a WINDOW_UPDATE.
+BIG_BODY=$(head -c 100000 /dev/zero | tr '\0' x)
+
+scenario "h2 peer with SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE -> timeout naming the stream window"
+probe -m 2 -d "$BIG_BODY" "${CACERT[@]}" "https://localhost:$P_WINDOW0/"
+expect_verdict timeout 5
+expect_within 2  # at --max-time, not a hang
+expect_json http.h2_window_stall.window stream
+expect_json http.h2_window_stall.server_initial_window 0
+expect_json http.h2_window_stall.body_bytes 100000
+expect_json http.request_sent false
+expect_json_contains summary "flow-control window never opened for the request body"
+
+scenario "h2 peer whose connection window never opens past 65,535 bytes -> timeout naming the connection window"
+probe -m 2 -d "$BIG_BODY" "${CACERT[@]}" "https://localhost:$P_CONNWINDOW/"
+expect_verdict timeout 5
+expect_within 2
+expect_json http.h2_window_stall.window connection
+expect_json http.h2_window_stall.body_bytes_sent 65535
+expect_json_contains summary "connection window stayed at 0"
 
 # ---- a server that accepts none of the offered protocols: openssl s_server -alpn h2 sends alert 120
 read -r P_ALPN < <(free_port 1)

@@ -10,7 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 make_tmp
 gen_pki
 
-read -r P_SILENT P_PLAIN P_GARBAGE P_REC P_TLSCLOSE P_TLSGARB P_TLSTRUNC P_CLOSED < <(free_port 8)
+read -r P_SILENT P_PLAIN P_GARBAGE P_REC P_TLSCLOSE P_TLSGARB P_TLSTRUNC P_CLOSED P_TRAILERS P_TFLOOD \
+  < <(free_port 10)
 # P_CLOSED: nothing listens there
 
 start_python_listener \
@@ -20,7 +21,9 @@ start_python_listener \
   record "$P_REC" record \
   tlsclose "$P_TLSCLOSE" tls-close \
   tlsgarbage "$P_TLSGARB" tls-garbage \
-  tlstrunc "$P_TLSTRUNC" tls-truncated
+  tlstrunc "$P_TLSTRUNC" tls-truncated \
+  trailers "$P_TRAILERS" tls-chunked-trailers \
+  tflood "$P_TFLOOD" tls-chunked-trailer-flood
 REC_FILE="${LISTENER_DIR[record]}/connections"
 
 REC_URL="https://127.0.0.1:$P_REC/"
@@ -229,5 +232,20 @@ expect_json_not_null tls.version
 scenario "TLS server closes before the announced Content-Length -> protocol-error"
 probe "${CACERT[@]}" "https://localhost:$P_TLSTRUNC/"
 expect_verdict protocol-error 11
+
+scenario "HTTP/1.1 chunked response with trailers -> ok, http.trailers has them in order"
+probe "${CACERT[@]}" "https://localhost:$P_TRAILERS/"
+expect_verdict ok 0
+expect_json http.version 1.1
+expect_json http.body_bytes 5
+expect_json http.trailers.0.name X-Checksum
+expect_json http.trailers.0.value sha256=abc
+expect_json http.trailers.1.name Grpc-Status
+expect_json http.trailers.1.value '"0"'
+
+scenario "HTTP/1.1 chunked response with 1,000 trailer fields -> protocol-error at the count cap"
+probe "${CACERT[@]}" "https://localhost:$P_TFLOOD/"
+expect_verdict protocol-error 11
+expect_json_contains http.error "more than 256 trailers"
 
 finish

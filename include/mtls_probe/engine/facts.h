@@ -54,6 +54,16 @@ struct H2Refusal {
   double ms = 0;  // from the start of the probe to the refusal
 };
 
+// HTTP/2: the request body was held back by flow control when the exchange ended: the server's window for
+// it (the stream's, from SETTINGS_INITIAL_WINDOW_SIZE, or the connection's) was 0 and no WINDOW_UPDATE
+// opened it.
+struct H2WindowStall {
+  bool connection_window = false;  // the connection's window was shut (else the stream's)
+  std::uint64_t body_bytes_sent = 0;
+  std::uint64_t body_bytes = 0;                 // the whole request body
+  std::uint32_t server_initial_window = 65535;  // the server's SETTINGS_INITIAL_WINDOW_SIZE
+};
+
 // A certificate reduced to what a report needs.
 struct CertificateSummary {
   std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
@@ -219,12 +229,13 @@ struct ProbeFacts {
   std::optional<std::string> http_version;  // "1.1" | "2": the exchange that ran (from the ALPN picked)
   std::optional<H2ErrorRecord> h2_error;    // HTTP/2 only: the GOAWAY / RST_STREAM seen
   std::optional<H2Refusal> h2_refusal;      // set: HTTP/2 was refused and the probe retried over HTTP/1.1
+  std::optional<H2WindowStall> h2_window_stall;  // HTTP/2 only: the request body waited on a shut window
   std::optional<int> http_status;
   std::string http_reason;
   std::vector<std::pair<std::string, std::string>> response_headers;
   std::string body_excerpt;  // first bytes of the body (bounded)
   uint64_t body_bytes = 0;
-  std::vector<std::pair<std::string, std::string>> response_trailers;  // HTTP/2 (HTTP/1.1 skips them)
+  std::vector<std::pair<std::string, std::string>> response_trailers;  // HTTP/2 and HTTP/1.1 chunked
   bool body_truncated = false;                                         // stopped reading at the body cap
   std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
   bool closed_before_response = false;    // peer closed (or reset) before any response byte

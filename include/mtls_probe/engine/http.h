@@ -53,7 +53,11 @@ class HttpResponseParser {
   std::optional<int> status() const { return status_; }
   const std::string& reason() const { return reason_; }
   const std::string& version() const { return version_; }  // "HTTP/1.1" as the status line said
-  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  const Fields& headers() const { return headers_; }
+  // A chunked body's trailer fields, in order (the same caps as the headers: max_headers fields, and
+  // max_header_bytes of trailer section on its own).
+  const Fields& trailers() const { return trailers_; }
   std::optional<std::string> header(std::string_view name) const;  // first, case-insensitive
   const std::string& body_kept() const { return body_; }
   std::uint64_t body_bytes() const { return body_bytes_; }
@@ -79,6 +83,7 @@ class HttpResponseParser {
   State on_line(std::string_view line);
   State on_status_line(std::string_view line);
   State on_header_line(std::string_view line);
+  State on_field_line(std::string_view line, Fields& fields, std::string_view what);
   State on_head_end();
   State on_chunk_size_line(std::string_view line);
   std::string_view take_body(std::string_view in, std::uint64_t max);
@@ -93,7 +98,8 @@ class HttpResponseParser {
   std::optional<int> status_;
   std::string reason_;
   std::string version_;
-  std::vector<std::pair<std::string, std::string>> headers_;
+  Fields headers_;
+  Fields trailers_;
   std::uint64_t content_length_ = 0;  // Content-Length framing: the announced length
   std::uint64_t remaining_ = 0;       // content-length left, or current chunk left
   std::string body_;

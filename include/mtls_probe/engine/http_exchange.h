@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,30 @@ SslIo classify_ssl_result(SSL* ssl, int rc, ProbeFacts& f);
 // already have sent its verdict as an alert that the read will find). Advances off by what was written.
 SslIo ssl_write_all(SSL* ssl, std::string_view data, std::size_t& off, ProbeFacts& f);
 
+// The byte stream under an exchange: the probe's SSL connection in production (SslExchangeIo), scripted
+// server bytes in the fuzz targets (tests/fuzz), so they drive the real exchange. Results read as SslIo.
+class ExchangeIo {
+ public:
+  virtual ~ExchangeIo() = default;
+  // Up to buf.size() bytes into buf: done with n > 0 bytes read, else what stopped the read (n == 0).
+  virtual SslIo read(std::span<std::uint8_t> buf, std::size_t& n, ProbeFacts& f) = 0;
+  // As ssl_write_all: data from off on, advancing off by what was written.
+  virtual SslIo write_all(std::string_view data, std::size_t& off, ProbeFacts& f) = 0;
+};
+
+// SSL_read / ssl_write_all on the probe's connection.
+class SslExchangeIo final : public ExchangeIo {
+ public:
+  explicit SslExchangeIo(SSL* ssl) : ssl_(ssl) {}
+  SslIo read(std::span<std::uint8_t> buf, std::size_t& n, ProbeFacts& f) override;
+  SslIo write_all(std::string_view data, std::size_t& off, ProbeFacts& f) override {
+    return ssl_write_all(ssl_, data, off, f);
+  }
+
+ private:
+  SSL* ssl_;
+};
+
 // What an exchange is given: the established connection, where to record, and the probe's total deadline.
 struct ExchangeContext {
   SSL* ssl = nullptr;
@@ -38,6 +63,7 @@ struct ExchangeContext {
   const TargetOptions* target = nullptr;
   Clock::time_point deadline{};  // max-time: reading stops here (timed_out)
   HttpLimits limits{};
+  ExchangeIo* io = nullptr;  // null: SslExchangeIo on ssl (the fuzz targets bring their own)
 };
 
 class HttpExchange {
