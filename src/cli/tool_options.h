@@ -33,6 +33,9 @@ struct RawProbeArgs {
   std::optional<std::string> data;
   bool http11 = false, http2 = false, http2_only = false, json = false;
   std::optional<std::string> alpn;  // --alpn LIST
+  // --grpc-health [SERVICE] ("" = the server's overall health). CLI11 hands a URL right after the flag to
+  // it as its value: make_probe_command moves a value with "://" back to the URL.
+  std::optional<std::string> grpc_health;
   int verbose = 0;
 };
 
@@ -50,6 +53,9 @@ struct ProbeCommand {
 
 // Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources.
 ProbeCommand make_probe_command(const RawProbeArgs& raw);
+
+// Why --grpc-health cannot go with the rest of the command line (-d, -X, --http1.1, a URL path), or nullopt.
+std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t);
 
 // The time limit that ended a probe, as this command line names it: "--connect-timeout 10s" /
 // "--max-time 30s" ("" when no limit was hit).

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/probe.h"
 #include "mtls_probe/report/report.h"
 
@@ -141,6 +142,10 @@ void Probe::begin_request() {
   stage_start_ = Clock::now();
   const bool h2 = facts_.alpn == std::optional<std::string>("h2");
   facts_.http_version = h2 ? "2" : "1.1";
+  if (target_.grpc_health) {
+    facts_.grpc.emplace();
+    facts_.grpc->service = *target_.grpc_health;
+  }
   const ExchangeContext ctx{ssl_.get(), &facts_, &log_, &target_, max_deadline_, HttpLimits{}};
   exchange_ = h2 ? make_http2_exchange(ctx) : make_http1_exchange(ctx);
 }
@@ -166,6 +171,7 @@ void Probe::finish_response() {
     if (auto m = record_ca_names(ssl, f, tls_.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
   exchange_->finish();
+  if (f.grpc) record_grpc_response(f, HttpLimits{});
   // A polite close: our close_notify. Non-blocking, best effort, no waiting for the peer's.
   SSL_shutdown(ssl);
   finish();

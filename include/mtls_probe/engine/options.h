@@ -89,6 +89,9 @@ struct TargetOptions {
   HttpOptions http;
   std::vector<std::string> alpn = {"h2", "http/1.1"};  // offered in this order (curl's default)
   bool note_h1_fallback = false;  // h2 was asked for explicitly: the report says when HTTP/1.1 was picked
+  // --grpc-health [SERVICE]: the request is a gRPC health check of this service (http holds it, made by
+  // grpc_health_request()), and the answer is read as gRPC (record_grpc_response()).
+  std::optional<std::string> grpc_health;
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
 };
