@@ -72,7 +72,7 @@ expect_verdict http-error 10
 expect_json grpc.status 0
 expect_json grpc.serving_status NOT_SERVING
 expect_json grpc.service down
-expect_json_contains summary "the service \"down\" reports NOT_SERVING"
+expect_json_contains summary 'the service \"down\" reports NOT_SERVING' # as JSON spells it
 
 scenario "grpcio: service \"forbidden\" -> http-error, PERMISSION_DENIED with the server's message"
 probe "--grpc-health=forbidden" "${CACERT[@]}" "${ID_GOOD[@]}" "$G"
