@@ -127,7 +127,7 @@ TEST(GrpcParse, HealthCheckResponseFields) {
                                         problem),
             std::optional<int>(3));
   EXPECT_EQ(parse_health_check_response("\x08\x01\x08\x02"s, problem), std::optional<int>(2));
-  for (const std::string bad : {"\x08"s, "\x0a\x01"s, "\x0a\x05x"s, "\x0b"s, "\x00\x01"s, "\x22\x09hi"s}) {
+  for (const std::string& bad : {"\x08"s, "\x0a\x01"s, "\x0a\x05x"s, "\x0b"s, "\x00\x01"s, "\x22\x09hi"s}) {
     problem.clear();
     EXPECT_FALSE(parse_health_check_response(bad, problem)) << testing::PrintToString(bad);
     EXPECT_FALSE(problem.empty());

@@ -754,7 +754,7 @@ TEST(ServeConfigCheck, GrpcHealthNeedsHttp2AndAStatusInRange) {
 // The probe's --grpc-health against serve --http2 --grpc-health in process: the trailers (grpc-status 0)
 // after the message, and a trailers-only error.
 ProbeFacts grpc_probe(uint16_t port, const std::string& service) {
-  const PkiFiles& pki = shared_pki();
+  const PkiFiles& pki = testing::shared_pki();  // the PKI of testing::default_config()
   IdentityOptions id;
   id.cert_file = pki.client_cert;
   id.key_file = pki.client_key;
@@ -781,7 +781,7 @@ TEST(ServeGrpc, AnswersTheProbesHealthCheck) {
   testing::RunningServer server(cfg);
   ASSERT_TRUE(server.ok());
   const ProbeFacts f = grpc_probe(server.port(), "some.Service");
-  EXPECT_EQ(f.request_line, "POST /grpc.health.v1.Health/Check HTTP/2");
+  EXPECT_EQ(f.request_line, "POST /grpc.health.v1.Health/Check HTTP/2") << f.tls_error;
   EXPECT_EQ(f.http_status, 200);
   ASSERT_TRUE(f.grpc);
   EXPECT_EQ(f.grpc->service, "some.Service");
