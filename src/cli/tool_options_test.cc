@@ -216,7 +216,8 @@ TEST(Options, AlpnOfferErrors) {
 TEST(Options, GrpcHealth) {
   using V = std::vector<std::string>;
   EXPECT_FALSE(parse({"https://h.test/"}).target.grpc_health);
-  for (const V& args : {V{"--grpc-health", "https://h.test:8443"}, V{"https://h.test:8443", "--grpc-health"}}) {
+  for (const V& args :
+       {V{"--grpc-health", "https://h.test:8443"}, V{"https://h.test:8443", "--grpc-health"}}) {
     const ProbeCommand c = parse(args);
     ASSERT_FALSE(c.usage_error) << *c.usage_error;
     EXPECT_EQ(c.target.url_text, "https://h.test:8443");  // the URL after the flag is the URL
@@ -241,12 +242,17 @@ TEST(Options, GrpcHealth) {
 }
 
 TEST(Options, GrpcHealthErrors) {
-  auto error_of = [](std::vector<std::string> args) { return parse(std::move(args)).usage_error.value_or(""); };
-  EXPECT_NE(error_of({"--grpc-health", "-d", "x", "https://h.test/"}).find("leave out -d and -X"), std::string::npos);
+  auto error_of = [](std::vector<std::string> args) {
+    return parse(std::move(args)).usage_error.value_or("");
+  };
+  EXPECT_NE(error_of({"--grpc-health", "-d", "x", "https://h.test/"}).find("leave out -d and -X"),
+            std::string::npos);
   EXPECT_NE(error_of({"--grpc-health", "-X", "PUT", "https://h.test/"}).find("leave out -d and -X"),
             std::string::npos);
-  EXPECT_NE(error_of({"--grpc-health", "--http1.1", "https://h.test/"}).find("needs HTTP/2"), std::string::npos);
-  EXPECT_NE(error_of({"--grpc-health", "https://h.test/some/path"}).find("without a path"), std::string::npos);
+  EXPECT_NE(error_of({"--grpc-health", "--http1.1", "https://h.test/"}).find("needs HTTP/2"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--grpc-health", "https://h.test/some/path"}).find("without a path"),
+            std::string::npos);
 }
 
 TEST(Options, UnknownOptionThrowsForTheCallerToReport) {

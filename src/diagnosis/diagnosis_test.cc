@@ -821,7 +821,8 @@ TEST(DiagnoseGrpc, OkButNotServingIsHttpErrorNamingTheServingStatus) {
     const Diagnosis d = diagnose(grpc_answer(0, serving, "down"));
     EXPECT_EQ(d.verdict, Verdict::http_error) << serving;
     const char* names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
-    EXPECT_NE(d.summary.find(std::string("the service \"down\" reports ") + names[serving]), std::string::npos)
+    EXPECT_NE(d.summary.find(std::string("the service \"down\" reports ") + names[serving]),
+              std::string::npos)
         << d.summary;
     EXPECT_NE(d.summary.find("TLS and client authentication succeeded"), std::string::npos) << d.summary;
   }
@@ -830,11 +831,11 @@ TEST(DiagnoseGrpc, OkButNotServingIsHttpErrorNamingTheServingStatus) {
 }
 
 TEST(DiagnoseGrpc, EveryNonZeroStatusIsHttpErrorNamingIt) {
-  const char* names[] = {"OK",          "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-                         "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-                         "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-                         "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-                         "UNAUTHENTICATED"};
+  const char* names[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   for (int code = 1; code <= 16; ++code) {
     const Diagnosis d = diagnose(grpc_answer(code));
     EXPECT_EQ(d.verdict, Verdict::http_error) << code;
@@ -859,7 +860,8 @@ TEST(DiagnoseGrpc, UnauthenticatedAndUnimplementedHaveTheirHints) {
   const Diagnosis unimpl = diagnose(grpc_answer(12));
   EXPECT_EQ(unimpl.verdict, Verdict::http_error);
   EXPECT_NE(unimpl.summary.find("has no health service"), std::string::npos) << unimpl.summary;
-  EXPECT_NE(unimpl.summary.find("the TLS and client-auth part succeeded"), std::string::npos) << unimpl.summary;
+  EXPECT_NE(unimpl.summary.find("the TLS and client-auth part succeeded"), std::string::npos)
+      << unimpl.summary;
   EXPECT_TRUE(any_hint_contains(unimpl, "grpc.health.v1.Health is not registered"));
 }
 
@@ -930,7 +932,8 @@ TEST(DiagnoseGrpc, NotGrpcAndNoHttp2AreProtocolErrors) {
   h1.http_status = 200;
   const Diagnosis no_h2 = diagnose(h1);
   EXPECT_EQ(no_h2.verdict, Verdict::protocol_error);
-  EXPECT_NE(no_h2.summary.find("did not agree to HTTP/2 (ALPN: none chosen)"), std::string::npos) << no_h2.summary;
+  EXPECT_NE(no_h2.summary.find("did not agree to HTTP/2 (ALPN: none chosen)"), std::string::npos)
+      << no_h2.summary;
   EXPECT_TRUE(any_hint_contains(no_h2, "a gRPC server selects h2 in ALPN"));
   h1.http_status = 400;  // a certificate page over HTTP/1.1 is still that
   h1.client_cert_sent = false;

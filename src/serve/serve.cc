@@ -31,11 +31,11 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/base/ossl.h"
+#include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/net.h"
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
-#include "mtls_probe/engine/grpc.h"
 #include "serve_grpc.h"
 #include "serve_h2.h"
 

@@ -76,8 +76,8 @@ struct H2ServerSession::Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags,
-                           nghttp2_data_source*, void* ud) {
+  static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
+                           uint32_t* flags, nghttp2_data_source*, void* ud) {
     H2ServerSession& s = self(ud);
     const size_t n = std::min(length, s.body_.size() - s.body_off_);
     std::copy_n(s.body_.data() + s.body_off_, n, buf);

@@ -21,12 +21,12 @@
 #include <sstream>
 #include <thread>
 
-#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/probe.h"
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
 #include "serve/serve_grpc.h"
 #include "serve/serve_testutil.h"
 
@@ -730,7 +730,8 @@ TEST(ServeGrpc, ErrorStatusIsATrailersOnlyAnswer) {
   ASSERT_EQ(a.headers.size(), 3U);
   EXPECT_EQ(a.headers[1], (std::pair<std::string, std::string>{"grpc-status", "7"}));
   EXPECT_EQ(a.headers[2].first, "grpc-message");
-  EXPECT_EQ(grpc_percent_decode(a.headers[2].second, 200), "mtls-probe serve: --grpc-status 7 (PERMISSION_DENIED)");
+  EXPECT_EQ(grpc_percent_decode(a.headers[2].second, 200),
+            "mtls-probe serve: --grpc-status 7 (PERMISSION_DENIED)");
   EXPECT_TRUE(a.body.empty());
   EXPECT_TRUE(a.trailers.empty());
 }
