@@ -11,6 +11,7 @@
 
 #include "front_end.h"
 #include "mtls_probe/engine/dns.h"
+#include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 
@@ -128,6 +129,12 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
                  "comma-separated hosts, domains and CIDR ranges to reach without the proxy (\"*\": all); "
                  "overrides no_proxy/NO_PROXY")
       ->group(proxy);
+  app.add_option("--grpc-health", raw.grpc_health,
+                 "[SERVICE] send a gRPC health check (grpc.health.v1.Health/Check) of SERVICE (none: the "
+                 "server's overall health) over HTTP/2 and read grpc-status")
+      ->group(http)
+      ->expected(0, 1)
+      ->allow_extra_args(false);
 
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
@@ -282,7 +289,22 @@ std::optional<std::string> choose_proxy(const RawProbeArgs& raw, const EnvLookup
   return std::nullopt;
 }
 
-ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
+namespace {
+
+// "--grpc-health https://h:8443" : CLI11 took the URL for the flag's optional value. A service name never
+// has "://" in it, so such a value is the URL and the service is the server's overall health ("").
+RawProbeArgs url_out_of_grpc_health(RawProbeArgs raw) {
+  if (raw.grpc_health && raw.url.empty() && raw.grpc_health->find("://") != std::string::npos) {
+    raw.url = std::move(*raw.grpc_health);
+    raw.grpc_health = std::string();
+  }
+  return raw;
+}
+
+}  // namespace
+
+ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& env) {
+  const RawProbeArgs raw = url_out_of_grpc_health(as_parsed);
   ProbeCommand cmd;
   cmd.json = raw.json;
   RunOptions& o = cmd.run;
@@ -412,7 +434,24 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
   t.h1_retry = !raw.no_h1_retry;
   t.expect_client_auth = raw.expect_client_auth;
   if (auto bad = choose_proxy(raw, env, cmd)) return usage(*bad);
+  if (raw.grpc_health) {
+    if (auto bad = grpc_health_problem(raw, t)) return usage(*bad);
+    // gRPC needs HTTP/2: offer only h2 unless the user chose the offer (--alpn, --http2, ...).
+    if (!raw.http11 && !raw.http2 && !raw.http2_only && !raw.alpn) t.alpn = {"h2"};
+    make_grpc_health_request(t, *raw.grpc_health);
+  }
   return cmd;
+}
+
+std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t) {
+  if (raw.data || !raw.method.empty())
+    return "--grpc-health sends its own request (POST " + std::string(kGrpcHealthCheckPath) +
+           "): leave out -d and -X";
+  if (raw.http11) return "--grpc-health needs HTTP/2: leave out --http1.1";
+  if (t.url.target != "/")
+    return "--grpc-health asks " + std::string(kGrpcHealthCheckPath) +
+           ": give the URL without a path (https://HOST:PORT)";
+  return std::nullopt;
 }
 
 Expected<std::vector<std::string>, std::string> alpn_offer(const RawProbeArgs& raw, bool& note_h1_fallback) {

@@ -39,6 +39,9 @@ struct RawProbeArgs {
   bool proxy_insecure = false;
   bool expect_client_auth = false;  // --expect-client-auth
   bool no_h1_retry = false;         // --no-h1-retry
+  // --grpc-health [SERVICE] ("" = the server's overall health). CLI11 hands a URL right after the flag to
+  // it as its value: make_probe_command moves a value with "://" back to the URL.
+  std::optional<std::string> grpc_health;
   int verbose = 0;
 };
 
@@ -58,6 +61,9 @@ struct ProbeCommand {
 // env is where https_proxy, no_proxy, ... and --proxy-password-env are read (an empty lookup: no
 // environment, as in the unit tests; the front end passes process_environment()).
 ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env = {});
+
+// Why --grpc-health cannot go with the rest of the command line (-d, -X, --http1.1, a URL path), or nullopt.
+std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t);
 
 // The time limit that ended a probe, as this command line names it: "--connect-timeout 10s" /
 // "--max-time 30s" ("" when no limit was hit).

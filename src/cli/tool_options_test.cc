@@ -217,6 +217,49 @@ TEST(Options, AlpnOfferErrors) {
   EXPECT_TRUE(parse({"--http2-only", "--alpn", "h2", "https://h.test/"}).usage_error);
 }
 
+// --grpc-health [SERVICE]: a health-check POST over h2 only (unless the user chose the ALPN offer).
+TEST(Options, GrpcHealth) {
+  using V = std::vector<std::string>;
+  EXPECT_FALSE(parse({"https://h.test/"}).target.grpc_health);
+  for (const V& args :
+       {V{"--grpc-health", "https://h.test:8443"}, V{"https://h.test:8443", "--grpc-health"}}) {
+    const ProbeCommand c = parse(args);
+    ASSERT_FALSE(c.usage_error) << *c.usage_error;
+    EXPECT_EQ(c.target.url_text, "https://h.test:8443");  // the URL after the flag is the URL
+    EXPECT_EQ(c.target.grpc_health, std::optional<std::string>(""));
+    EXPECT_EQ(c.target.alpn, (V{"h2"}));
+    EXPECT_EQ(c.target.http.method, "POST");
+    EXPECT_EQ(c.target.url.target, "/grpc.health.v1.Health/Check");
+  }
+  for (const V& args : {V{"--grpc-health", "orders.v1.Orders", "https://h.test/"},
+                        V{"--grpc-health=orders.v1.Orders", "https://h.test/"}}) {
+    const ProbeCommand c = parse(args);
+    ASSERT_FALSE(c.usage_error) << *c.usage_error;
+    EXPECT_EQ(c.target.grpc_health, std::optional<std::string>("orders.v1.Orders"));
+  }
+  EXPECT_EQ(parse({"--grpc-health", "--alpn", "h2,http/1.1", "https://h.test/"}).target.alpn,
+            (V{"h2", "http/1.1"}));
+  EXPECT_EQ(parse({"--grpc-health", "--http2", "https://h.test/"}).target.alpn, (V{"h2", "http/1.1"}));
+  const ProbeCommand meta = parse({"--grpc-health", "-H", "authorization: Bearer t", "https://h.test/"});
+  ASSERT_FALSE(meta.usage_error);
+  ASSERT_EQ(meta.target.http.headers.size(), 3U);
+  EXPECT_EQ(meta.target.http.headers[2].name, "authorization");
+}
+
+TEST(Options, GrpcHealthErrors) {
+  auto error_of = [](std::vector<std::string> args) {
+    return parse(std::move(args)).usage_error.value_or("");
+  };
+  EXPECT_NE(error_of({"--grpc-health", "-d", "x", "https://h.test/"}).find("leave out -d and -X"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--grpc-health", "-X", "PUT", "https://h.test/"}).find("leave out -d and -X"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--grpc-health", "--http1.1", "https://h.test/"}).find("needs HTTP/2"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--grpc-health", "https://h.test/some/path"}).find("without a path"),
+            std::string::npos);
+}
+
 TEST(Options, UnknownOptionThrowsForTheCallerToReport) {
   EXPECT_THROW(parse({"--bogus", "https://h.test/"}), CLI::ParseError);
 }

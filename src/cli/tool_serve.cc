@@ -145,6 +145,12 @@ void add_listen_options(CLI::App* cmd, RawServeArgs& r) {
   cmd->add_flag("--http2", r.http2,
                 "offer h2 and http/1.1 in ALPN and answer clients that pick h2 over HTTP/2")
       ->group(net);
+  cmd->add_flag("--grpc-health", r.grpc_health,
+                "with --http2: answer gRPC health checks (/grpc.health.v1.Health/Check) with SERVING")
+      ->group(net);
+  cmd->add_option("--grpc-status", r.grpc_status,
+                  "with --grpc-health: answer this grpc-status instead (0..16, e.g. 7 PERMISSION_DENIED)")
+      ->group(net);
   cmd->add_option("--bind", r.bind, "numeric address to listen on (default 127.0.0.1; ::1 for IPv6)")
       ->group(net);
   cmd->add_option("--port", r.port, "port (0 = any free one; the listening line says which)")
@@ -203,6 +209,8 @@ std::optional<std::string> fill_config(const RawServeArgs& r, serve::ServeConfig
   cfg.close_without_alert = r.close_without_alert;
   cfg.nginx_style = r.nginx_style;
   cfg.http2 = r.http2;
+  cfg.grpc_health = r.grpc_health;
+  cfg.grpc_status = r.grpc_status;
   cfg.once = r.once;
   if (!r.tls_min.empty()) cfg.min_version = version_of(r.tls_min);
   if (!r.tls_max.empty()) cfg.max_version = version_of(r.tls_max);

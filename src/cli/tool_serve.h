@@ -29,6 +29,8 @@ struct RawServeArgs {
   bool close_without_alert = false;
   bool nginx_style = false;
   bool http2 = false;  // --http2
+  bool grpc_health = false;  // --grpc-health
+  int grpc_status = 0;       // --grpc-status N
   std::string tls_min, tls_max;
   bool once = false;
   int verbose = 0;

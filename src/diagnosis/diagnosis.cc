@@ -596,6 +596,7 @@ class Builder {
   }
 
   void http_verdict() {
+    if (f_.grpc && grpc_verdict(*f_.grpc)) return;
     if (f_.http_status) return http_status_verdict(*f_.http_status);
     const bool tls13 = f_.tls_version == std::optional<std::string>("TLSv1.3");
     if (f_.h2_error) return h2_refusal(*f_.h2_error);
@@ -614,6 +615,101 @@ class Builder {
     } else {
       hint("the TLS endpoint may not be an HTTP server (or HTTP/1.1 is not accepted there)");
     }
+  }
+
+  // --grpc-health. The TLS-level verdicts came first (decide()); here the TLS connection stands. false: the
+  // answer is no gRPC one (a 4xx page, a reset, a close), and the HTTP rules judge it.
+  bool grpc_verdict(const GrpcFacts& g) {
+    if (f_.http_version == std::optional<std::string>("1.1")) {
+      if (f_.http_status && certificate_status_verdict(*f_.http_status)) return true;
+      set(Verdict::protocol_error,
+          fmt::format(
+              "TLS was established, but the server did not agree to HTTP/2 (ALPN: {}), which gRPC needs.",
+              f_.alpn ? *f_.alpn : std::string("none chosen")));
+      hint(
+          "a gRPC server selects h2 in ALPN; this port serves HTTP/1.1 only (a web server, or a proxy "
+          "without HTTP/2 to its clients): check the port, or the proxy's HTTP/2 and gRPC settings");
+      return true;
+    }
+    if (!g.status && !g.problem) return false;
+    if (g.problem) {
+      set(Verdict::protocol_error,
+          fmt::format("TLS was established; the answer to the gRPC health check is not gRPC: {}.",
+                      *g.problem));
+      hint(
+          "is this a gRPC port? An HTTP/2 web server or a proxy's own error page answers like this (the -v "
+          "trace shows the response headers and trailers)");
+      return true;
+    }
+    if (*g.status != 0) return grpc_status_verdict(g);
+    if (g.serving_status == std::optional<int>(1)) {
+      set(Verdict::ok, fmt::format("{}; the gRPC health check of {} says SERVING.", tls_and_auth_text(),
+                                   grpc_service_text(g)));
+      return true;
+    }
+    set(Verdict::http_error,
+        fmt::format("{}; {} reports {}.", tls_and_auth_text(), grpc_service_text(g), g.serving_status_name));
+    if (g.serving_status == std::optional<int>(3)) {
+      hint(
+          "SERVICE_UNKNOWN: the health service does not know this service name; check the name given to "
+          "--grpc-health (none asks for the server's overall health)");
+    } else {
+      hint(
+          "the TLS and client-auth part is fine: the application says it is not ready to serve (starting, "
+          "draining, or a dependency is down); its health status and logs say why");
+    }
+    return true;
+  }
+
+  std::string tls_and_auth_text() const {
+    return f_.client_cert_sent ? "TLS and client authentication succeeded"
+           : f_.client_cert_requested
+               ? "TLS succeeded (the server asked for a client certificate and went on without one)"
+               : "TLS succeeded (no client certificate was asked for)";
+  }
+
+  static std::string grpc_service_text(const GrpcFacts& g) {
+    return g.service.empty() ? std::string("the server") : fmt::format("the service \"{}\"", g.service);
+  }
+
+  // A non-zero grpc-status after the TLS connection stands: an application or authorization decision,
+  // never a certificate verdict (a certificate the TLS layer refused ends the connection with an alert).
+  bool grpc_status_verdict(const GrpcFacts& g) {
+    const std::string said = g.message && !g.message->empty() ? fmt::format(": \"{}\"", *g.message) : "";
+    const std::string who =
+        f_.client_cert ? f_.client_cert->subject : std::string("your certificate's subject");
+    if (*g.status == 12) {  // UNIMPLEMENTED
+      set(Verdict::http_error,
+          fmt::format("The server has no health service (gRPC UNIMPLEMENTED{}); the TLS{} part succeeded.",
+                      said, f_.client_cert_sent ? " and client-auth" : ""));
+      hint(
+          "grpc.health.v1.Health is not registered on this server (or a proxy routes the path nowhere): add "
+          "the standard health service, or check the application some other way");
+      return true;
+    }
+    set(Verdict::http_error, fmt::format("{}; the gRPC health check failed with {} ({}){}.",
+                                         tls_and_auth_text(), g.status_name, *g.status, said));
+    if (*g.status == 7) {  // PERMISSION_DENIED
+      hint(fmt::format(
+          "PERMISSION_DENIED after {}: an authorization decision about {}, not a certificate "
+          "problem; look at the server's policy for this certificate's subject",
+          f_.client_cert_sent ? "the TLS layer accepted your certificate" : "TLS succeeded", who));
+    } else if (*g.status == 16) {  // UNAUTHENTICATED
+      hint(
+          fmt::format("UNAUTHENTICATED after TLS{}: the server's gRPC layer wants credentials it did not get "
+                      "(a token in the authorization metadata: -H 'authorization: Bearer ...'), or its "
+                      "authentication does not accept {}",
+                      f_.client_cert_sent ? " accepted your certificate" : "", who));
+    } else if (*g.status == 5) {  // NOT_FOUND
+      hint(
+          "NOT_FOUND from the health service: it does not know this service name; check the name given to "
+          "--grpc-health (none asks for the server's overall health)");
+    } else if (*g.status == 14) {  // UNAVAILABLE
+      hint(
+          "UNAVAILABLE: the server (or a proxy in front of it) cannot serve the call now; it is starting, "
+          "overloaded, or its backend is down");
+    }
+    return true;
   }
 
   // An HTTP/2 GOAWAY or RST_STREAM (or nghttp2 finding the server's frames broken) instead of a response.

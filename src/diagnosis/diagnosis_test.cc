@@ -8,6 +8,7 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/report/report.h"
+#include "mtls_probe/engine/grpc.h"
 
 namespace mtls_probe {
 namespace {
@@ -946,6 +947,160 @@ TEST(DiagnoseH2, NoApplicationProtocolNamesTheOffer) {
   EXPECT_EQ(d.verdict, Verdict::tls_handshake_failure);
   EXPECT_TRUE(any_hint_contains(d, "offered in ALPN (http/1.1)")) << d.hints.front();
   EXPECT_TRUE(any_hint_contains(d, "gRPC and HTTP/2-only servers need h2"));
+}
+
+// ---- gRPC (--grpc-health)
+
+// A gRPC health check over h2 after a good client certificate, answered with grpc-status `status`.
+ProbeFacts grpc_answer(int status, std::optional<int> serving = std::nullopt, std::string service = "") {
+  ProbeFacts f = over_h2();
+  f.alpn_offered = {"h2"};
+  f.issuer_in_acceptable_ca_names = true;
+  f.http_status = 200;
+  f.response_headers = {{"content-type", "application/grpc"}};
+  GrpcFacts g;
+  g.service = std::move(service);
+  g.status = status;
+  g.status_name = grpc_status_name(status);
+  if (serving) {
+    g.serving_status = serving;
+    const char* names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+    g.serving_status_name = names[*serving];
+  }
+  f.grpc = g;
+  return f;
+}
+
+TEST(DiagnoseGrpc, OkAndServingIsOk) {
+  const Diagnosis d = diagnose(grpc_answer(0, 1));
+  EXPECT_EQ(d.verdict, Verdict::ok);
+  EXPECT_NE(d.summary.find("TLS and client authentication succeeded"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("SERVING"), std::string::npos) << d.summary;
+}
+
+TEST(DiagnoseGrpc, OkButNotServingIsHttpErrorNamingTheServingStatus) {
+  for (int serving : {0, 2, 3}) {
+    const Diagnosis d = diagnose(grpc_answer(0, serving, "down"));
+    EXPECT_EQ(d.verdict, Verdict::http_error) << serving;
+    const char* names[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+    EXPECT_NE(d.summary.find(std::string("the service \"down\" reports ") + names[serving]),
+              std::string::npos)
+        << d.summary;
+    EXPECT_NE(d.summary.find("TLS and client authentication succeeded"), std::string::npos) << d.summary;
+  }
+  EXPECT_TRUE(any_hint_contains(diagnose(grpc_answer(0, 3)), "does not know this service name"));
+  EXPECT_NE(diagnose(grpc_answer(0, 2)).summary.find("the server reports NOT_SERVING"), std::string::npos);
+}
+
+TEST(DiagnoseGrpc, EveryNonZeroStatusIsHttpErrorNamingIt) {
+  const char* names[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
+  for (int code = 1; code <= 16; ++code) {
+    const Diagnosis d = diagnose(grpc_answer(code));
+    EXPECT_EQ(d.verdict, Verdict::http_error) << code;
+    EXPECT_NE(d.summary.find(names[code]), std::string::npos) << d.summary;
+  }
+}
+
+TEST(DiagnoseGrpc, PermissionDeniedIsAnAuthorizationDecisionAboutTheSubject) {
+  ProbeFacts f = grpc_answer(7);
+  f.grpc->message = "policy says no";
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::http_error);
+  EXPECT_NE(d.summary.find("PERMISSION_DENIED (7): \"policy says no\""), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "an authorization decision about CN=alice"));
+  EXPECT_TRUE(any_hint_contains(d, "look at the server's policy for this certificate's subject"));
+}
+
+TEST(DiagnoseGrpc, UnauthenticatedAndUnimplementedHaveTheirHints) {
+  const Diagnosis unauth = diagnose(grpc_answer(16));
+  EXPECT_EQ(unauth.verdict, Verdict::http_error);
+  EXPECT_TRUE(any_hint_contains(unauth, "authorization metadata"));
+  const Diagnosis unimpl = diagnose(grpc_answer(12));
+  EXPECT_EQ(unimpl.verdict, Verdict::http_error);
+  EXPECT_NE(unimpl.summary.find("has no health service"), std::string::npos) << unimpl.summary;
+  EXPECT_NE(unimpl.summary.find("the TLS and client-auth part succeeded"), std::string::npos)
+      << unimpl.summary;
+  EXPECT_TRUE(any_hint_contains(unimpl, "grpc.health.v1.Health is not registered"));
+}
+
+// TLS-level verdicts stay what they are when the probe is a gRPC one.
+TEST(DiagnoseGrpc, TlsVerdictsAreNotMasked) {
+  ProbeFacts none = grpc_answer(0, 1);
+  none.client_cert_sent = false;
+  none.http_status.reset();
+  none.grpc = GrpcFacts{};
+  none.fatal_alert = AlertRecord{116, "certificate_required", Side::server, true, false, true};
+  EXPECT_EQ(diagnose(none).verdict, Verdict::client_cert_required);
+
+  ProbeFacts other = grpc_answer(0, 1);
+  other.http_status.reset();
+  other.grpc = GrpcFacts{};
+  other.fatal_alert = server_alert(48);  // unknown_ca
+  EXPECT_EQ(diagnose(other).verdict, Verdict::client_cert_rejected);
+
+  // grpc-core closes without an alert (docs/server-stacks.md): the silent-close rules still decide.
+  ProbeFacts silent = over_h2();
+  silent.grpc = GrpcFacts{};
+  silent.client_cert_sent = false;
+  silent.empty_certificate_sent = true;
+  silent.closed_before_response = true;
+  EXPECT_EQ(diagnose(silent).verdict, Verdict::client_cert_required);
+  ProbeFacts silent_other = over_h2();  // issuer not among the CA names
+  silent_other.grpc = GrpcFacts{};
+  silent_other.closed_before_response = true;
+  EXPECT_EQ(diagnose(silent_other).verdict, Verdict::client_cert_rejected);
+
+  ProbeFacts untrusted = grpc_answer(0, 1);
+  untrusted.handshake_completed = false;
+  untrusted.grpc.reset();
+  untrusted.http_status.reset();
+  untrusted.verify_error = "unable to get local issuer certificate";
+  untrusted.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+  EXPECT_EQ(diagnose(untrusted).verdict, Verdict::server_cert_untrusted);
+}
+
+TEST(DiagnoseGrpc, HttpAnswersWithoutGrpcStatusAreJudgedAsHttp) {
+  ProbeFacts page = grpc_answer(0);
+  page.grpc = GrpcFacts{};
+  page.client_cert_sent = false;
+  page.empty_certificate_sent = true;
+  page.http_status = 400;
+  page.body_excerpt = "<center>No required SSL certificate was sent</center>";
+  EXPECT_EQ(diagnose(page).verdict, Verdict::client_cert_required);
+
+  ProbeFacts refused = grpc_answer(0);
+  refused.grpc = GrpcFacts{};
+  refused.http_status.reset();
+  refused.h2_error = H2ErrorRecord{0x7, "REFUSED_STREAM", Side::server, false};
+  EXPECT_EQ(diagnose(refused).verdict, Verdict::protocol_error);
+}
+
+TEST(DiagnoseGrpc, NotGrpcAndNoHttp2AreProtocolErrors) {
+  ProbeFacts html = grpc_answer(0);
+  html.grpc = GrpcFacts{};
+  html.grpc->problem = "the response's content-type is \"text/html\", not application/grpc";
+  const Diagnosis d = diagnose(html);
+  EXPECT_EQ(d.verdict, Verdict::protocol_error);
+  EXPECT_NE(d.summary.find("not gRPC: the response's content-type"), std::string::npos) << d.summary;
+
+  ProbeFacts h1 = grpc_answer(0);
+  h1.grpc = GrpcFacts{};
+  h1.alpn.reset();
+  h1.http_version = "1.1";
+  h1.http_status = 200;
+  const Diagnosis no_h2 = diagnose(h1);
+  EXPECT_EQ(no_h2.verdict, Verdict::protocol_error);
+  EXPECT_NE(no_h2.summary.find("did not agree to HTTP/2 (ALPN: none chosen)"), std::string::npos)
+      << no_h2.summary;
+  EXPECT_TRUE(any_hint_contains(no_h2, "a gRPC server selects h2 in ALPN"));
+  h1.http_status = 400;  // a certificate page over HTTP/1.1 is still that
+  h1.client_cert_sent = false;
+  h1.body_excerpt = "No required SSL certificate was sent";
+  EXPECT_EQ(diagnose(h1).verdict, Verdict::client_cert_required);
 }
 
 }  // namespace

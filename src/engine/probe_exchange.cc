@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/probe.h"
 #include "mtls_probe/report/report.h"
 
@@ -147,6 +148,10 @@ void Probe::begin_request() {
   stage_start_ = Clock::now();
   const bool h2 = facts_.alpn == std::optional<std::string>("h2");
   facts_.http_version = h2 ? "2" : "1.1";
+  if (target_.grpc_health) {
+    facts_.grpc.emplace();
+    facts_.grpc->service = *target_.grpc_health;
+  }
   const ExchangeContext ctx{ssl_.get(), &facts_, &log_, &target_, max_deadline_, HttpLimits{}};
   exchange_ = h2 ? make_http2_exchange(ctx) : make_http1_exchange(ctx);
 }
@@ -172,6 +177,7 @@ void Probe::finish_response() {
     if (auto m = record_ca_names(ssl, f, tls_.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
   exchange_->finish();
+  if (f.grpc) record_grpc_response(f, HttpLimits{});
   // A polite close: our close_notify. Non-blocking, best effort, no waiting for the peer's.
   SSL_shutdown(ssl);
   if (h1_retry_due()) return begin_h1_retry();
@@ -182,7 +188,9 @@ void Probe::finish_response() {
 bool Probe::h1_retry_due() const {
   const auto& offer = target_.alpn;
   const bool h1_offered = std::find(offer.begin(), offer.end(), "http/1.1") != offer.end();
-  return target_.h1_retry && h1_offered && !facts_.h2_refusal && endpoint_ && refused_for_http1(facts_);
+  // A gRPC call is HTTP/2 only: there is nothing to retry over HTTP/1.1.
+  return target_.h1_retry && h1_offered && !target_.grpc_health && !facts_.h2_refusal && endpoint_ &&
+         refused_for_http1(facts_);
 }
 
 // A new connection to the same address (no new lookup) offering only http/1.1, as curl does after

@@ -292,6 +292,19 @@ json proxy_json(const ProbeFacts& f, const Diagnosis& d) {
   };
 }
 
+// The contract's grpc object: null unless a gRPC health check got a grpc-status back.
+json grpc_json(const ProbeFacts& f) {
+  if (!f.grpc || !f.grpc->status) return nullptr;
+  const GrpcFacts& g = *f.grpc;
+  return {{"status", *g.status},
+          {"status_name", str(g.status_name)},
+          {"message", opt_str(g.message)},
+          {"serving_status", g.serving_status ? str(g.serving_status_name) : json(nullptr)},
+          {"service", str(g.service)},
+          {"trailers_only", g.trailers_only},
+          {"problem", opt_str(g.problem)}};
+}
+
 }  // namespace
 
 json to_json(const ProbeResult& result) {
@@ -342,6 +355,7 @@ json to_json(const ProbeResult& result) {
   j["server_cert"] = server_cert_json(f);
   j["client_cert"] = client_cert_json(f);
   j["http"] = http_json(f);
+  j["grpc"] = grpc_json(f);
   j["timing_ms"] = {{"dns", opt_num(f.dns_ms)},
                     {"connect", opt_num(f.connect_ms)},
                     {"tls", opt_num(f.tls_ms)},

@@ -553,6 +553,21 @@ Section h2_attempt_section(const ProbeFacts& f) {
   return s;
 }
 
+// --grpc-health: what the health check asked and what came back (the HTTP section has the request line).
+Section grpc_section(const GrpcFacts& g) {
+  Section s{"GRPC", {}, std::nullopt};
+  s.lines.push_back(g.service.empty() ? std::string("health check of the server (no service name)")
+                                      : "health check of service \"" + clip(esc(g.service), 120) + "\"");
+  if (g.status) {
+    s.lines.push_back(fmt::format("grpc-status {} {}{}", *g.status, esc(g.status_name),
+                                  g.trailers_only ? " (trailers-only answer)" : ""));
+  }
+  if (g.message) s.lines.push_back("grpc-message: " + clip(esc(*g.message), 200));
+  if (g.serving_status) s.lines.push_back("serving status: " + esc(g.serving_status_name));
+  if (g.problem) s.lines.push_back("error: " + clip(esc(*g.problem), 200));
+  return s;
+}
+
 // The DNs this report names (as escaped for it): wrapping must never split one at its inner spaces.
 std::vector<std::string> named_dns(const ProbeFacts& f) {
   std::vector<std::string> dns;
@@ -610,6 +625,8 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     sections.push_back(tcp_section(f));
     if (f.proxy) sections.push_back(proxy_section(f, d.interception));  // only a proxied probe has the phase
     for (Section s : {tls_section(f), client_section(f), http_section(f)}) sections.push_back(std::move(s));
+    // A gRPC probe that got as far as its request; before that the other sections tell the story.
+    if (f.grpc) sections.push_back(grpc_section(*f.grpc));
     for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);
   }
 

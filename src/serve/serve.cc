@@ -31,10 +31,12 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/base/ossl.h"
+#include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/net.h"
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
+#include "serve_grpc.h"
 #include "serve_h2.h"
 
 #ifndef MTLS_PROBE_VERSION
@@ -357,6 +359,7 @@ class Connection {
   std::string client_cert_text() const;
   std::string describe_page(const Request& req, int status) const;
   bool start_h2();
+  void answer_grpc_health(const std::string& req_text);
   bool read_h2_request(Request& req);
 
   std::shared_ptr<Shared> sh_;
@@ -450,6 +453,7 @@ void Connection::serve() {
   }
 
   if (answered_unverified(req, head_only)) return;
+  if (cfg.grpc_health && h2_ && req.path == kGrpcHealthCheckPath) return answer_grpc_health(req_text);
 
   const int status = status_for_path(cfg.status_rules, req.path, cfg.status);
   respond(status, "text/plain; charset=utf-8", describe_page(req, status), head_only, cfg.nginx_style);
@@ -636,6 +640,19 @@ bool Connection::read_request(Request& req) {
     have += static_cast<std::size_t>(n);
   }
   return true;
+}
+
+// --grpc-health: what a gRPC server with the standard health service answers (SERVING, or --grpc-status).
+void Connection::answer_grpc_health(const std::string& req_text) {
+  const int code = sh_->config.grpc_status;
+  serve_grpc::GrpcAnswer a = serve_grpc::health_check_answer(code);
+  a.headers.insert(a.headers.begin(), {"server", "mtls-probe-serve/" MTLS_PROBE_VERSION});
+  deadline_ = Deadline::after(sh_->config.io_timeout);
+  if (!h2_->respond(200, a.headers, std::move(a.body), std::move(a.trailers)))
+    sh_->log->warn("{}could not send the gRPC answer: {}", prefix_, h2_->error());
+  sh_->log->info("{}\"{}\" 200 grpc-status {} {}{} {}", prefix_, req_text, code, grpc_status_name(code),
+                 code == 0 ? " SERVING" : "", client_cert_text());
+  lingering_close();
 }
 
 // ALPN h2: an nghttp2 server session whose bytes go through drive(), under the connection's deadline.

@@ -9,6 +9,29 @@
 #include <string_view>
 
 namespace mtls_probe::serve_h2 {
+namespace {
+
+// Points into fields, which must outlive the result.
+std::vector<nghttp2_nv> to_nva(std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<nghttp2_nv> nva;
+  for (auto& [n, v] : fields)
+    nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()), n.size(),
+                   v.size(), NGHTTP2_NV_FLAG_NONE});
+  return nva;
+}
+
+// nghttp2 copies the fields. No exception leaves (a C callback calls this).
+bool submit_trailers(nghttp2_session* session, int32_t stream_id,
+                     std::vector<std::pair<std::string, std::string>>& trailers) noexcept {
+  try {
+    std::vector<nghttp2_nv> nva = to_nva(trailers);
+    return nghttp2_submit_trailer(session, stream_id, nva.data(), nva.size()) == 0;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
 
 struct H2ServerSession::Callbacks {
   static H2ServerSession& self(void* ud) { return *static_cast<H2ServerSession*>(ud); }
@@ -53,13 +76,20 @@ struct H2ServerSession::Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
-                           nghttp2_data_source*, void* ud) {
+  static ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
+                           uint32_t* flags, nghttp2_data_source*, void* ud) {
     H2ServerSession& s = self(ud);
     const size_t n = std::min(length, s.body_.size() - s.body_off_);
     std::copy_n(s.body_.data() + s.body_off_, n, buf);
     s.body_off_ += n;
-    if (s.body_off_ == s.body_.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (s.body_off_ == s.body_.size()) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (!s.trailers_.empty()) {
+        // The stream ends with the trailers' HEADERS frame instead.
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        if (!submit_trailers(session, stream_id, s.trailers_)) return NGHTTP2_ERR_CALLBACK_FAILURE;
+      }
+    }
     return static_cast<ssize_t>(n);
   }
 };
@@ -131,6 +161,12 @@ std::optional<H2Request> H2ServerSession::read_request() {
 }
 
 bool H2ServerSession::respond(int status, const std::vector<std::pair<std::string, std::string>>& headers,
+                              std::string body, std::vector<std::pair<std::string, std::string>> trailers) {
+  trailers_ = std::move(trailers);
+  return respond(status, headers, std::move(body));
+}
+
+bool H2ServerSession::respond(int status, const std::vector<std::pair<std::string, std::string>>& headers,
                               std::string body) {
   body_ = std::move(body);
   std::vector<std::pair<std::string, std::string>> fields{{":status", std::to_string(status)}};
@@ -139,10 +175,7 @@ bool H2ServerSession::respond(int status, const std::vector<std::pair<std::strin
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     if (name != "connection") fields.emplace_back(std::move(name), v);
   }
-  std::vector<nghttp2_nv> nva;
-  for (auto& [n, v] : fields)
-    nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()), n.size(),
-                   v.size(), NGHTTP2_NV_FLAG_NONE});
+  std::vector<nghttp2_nv> nva = to_nva(fields);
   nghttp2_data_provider provider{};
   provider.read_callback = Callbacks::read_body;
   if (nghttp2_submit_response(session_, stream_id_, nva.data(), nva.size(),

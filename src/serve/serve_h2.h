@@ -35,6 +35,10 @@ class H2ServerSession {
   std::optional<H2Request> read_request();
   // Answers the request's stream and ends the connection politely (GOAWAY NO_ERROR).
   bool respond(int status, const std::vector<std::pair<std::string, std::string>>& headers, std::string body);
+  // The same with trailers after the body (gRPC's grpc-status): the last DATA frame does not end the stream,
+  // a trailing HEADERS frame does.
+  bool respond(int status, const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+               std::vector<std::pair<std::string, std::string>> trailers);
   // Refuses the request's stream with RST_STREAM `code` (HTTP_1_1_REQUIRED, as Apache's mod_http2 does for a
   // location that needs a client certificate after the handshake), then GOAWAY.
   bool refuse(uint32_t code);
@@ -56,6 +60,7 @@ class H2ServerSession {
   H2Request req_;
   std::string body_;
   std::size_t body_off_ = 0;
+  std::vector<std::pair<std::string, std::string>> trailers_;  // sent after the body
   std::string error_;
 };
 

@@ -251,6 +251,9 @@ std::vector<std::string> check_config(const ServeConfig& c) {
   for (const auto& rule : c.status_rules) {
     if (!valid_status(rule.status)) problems.push_back("--status-for-path " + rule.prefix + ": bad status");
   }
+  if (c.grpc_health && !c.http2) problems.push_back("--grpc-health needs --http2 (gRPC is HTTP/2 only)");
+  if (c.grpc_status < 0 || c.grpc_status > 16) problems.push_back("--grpc-status must be between 0 and 16");
+  if (c.grpc_status != 0 && !c.grpc_health) problems.push_back("--grpc-status needs --grpc-health");
   auto rank = [](TlsVersion v) { return v == TlsVersion::any ? 99 : static_cast<int>(v); };
   if (rank(c.min_version) > rank(c.max_version)) problems.push_back("--tls-min is above --tls-max");
   if (c.bind_address.empty()) problems.push_back("--bind needs an address");

@@ -21,8 +21,13 @@
 #include <sstream>
 #include <thread>
 
-#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/base/ossl.h"
+#include "mtls_probe/engine/grpc.h"
+#include "mtls_probe/engine/probe.h"
+#include "mtls_probe/engine/tls_context.h"
+#include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/identity.h"
+#include "serve/serve_grpc.h"
 #include "serve/serve_testutil.h"
 
 namespace mtls_probe::serve {
@@ -708,6 +713,106 @@ TEST(ServeServer, SilentClientDoesNotBlockOthersAndStopIsPrompt) {
   server.reset();  // request_stop + join, with the silent client still connected
   EXPECT_LT(std::chrono::steady_clock::now() - t0, not_blocked);
   ::close(silent);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// --grpc-health / --grpc-status
+
+TEST(ServeGrpc, ServingAnswerIsAMessageAndTrailers) {
+  const serve_grpc::GrpcAnswer a = serve_grpc::health_check_answer(0);
+  EXPECT_EQ(a.headers, (serve_grpc::Fields{{"content-type", "application/grpc"}}));
+  EXPECT_EQ(a.body, grpc_frame("\x08\x01"));  // HealthCheckResponse{status: SERVING}
+  EXPECT_EQ(a.trailers, (serve_grpc::Fields{{"grpc-status", "0"}}));
+}
+
+TEST(ServeGrpc, ErrorStatusIsATrailersOnlyAnswer) {
+  const serve_grpc::GrpcAnswer a = serve_grpc::health_check_answer(7);
+  ASSERT_EQ(a.headers.size(), 3U);
+  EXPECT_EQ(a.headers[1], (std::pair<std::string, std::string>{"grpc-status", "7"}));
+  EXPECT_EQ(a.headers[2].first, "grpc-message");
+  EXPECT_EQ(grpc_percent_decode(a.headers[2].second, 200),
+            "mtls-probe serve: --grpc-status 7 (PERMISSION_DENIED)");
+  EXPECT_TRUE(a.body.empty());
+  EXPECT_TRUE(a.trailers.empty());
+}
+
+TEST(ServeConfigCheck, GrpcHealthNeedsHttp2AndAStatusInRange) {
+  ServeConfig c = minimal_config();
+  c.grpc_health = true;
+  EXPECT_TRUE(has_problem(c, "--grpc-health needs --http2"));
+  c.http2 = true;
+  EXPECT_TRUE(check_config(c).empty());
+  for (int bad : {-1, 17}) {
+    c.grpc_status = bad;
+    EXPECT_TRUE(has_problem(c, "--grpc-status must be between 0 and 16")) << bad;
+  }
+  c.grpc_status = 16;
+  EXPECT_TRUE(check_config(c).empty());
+  c.grpc_health = false;
+  EXPECT_TRUE(has_problem(c, "--grpc-status needs --grpc-health"));
+}
+
+// The probe's --grpc-health against serve --http2 --grpc-health in process: the trailers (grpc-status 0)
+// after the message, and a trailers-only error.
+ProbeFacts grpc_probe(uint16_t port, const std::string& service) {
+  const PkiFiles& pki = testing::shared_pki();  // the PKI of testing::default_config()
+  IdentityOptions id;
+  id.cert_file = pki.client_cert;
+  id.key_file = pki.client_key;
+  auto loaded = load_client_identity(id);
+  EXPECT_TRUE(loaded.has_value());
+  TlsOptions tls;
+  tls.cacert_file = pki.ca_cert;
+  auto ctx = ClientTlsContext::create(
+      tls, loaded ? std::make_shared<const ClientIdentity>(std::move(loaded.value())) : nullptr, false);
+  EXPECT_TRUE(ctx.has_value());
+  if (!ctx) return {};
+  TargetOptions t;
+  t.url_text = "https://127.0.0.1:" + std::to_string(port) + "/";
+  t.url = parse_url(t.url_text).value();
+  t.alpn = {"h2"};
+  make_grpc_health_request(t, service);
+  return run_probe(t, **ctx);
+}
+
+TEST(ServeGrpc, AnswersTheProbesHealthCheck) {
+  ServeConfig cfg = testing::default_config();
+  cfg.http2 = true;
+  cfg.grpc_health = true;
+  testing::RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  const ProbeFacts f = grpc_probe(server.port(), "some.Service");
+  EXPECT_EQ(f.request_line, "POST /grpc.health.v1.Health/Check HTTP/2") << f.tls_error;
+  EXPECT_EQ(f.http_status, 200);
+  ASSERT_TRUE(f.grpc);
+  EXPECT_EQ(f.grpc->service, "some.Service");
+  EXPECT_EQ(f.grpc->status, 0);
+  EXPECT_EQ(f.grpc->serving_status_name, "SERVING");
+  EXPECT_FALSE(f.grpc->trailers_only);
+  EXPECT_FALSE(f.grpc->problem) << *f.grpc->problem;
+
+  cfg.grpc_status = 16;
+  testing::RunningServer refusing(cfg);
+  ASSERT_TRUE(refusing.ok());
+  const ProbeFacts r = grpc_probe(refusing.port(), "");
+  ASSERT_TRUE(r.grpc);
+  EXPECT_EQ(r.grpc->status, 16);
+  EXPECT_EQ(r.grpc->status_name, "UNAUTHENTICATED");
+  EXPECT_TRUE(r.grpc->trailers_only);
+  EXPECT_EQ(r.grpc->message, "mtls-probe serve: --grpc-status 16 (UNAUTHENTICATED)");
+  EXPECT_FALSE(r.grpc->serving_status);
+}
+
+TEST(ServeGrpc, WithoutGrpcHealthTheAnswerIsAPlainPage) {
+  ServeConfig cfg = testing::default_config();
+  cfg.http2 = true;
+  testing::RunningServer server(cfg);
+  ASSERT_TRUE(server.ok());
+  const ProbeFacts f = grpc_probe(server.port(), "");
+  ASSERT_TRUE(f.grpc);
+  EXPECT_FALSE(f.grpc->status);
+  ASSERT_TRUE(f.grpc->problem);
+  EXPECT_NE(f.grpc->problem->find("not application/grpc"), std::string::npos) << *f.grpc->problem;
 }
 
 }  // namespace

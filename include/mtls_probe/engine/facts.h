@@ -64,6 +64,19 @@ struct H2WindowStall {
   std::uint32_t server_initial_window = 65535;  // the server's SETTINGS_INITIAL_WINDOW_SIZE
 };
 
+// --grpc-health: what the gRPC health check (grpc.health.v1.Health/Check) answered. Set when the probe is a
+// gRPC one; the fields after `service` stay empty until the response says them.
+struct GrpcFacts {
+  std::string service;                 // the service asked about ("" = the server's overall health)
+  std::optional<int> status;           // grpc-status (trailers, or the headers of a trailers-only answer)
+  std::string status_name;             // "OK", "PERMISSION_DENIED", ... ("CODE_17" beyond the 17 known)
+  std::optional<std::string> message;  // grpc-message, percent-decoded and bounded
+  std::optional<int> serving_status;   // HealthCheckResponse.status: 0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, ...
+  std::string serving_status_name;     // "SERVING", ...
+  bool trailers_only = false;          // grpc-status came in the response headers (no body, no trailers)
+  std::optional<std::string> problem;  // the answer broke gRPC: content-type, framing, protobuf (a sentence)
+};
+
 // A certificate reduced to what a report needs.
 struct CertificateSummary {
   std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
@@ -240,6 +253,7 @@ struct ProbeFacts {
   std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
   bool closed_before_response = false;    // peer closed (or reset) before any response byte
   bool reset_after_request = false;       // ECONNRESET after the request went out
+  std::optional<GrpcFacts> grpc;          // --grpc-health: set for a gRPC probe, else nullopt
 
   // ---- timing (milliseconds since the start of the phase; nullopt: not reached)
   std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;

@@ -106,6 +106,9 @@ struct TargetOptions {
   // A server that refuses HTTP/2 for want of HTTP/1.1 (HTTP_1_1_REQUIRED) gets the request once more over
   // HTTP/1.1 on a new connection, as curl does (only when the offer includes http/1.1).
   bool h1_retry = true;
+  // --grpc-health [SERVICE]: the request is a gRPC health check of this service (http holds it, made by
+  // grpc_health_request()), and the answer is read as gRPC (record_grpc_response()).
+  std::optional<std::string> grpc_health;
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
   // The HTTP proxy the probe tunnels through (CONNECT), as decide_proxy chose it; nullopt: direct. Its

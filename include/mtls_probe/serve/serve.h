@@ -133,6 +133,10 @@ struct ServeConfig {
   bool nginx_style = false;
   // ALPN h2 and http/1.1 (h2 preferred): a client that offers h2 is answered over HTTP/2 (nghttp2).
   bool http2 = false;
+  // --grpc-health: over HTTP/2, /grpc.health.v1.Health/Check gets a gRPC answer: SERVING (grpc_status 0),
+  // or a trailers-only error with grpc_status (--grpc-status N, 1..16). Needs http2.
+  bool grpc_health = false;
+  int grpc_status = 0;
   TlsVersion min_version = TlsVersion::v1_2;
   TlsVersion max_version = TlsVersion::any;
   bool once = false;
