@@ -56,10 +56,40 @@ std::vector<std::string> spellings(const CLI::Option& o) {
   return names;
 }
 
-// The value's name in the man page: the option's own type name where it has one, else what it takes.
+// The value's name the description gives it ("read ... from environment VAR", "HOST:PORT:ADDR[,ADDR] use
+// ..."): the first word in capitals that names a file, variable, directory or address; "" when none does.
+std::string metavar_in_description(const std::string& what) {
+  auto is_metavar_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':' || c == '[' || c == ']' ||
+           c == ',';
+  };
+  for (size_t i = 0; i < what.size();) {
+    size_t end = i;
+    while (end < what.size() && is_metavar_char(what[end])) ++end;
+    if (end == i) {
+      ++i;
+      continue;
+    }
+    const std::string word = what.substr(i, end - i);
+    const bool starts_word = i == 0 || what[i - 1] == ' ';
+    const bool ends_word = end == what.size() || what[end] == ' ' || what[end] == ')';
+    if (starts_word && ends_word) {
+      for (const char* name : {"FILE", "VAR", "DIR", "ADDR", "HOST"}) {
+        if (contains(word, name)) return word;
+      }
+    }
+    i = end;
+  }
+  return "";
+}
+
+// The value's name in the man page: the option's own type name where it has one, else the one its
+// description uses, else what it takes.
 std::string metavar(const CLI::Option& o) {
   const std::string type = o.get_type_name();
   if (type != "TEXT" && type != "FLOAT" && type != "INT" && type != "UINT" && !type.empty()) return type;
+  if (std::string named = metavar_in_description(o.get_description()); !named.empty()) return named;
+  if (o.get_description().rfind("seconds", 0) == 0) return "SECONDS";
   switch (value_kind(o)) {
     case ValueKind::file: return "FILE";
     case ValueKind::directory: return "DIR";
@@ -151,7 +181,11 @@ std::string man_option_groups(const CLI::App& app, const char* group_macro, Skip
     entries[group] += man_option(*o);
   }
   std::string out;
-  for (const auto& g : groups) out += std::string(group_macro) + " \"" + roff_escape(g) + "\"\n" + entries[g];
+  for (const auto& g : groups) {
+    // CLI11 puts --help (and --version) in a group of its own, "Options"
+    const std::string title = g == "Options" ? "General" : g;
+    out += std::string(group_macro) + " \"" + roff_escape(title) + "\"\n" + entries[g];
+  }
   return out;
 }
 
@@ -186,7 +220,7 @@ std::string man_subcommand(const CLI::App& app, const CLI::App& sub) {
     }
     return false;
   };
-  std::string groups = man_option_groups(sub, ".TP\n.I", is_shared);
+  std::string groups = man_option_groups(sub, ".PP\n.I", is_shared);
   if (shared > 0) {
     out += ".PP\nIt takes the probe's options above (" + std::to_string(shared) +
            " of them, same meaning: the defaults of every target), and these:\n";

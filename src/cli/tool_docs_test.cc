@@ -81,7 +81,13 @@ TEST(Docs, ManPageHasEveryOptionOfEveryCommand) {
       EXPECT_TRUE(contains(page, ".SS \"mtls\\-probe " + cmd->get_name() + "\""));
     }
   }
-  EXPECT_TRUE(contains(page, "\\fB\\-E\\fR, \\fB\\-\\-cert\\fR \\fIFILE\\fR"));
+  // The value's name: from the description where the option has no type name of its own.
+  EXPECT_TRUE(contains(page, "\\fB\\-E\\fR, \\fB\\-\\-cert\\fR \\fIFILE[:PASSWORD]\\fR"));
+  EXPECT_TRUE(contains(page, "\\fB\\-\\-p12\\-password\\-env\\fR \\fIVAR\\fR"));
+  EXPECT_TRUE(contains(page, "\\fB\\-\\-resolve\\fR \\fIHOST:PORT:ADDR[,ADDR]\\fR"));
+  EXPECT_TRUE(contains(page, "\\fB\\-\\-connect\\-timeout\\fR \\fISECONDS\\fR"));
+  EXPECT_TRUE(contains(page, "\\fB\\-\\-p12\\fR \\fIFILE\\fR"));
+  EXPECT_TRUE(contains(page, "\\fB\\-\\-cert\\-type\\fR \\fIVALUE\\fR"));
   EXPECT_TRUE(contains(page, ".SS \"Client identity\""));
   EXPECT_TRUE(contains(page, "\\fBmtls\\-probe inspect\\fR [\\fIOPTIONS\\fR] \\fIFILE\\fR"));
   for (Verdict v : all_verdicts()) {
@@ -137,9 +143,9 @@ TEST(Docs, ZshCompletionQuotesDescriptions) {
   EXPECT_EQ(zsh.rfind("#compdef mtls-probe\n", 0), 0u);
   // "the server's CA list" holds a quote; brackets in a description would end _arguments' explanation.
   EXPECT_TRUE(contains(zsh, "server'\\''s CA list"));
-  EXPECT_TRUE(contains(
-      zsh,
-      "'(-E --cert)-E[client certificate FILE(:PASSWORD) (PEM, or P12 with --cert-type P12)]:FILE:_files'"));
+  EXPECT_TRUE(contains(zsh,
+                       "'(-E --cert)-E[client certificate FILE(:PASSWORD) (PEM, or P12 with --cert-type "
+                       "P12)]:FILE[\\:PASSWORD]:_files'"));
   EXPECT_TRUE(contains(zsh, "'*-H[extra header"));
   EXPECT_TRUE(contains(zsh, "    batch) found=_mtls_probe_batch; break ;;\n"));
 }

@@ -35,7 +35,7 @@ VersionInfo collect_version_info(const CLI::App& app);
 
 // curl-style, one fact per line:
 //   mtls-probe 0.1.0
-//   OpenSSL: OpenSSL 3.0.17 1 Jul 2025 (built against OpenSSL 3.0.17 1 Jul 2025)
+//   OpenSSL: OpenSSL 3.0.22 25 Aug 2026 (built against OpenSSL 3.0.22 25 Aug 2026)
 //   Providers: loaded default; available base, default, legacy
 //   ...
 //   Features: HTTP/2 async-DNS ...
