@@ -86,7 +86,10 @@ std::string metavar_in_description(const std::string& what) {
 // The value's name in the man page: the option's own type name where it has one, else the one its
 // description uses, else what it takes.
 std::string metavar(const CLI::Option& o) {
-  const std::string type = o.get_type_name();
+  std::string type = o.get_type_name();
+  // A validator's part of CLI11's type name: TEXT:{a,b} -> {a,b}; INT:INT in [0 - 65535] -> a number
+  if (type.rfind("TEXT:", 0) == 0) return type.substr(5);
+  if (type.rfind("INT:", 0) == 0 || type.rfind("UINT:", 0) == 0) type = "INT";
   if (type != "TEXT" && type != "FLOAT" && type != "INT" && type != "UINT" && !type.empty()) return type;
   if (std::string named = metavar_in_description(o.get_description()); !named.empty()) return named;
   if (o.get_description().rfind("seconds", 0) == 0) return "SECONDS";
@@ -203,28 +206,30 @@ std::string man_synopsis(const CLI::App& app) {
   return out;
 }
 
+// An option the subcommand has exactly as the probe has it (batch takes all of the probe's: its targets'
+// defaults); CLI11's own --help is each command's.
 bool same_option(const CLI::Option& a, const CLI::Option& b) {
   return a.get_lnames() == b.get_lnames() && a.get_snames() == b.get_snames() &&
-         a.get_description() == b.get_description();
+         a.get_description() == b.get_description() && a.get_group() == b.get_group() &&
+         a.get_type_name() == b.get_type_name() && a.get_group() != "Options";
 }
 
-// A subcommand's own options; those it shares, unchanged, with the probe (batch has them all) are named
-// once, in OPTIONS.
+// A subcommand's own options; those it shares, unchanged, with the probe are described once, in OPTIONS.
 std::string man_subcommand(const CLI::App& app, const CLI::App& sub) {
   std::string out = ".SS \"" + roff_escape(app.get_name() + " " + sub.get_name()) + "\"\n" +
                     roff_escape(one_line(sub.get_description())) + ".\n";
-  int shared = 0;
+  std::string shared;
   auto is_shared = [&](const CLI::Option& o) {
     for (const CLI::Option* top : named_options(app)) {
-      if (same_option(o, *top) && o.get_group() != "Options") return ++shared, true;
+      if (same_option(o, *top)) {
+        shared += (shared.empty() ? "" : ", ") + bold("--" + long_name(o));
+        return true;
+      }
     }
     return false;
   };
-  std::string groups = man_option_groups(sub, ".PP\n.I", is_shared);
-  if (shared > 0) {
-    out += ".PP\nIt takes the probe's options above (" + std::to_string(shared) +
-           " of them, same meaning: the defaults of every target), and these:\n";
-  }
+  const std::string groups = man_option_groups(sub, ".PP\n.I", is_shared);
+  if (!shared.empty()) out += ".PP\nThe probe's options, as described above: " + shared + ".\n";
   out += groups;
   if (!sub.get_footer().empty()) out += ".PP\n" + roff_escape(one_line(sub.get_footer())) + "\n";
   return out;

@@ -103,8 +103,15 @@ TEST(Docs, BatchNamesTheProbeOptionsOnceAndItsOwnOnes) {
   const std::string page = man_page(f.app, "@COMMANDS@\n");
   const std::string batch = page.substr(page.find(".SS \"mtls\\-probe batch\""));
   EXPECT_TRUE(contains(batch, "\\-\\-parallel"));
-  EXPECT_TRUE(contains(batch, "JSON Lines"));                   // its own --json description
-  EXPECT_FALSE(contains(batch, "\\-\\-p12\\-password\\-env"));  // the probe's, described in OPTIONS
+  EXPECT_TRUE(contains(batch, "JSON Lines"));  // its own --json description
+  // the probe's, described in OPTIONS and only named here
+  EXPECT_FALSE(contains(batch, "\\fB\\-\\-p12\\-password\\-env\\fR \\fIVAR"));
+  EXPECT_TRUE(contains(batch, "The probe's options, as described above: \\fB\\-\\-p12\\fR, "));
+  // serve's and inspect's options of the same name are their own (another group, another type name)
+  const std::string others = page.substr(0, page.find(".SS \"mtls\\-probe batch\""));
+  EXPECT_FALSE(contains(others, "The probe's options"));
+  EXPECT_TRUE(contains(others, "\\fB\\-\\-client\\-auth\\fR \\fI{require,optional,"));
+  EXPECT_TRUE(contains(others, "\\fB\\-\\-port\\fR \\fINUM\\fR"));
 }
 
 TEST(Docs, VersionIsSubstitutedAndProseKept) {
@@ -145,7 +152,7 @@ TEST(Docs, ZshCompletionQuotesDescriptions) {
   EXPECT_TRUE(contains(zsh, "server'\\''s CA list"));
   EXPECT_TRUE(contains(zsh,
                        "'(-E --cert)-E[client certificate FILE(:PASSWORD) (PEM, or P12 with --cert-type "
-                       "P12)]:FILE[\\:PASSWORD]:_files'"));
+                       "P12)]:FILE(\\:PASSWORD):_files'"));
   EXPECT_TRUE(contains(zsh, "'*-H[extra header"));
   EXPECT_TRUE(contains(zsh, "    batch) found=_mtls_probe_batch; break ;;\n"));
 }
