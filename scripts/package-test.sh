@@ -35,9 +35,14 @@ check "named mtls-probe_${VERSION}_$(dpkg --print-architecture).deb" \
 dpkg-deb -I "$DEB" >"$TMP/info.txt"
 dpkg-deb -c "$DEB" >"$TMP/contents.txt"
 field() { sed -n "s/^ $1: //p" "$TMP/info.txt"; }
+depends_on() {  # depends_on PACKAGE — the Depends field names PACKAGE (with a version or without)
+  local d=", $(field Depends),"
+  [[ $d == *", $1 ("* || $d == *", $1,"* ]]
+}
 for lib in libssl3 libc-ares2 libnghttp2-14 libstdc++6 libc6; do
-  check "Depends (dpkg-shlibdeps) names $lib" grep -qE "(^|, )$lib( |,|$)" <<<"$(field Depends)"
+  check "Depends (dpkg-shlibdeps) names $lib" depends_on "$lib"
 done
+echo "  (Depends: $(field Depends))"
 check "Maintainer" test -n "$(field Maintainer)"
 check "Section: net" test "$(field Section)" = net
 check "Description" grep -q "mTLS diagnostic client" <<<"$(field Description)"
