@@ -37,7 +37,8 @@ missing=()
 for cmd in "" serve inspect batch; do
   # shellcheck disable=SC2086  # $cmd is one word or none
   while read -r opt; do
-    grep -qF -- "$opt" "$TMP/man.txt" || missing+=("${cmd:-probe} $opt")
+    # as an option's name in bold in the troff source (\fB\-\-junit\fR), not merely mentioned in prose
+    grep -qF -- "\\fB${opt//-/\\-}\\fR" "$MAN" || missing+=("${cmd:-probe} $opt")
   done < <("$PROBE" $cmd --help | grep -oE '(^|[ ,])--[a-z0-9][a-z0-9.-]*' | sed 's/^[ ,]//' | sort -u)
 done
 check "every option of every --help is in the man page (missing: ${missing[*]:-none})" test ${#missing[@]} -eq 0
