@@ -11,4 +11,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev hyperfine \
   nginx apache2 curl python3 python3-grpcio faketime procps iproute2 valgrind time \
   haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl tshark \
-  clang libclang-rt-14-dev >/dev/null
+  clang libclang-rt-14-dev \
+  dpkg-dev file man-db groff-base zsh >/dev/null
+# dpkg-dev (dpkg-shlibdeps) and file: cpack -G DEB computes the package's Depends; man-db, groff-base and zsh:
+# the man page and completion checks (suite_docs.sh, scripts/package-test.sh).

@@ -2,7 +2,8 @@
 # The one test command: installs dependencies, builds, and runs every test.
 #   1. release build (g++, -Werror): unit tests + integration tests against real nginx, apache2 mod_ssl,
 #      openssl s_server, haproxy, caddy, lighttpd, node, mtls-probe serve and hostile listeners on loopback,
-#      + valgrind memcheck
+#      + valgrind memcheck; then the Debian package (scripts/package-test.sh): cpack -G DEB, apt-get install of
+#      the .deb, a probe with the installed /usr/bin/mtls-probe, man page, completion, apt-get remove
 #   2. one clang build with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer coverage: the unit
 #      tests and the integration suites but those labelled "stack" (tests/CMakeLists.txt), then the
 #      libFuzzer targets briefly (scripts/fuzz.sh; FUZZ_SECONDS per target, default 8) from that same
@@ -20,6 +21,8 @@ stage "release build"
 BUILD_DIR=build bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 stage "release tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
+stage "debian package"
+bash scripts/package-test.sh build
 
 if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   stage "sanitizer build (clang, ASan + UBSan, fuzz coverage)"

@@ -19,21 +19,11 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
-#include "tool_batch.h"
-#include "tool_inspect.h"
-#include "tool_options.h"
-#include "tool_serve.h"
+#include "tool_docs.h"
+#include "tool_version.h"
 
 namespace mtls_probe::tool {
 namespace {
-
-// Every command's parsed arguments, owned by run(): add_*_command and add_probe_options write into them.
-struct CommandLine {
-  RawProbeArgs probe;
-  RawInspectArgs inspect;
-  RawServeArgs serve;
-  RawBatchArgs batch;
-};
 
 // The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
 int emit(const ProbeResult& result, bool json) {
@@ -158,29 +148,44 @@ int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI
 
 }  // namespace
 
+Subcommands define_command_line(CLI::App& app, CommandLine& cl, bool with_batch_options) {
+  app.name("mtls-probe");
+  app.description("mtls-probe: probe an https URL with a client certificate and get one diagnosed verdict");
+  app.set_version_flag(
+      "--version", [&app] { return format_version(collect_version_info(app)); },
+      "print the version, the libraries and OpenSSL providers, the features, and exit");
+  app.footer(
+      examples_text() +
+      "\n"
+      "Exit codes: 0 ok, 1 usage-error, 2 identity-error, 3 dns-failure, 4 connect-failure, 5 timeout,\n"
+      "6 tls-handshake-failure, 7 server-cert-untrusted, 8 client-cert-required, 9 client-cert-rejected,\n"
+      "10 http-error, 11 protocol-error, 12 proxy-error. A usage error is the report itself (text, or JSON\n"
+      "with --json) on stdout. 'mtls-probe inspect --help' and 'mtls-probe serve --help' give theirs\n"
+      "(docs/exit-codes.md).\n"
+      "The manual: man mtls-probe.");
+  add_probe_options(app, cl.probe);
+  Subcommands subs;
+  subs.serve = add_serve_command(app, cl.serve);
+  subs.inspect = add_inspect_command(app, cl.inspect);
+  subs.batch = add_batch_command(app, cl.batch, with_batch_options);
+  return subs;
+}
+
 int run(int argc, char** argv) {
   // The engine never raises SIGPIPE (MSG_NOSIGNAL); this is for stdout: a reader that goes away early
   // (`mtls-probe URL | head -1`) must not change the exit code, which is the verdict's.
   std::signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app{"mtls-probe: probe an https URL with a client certificate and get one diagnosed verdict",
-               "mtls-probe"};
-  app.set_version_flag("--version", std::string("mtls-probe ") + MTLS_PROBE_VERSION);
-  app.footer(
-      "Exit codes: 0 ok, 1 usage-error, 2 identity-error, 3 dns-failure, 4 connect-failure, 5 timeout,\n"
-      "6 tls-handshake-failure, 7 server-cert-untrusted, 8 client-cert-required, 9 client-cert-rejected,\n"
-      "10 http-error, 11 protocol-error, 12 proxy-error. A usage error is the report itself (text, or JSON\n"
-      "with --json) on stdout. 'mtls-probe inspect --help' and 'mtls-probe serve --help' give theirs\n"
-      "(docs/exit-codes.md).");
-  CommandLine cl;
-  add_probe_options(app, cl.probe);
-  CLI::App* serve_cmd = add_serve_command(app, cl.serve);
-  CLI::App* inspect_cmd = add_inspect_command(app, cl.inspect);
+  CLI::App app;
   // batch repeats every probe option; registering them costs about 2% of a whole probe's instructions, so
   // its options are added only when the command line names it (otherwise it cannot be parsed anyway).
   bool batch_named = false;
   for (int i = 1; i < argc; ++i) batch_named = batch_named || std::strcmp(argv[i], "batch") == 0;
-  CLI::App* batch_cmd = add_batch_command(app, cl.batch, batch_named);
+  CommandLine cl;
+  const Subcommands subs = define_command_line(app, cl, batch_named);
+  CLI::App* serve_cmd = subs.serve;
+  CLI::App* inspect_cmd = subs.inspect;
+  CLI::App* batch_cmd = subs.batch;
 
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;

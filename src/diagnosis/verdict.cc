@@ -53,4 +53,10 @@ std::optional<Verdict> verdict_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<Verdict> all_verdicts() {
+  std::vector<Verdict> verdicts;
+  for (const auto& row : kVerdicts) verdicts.push_back(row.verdict);
+  return verdicts;
+}
+
 }  // namespace mtls_probe

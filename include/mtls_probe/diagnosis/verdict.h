@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace mtls_probe {
 
@@ -35,5 +36,8 @@ std::optional<Verdict> verdict_from_name(std::string_view name);
 
 // One line meaning of each verdict, as in the contract table (for --help and the README).
 std::string_view verdict_meaning(Verdict v);
+
+// Every verdict of the table, in exit-code order (the man page's EXIT STATUS is generated from it).
+std::vector<Verdict> all_verdicts();
 
 }  // namespace mtls_probe
