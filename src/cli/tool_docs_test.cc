@@ -95,7 +95,7 @@ TEST(Docs, ManPageHasEveryOptionOfEveryCommand) {
         contains(page, ".B " + std::to_string(exit_code(v)) + "\n\\fB" + roff_escape(verdict_name(v))))
         << verdict_name(v);
   }
-  EXPECT_EQ(all_verdicts().size(), 12u);
+  EXPECT_EQ(all_verdicts().size(), 13u);  // 0 ok .. 12 proxy-error
 }
 
 TEST(Docs, BatchNamesTheProbeOptionsOnceAndItsOwnOnes) {
@@ -140,7 +140,8 @@ TEST(Docs, BashCompletionKnowsFileOptionsAndSubcommands) {
   const std::string probe =
       bash.substr(bash.find("    '') "), bash.find("    serve) ") - bash.find("    '') "));
   EXPECT_TRUE(contains(probe, "files=' --p12 --p12-password-file -E --cert --key --cacert "));
-  EXPECT_TRUE(contains(probe, "dirs=' --capath '"));
+  EXPECT_TRUE(contains(probe, "dirs=' --capath "));
+  EXPECT_TRUE(contains(probe, " --proxy-capath "));
   EXPECT_FALSE(contains(probe, "--pki-dir"));  // serve's, not the probe's
 }
 
