@@ -103,7 +103,8 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
 
   auto* proxy = "Proxy";
   app.add_option("-x,--proxy", raw.proxy,
-                 "[http://]HOST[:PORT] HTTP proxy to tunnel through with CONNECT (default port 1080, as curl); "
+                 "[http://|https://]HOST[:PORT] proxy to tunnel through with CONNECT (default port 1080, 443 for "
+                 "https://, as curl); "
                  "overrides https_proxy/HTTPS_PROXY/all_proxy/ALL_PROXY; \"\" for none")
       ->group(proxy);
   app.add_option("-U,--proxy-user", raw.proxy_user,

@@ -8,17 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 
 namespace mtls_probe {
 namespace {
-
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  const auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), same) != haystack.end();
-}
 
 // The answer itself says the server wanted a client certificate (nginx's 400 pages; a page that names a
 // missing or required client certificate).

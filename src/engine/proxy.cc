@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "mtls_probe/base/ascii.h"
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -17,15 +19,6 @@ namespace {
 
 Unexpected<Error> fail(std::string message) {
   return Unexpected{Error{std::move(message), {}}};
-}
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 int hex_value(char c) {
@@ -59,7 +52,7 @@ std::string scheme_of(std::string_view text) {
   const std::size_t sep = text.find("://");
   if (sep == std::string_view::npos || sep == 0) return "";
   std::string scheme(text.substr(0, sep));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), lower);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), ascii_lower);
   return scheme;
 }
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "mtls_probe/base/ascii.h"
+
 #ifndef MTLS_PROBE_VERSION
 #define MTLS_PROBE_VERSION "0"
 #endif
@@ -20,15 +22,6 @@ std::string base64(std::string_view in) {
                       reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   return out;
-}
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool is_token_char(char c) {
