@@ -1,8 +1,18 @@
 #include "mtls_probe/base/alerts.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <string>
 
 namespace mtls_probe {
+
+int received_alert_code(unsigned long e) {
+  const int reason = ERR_GET_REASON(e);
+  if (ERR_GET_LIB(e) != ERR_LIB_SSL || reason <= SSL_AD_REASON_OFFSET || reason >= SSL_AD_REASON_OFFSET + 256)
+    return 0;
+  return reason - SSL_AD_REASON_OFFSET;
+}
 
 std::string alert_name(int code) {
   // RFC 8446 section 6 and RFC 5246 7.2 (plus the TLS 1.2-only ones), snake_case as the RFCs spell them.

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/diagnosis/hint_text.h"
 
 namespace mtls_probe {
@@ -45,13 +46,6 @@ std::string our_cert(const ProbeFacts& f) {
 
 bool body_contains(const ProbeFacts& f, std::string_view needle) {
   return f.body_excerpt.find(needle) != std::string::npos;
-}
-
-bool contains_ci(std::string_view haystack, std::string_view needle) {
-  const auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), same) != haystack.end();
 }
 
 // A line of the body (or the reason phrase) that speaks of a certificate problem, as a person reading the

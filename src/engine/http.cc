@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/url.h"
 
 #ifndef MTLS_PROBE_VERSION
@@ -29,15 +30,6 @@ bool is_digit(char c) {
 bool is_ows(char c) {
   return c == ' ' || c == '\t';
 }
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
@@ -375,7 +367,7 @@ HttpResponseParser::State HttpResponseParser::on_head_end() {
       std::string_view coding = trim(rest.substr(0, comma));
       if (!coding.empty()) {
         last_coding.assign(coding);
-        std::transform(last_coding.begin(), last_coding.end(), last_coding.begin(), lower);
+        std::transform(last_coding.begin(), last_coding.end(), last_coding.begin(), ascii_lower);
       }
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }

@@ -13,10 +13,6 @@
 namespace mtls_probe {
 namespace {
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 class Http1Exchange final : public HttpExchange {
  public:
   explicit Http1Exchange(const ExchangeContext& ctx) : ctx_(ctx), start_(Clock::now()) {

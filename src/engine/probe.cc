@@ -20,10 +20,6 @@
 namespace mtls_probe {
 namespace {
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 // Where the probe's TCP connection goes: the origin, or the proxy it tunnels through.
 struct ConnectTarget {
   std::string host;

@@ -16,10 +16,6 @@
 namespace mtls_probe {
 namespace {
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 std::string alpn_wire(const std::vector<std::string>& protocols) {
   std::string wire;
   for (const auto& p : protocols) {

@@ -8,18 +8,18 @@
 #include <array>
 #include <cerrno>
 
-#include "mtls_probe/base/alerts.h"
 #include "mtls_probe/engine/probe.h"
 
 namespace mtls_probe {
 namespace {
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 bool would_block(int err) {
   return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+// A 2xx answer to CONNECT: the tunnel stands.
+bool opens_tunnel(std::optional<int> status) {
+  return status && *status >= 200 && *status < 300;
 }
 
 }  // namespace
@@ -92,15 +92,7 @@ void Probe::record_transport_error() {
   const TransportError* e = transport_->error();
   if (e == nullptr) return;
   ProxyFacts& p = *facts_.proxy;
-  if (e->alert != 0) {
-    AlertRecord a;
-    a.code = e->alert;
-    a.name = alert_name(e->alert);
-    a.fatal = true;
-    a.after_handshake = true;
-    a.after_client_certificate = p.tls_cert_sent;
-    p.tls_alert = a;
-  }
+  if (e->alert != 0) p.tls_alert = proxy_alert(e->alert, p);
   if (p.tls_error.empty()) p.tls_error = e->text;
   if (!p.error) p.error = "the TLS connection to the proxy failed under the tunnel: " + e->text;
 }
@@ -161,8 +153,8 @@ bool Probe::tunnel_step() {
     }
     std::size_t used = 0;
     const auto st = t.reader.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)), used);
-    const bool established = t.reader.status() && *t.reader.status() >= 200 && *t.reader.status() < 300;
-    if (st == ConnectResponseReader::State::complete && established && used < static_cast<std::size_t>(n)) {
+    if (st == ConnectResponseReader::State::complete && opens_tunnel(t.reader.status()) &&
+        used < static_cast<std::size_t>(n)) {
       // TLS is ours to start: a proxy that sends tunnel bytes first is not relaying an origin.
       p.error = "the proxy sent " + std::to_string(static_cast<std::size_t>(n) - used) +
                 " bytes after its answer to CONNECT, before the TLS handshake began";
@@ -187,7 +179,7 @@ void Probe::finish_tunnel() {
   if (!p.error && t.reader.state() == ConnectResponseReader::State::error) p.error = t.reader.error();
   log_.debug("< proxy answered CONNECT: {} {}", p.connect_status ? std::to_string(*p.connect_status) : "-",
              p.error ? *p.error : p.reason);
-  const bool ok = !p.error && p.connect_status && *p.connect_status >= 200 && *p.connect_status < 300;
+  const bool ok = !p.error && opens_tunnel(p.connect_status);
   tunnel_.reset();
   if (!ok) return finish();
   p.tunnel_established = true;

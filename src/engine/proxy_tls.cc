@@ -85,23 +85,20 @@ bool record_proxy_handshake(SSL* ssl, const ProxyTlsContext& ctx, ProxyFacts& fa
   return !facts.tls_verify_error || ctx.options().insecure;
 }
 
+AlertRecord proxy_alert(int code, const ProxyFacts& facts) {
+  AlertRecord a;
+  a.code = code;
+  a.name = alert_name(code);
+  a.from = Side::server;
+  a.fatal = true;
+  a.after_handshake = facts.tls_handshake_completed;
+  a.after_client_certificate = facts.tls_cert_sent;
+  return a;
+}
+
 void record_proxy_tls_error(ProxyFacts& facts, std::string_view context) {
-  // A received alert is in the queue as SSL_AD_REASON_OFFSET + its code ("tlsv13 alert certificate
-  // required").
-  for (unsigned long e = ERR_peek_error(); e != 0; e = 0) {
-    const int reason = ERR_GET_REASON(e);
-    if (ERR_GET_LIB(e) == ERR_LIB_SSL && reason > SSL_AD_REASON_OFFSET &&
-        reason < SSL_AD_REASON_OFFSET + 256) {
-      AlertRecord a;
-      a.code = reason - SSL_AD_REASON_OFFSET;
-      a.name = alert_name(a.code);
-      a.from = Side::server;
-      a.fatal = true;
-      a.after_handshake = facts.tls_handshake_completed;
-      a.after_client_certificate = facts.tls_cert_sent;
-      facts.tls_alert = a;
-    }
-  }
+  if (const int code = received_alert_code(ERR_peek_error()); code != 0)
+    facts.tls_alert = proxy_alert(code, facts);
   const std::string detail = drain_openssl_errors();
   if (facts.tls_error.empty()) facts.tls_error = std::string(context) + (detail.empty() ? "" : ": " + detail);
 }

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <memory>
 
+#include "mtls_probe/base/alerts.h"
+
 namespace mtls_probe {
 
 ssize_t SocketTransport::read(char* buf, std::size_t len) {
@@ -74,9 +76,7 @@ void TlsTransport::capture_error() {
   const int saved = errno;
   failed_ = true;
   for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
-    const int reason = ERR_GET_REASON(e);
-    if (ERR_GET_LIB(e) == ERR_LIB_SSL && reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256)
-      error_.alert = reason - SSL_AD_REASON_OFFSET;
+    if (const int code = received_alert_code(e); code != 0) error_.alert = code;
     std::array<char, 256> buf{};
     ERR_error_string_n(e, buf.data(), buf.size());
     if (!error_.text.empty()) error_.text += "; ";

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <thread>
 
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/engine/grpc.h"
@@ -179,12 +180,6 @@ std::string http_date() {
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
                 kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 struct Request {

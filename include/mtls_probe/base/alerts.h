@@ -9,6 +9,10 @@ namespace mtls_probe {
 // "certificate_required" for 116, "unknown_ca" for 48, ...; "alert_N" for codes no RFC names.
 std::string alert_name(int code);
 
+// The alert code an OpenSSL error-queue entry reports as received ("tlsv13 alert certificate required" is
+// SSL_AD_REASON_OFFSET + 116), or 0 when the entry is not a received alert.
+int received_alert_code(unsigned long openssl_error);
+
 // What an alert says about the client certificate when the *server* sends it.
 enum class AlertClass {
   close,                // close_notify, user_canceled: not an error

@@ -14,6 +14,11 @@ namespace mtls_probe {
 
 using Clock = std::chrono::steady_clock;
 
+// Milliseconds from start to now: the phase timings of the facts.
+inline double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
 // A point in time after which a phase gives up.
 struct Deadline {
   Clock::time_point at;

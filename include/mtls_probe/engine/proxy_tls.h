@@ -35,6 +35,10 @@ UniqueSsl new_proxy_ssl(const ProxyTlsContext& ctx, const std::string& host, Pro
 // False when the verification failed and --proxy-insecure was not given (the tunnel must not be used).
 bool record_proxy_handshake(SSL* ssl, const ProxyTlsContext& ctx, ProxyFacts& facts);
 
+// The fatal alert `code` the proxy ended its TLS connection with, placed by what facts say had happened
+// (handshake done, our --proxy-cert sent).
+AlertRecord proxy_alert(int code, const ProxyFacts& facts);
+
 // After the proxy's TLS failed (in its handshake or later): the alert it sent, if any, and OpenSSL's
 // reason, from the error queue (drained).
 void record_proxy_tls_error(ProxyFacts& facts, std::string_view context);
