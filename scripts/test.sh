@@ -5,11 +5,15 @@
 #      + valgrind memcheck; then the Debian package (scripts/package-test.sh): cpack -G DEB, apt-get install of
 #      the .deb, a probe with the installed /usr/bin/mtls-probe, man page, completion, apt-get remove
 #   2. one clang build with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer coverage: the unit
-#      tests and the integration suites but those labelled "stack" (tests/CMakeLists.txt), then the
+#      tests and the integration suites but those labelled "release_only" (tests/CMakeLists.txt), then the
 #      libFuzzer targets briefly (scripts/fuzz.sh; FUZZ_SECONDS per target, default 8) from that same
 #      build, so nothing is compiled three times
 # Both builds emit line tables only (-g1): stack traces keep file:line, and full debug info was a third of
-# the compile time on the CI's 2 cores. Set SKIP_SANITIZE=1 or SKIP_FUZZ=1 to leave a stage out locally.
+# the compile time on the CI's 2 cores. Both are unity builds (CMAKE_UNITY_BUILD, 8 sources per
+# compilation): the heavy headers (CLI11, nlohmann-json, spdlog, gtest) are parsed once per batch instead of
+# once per file, 203 s of CPU for the release build instead of 481 s (measured side by side, 2026-12-02).
+# So a name in an anonymous namespace must not repeat across files (a unity build says "redefinition").
+# Set SKIP_SANITIZE=1 or SKIP_FUZZ=1 to leave a stage out locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stage() { printf '\n==== %s (%s)\n' "$1" "$(date +%T)"; }
@@ -18,7 +22,7 @@ stage "install dependencies"
 bash scripts/install-deps.sh
 
 stage "release build"
-BUILD_DIR=build bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+BUILD_DIR=build bash scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_UNITY_BUILD=ON
 stage "release tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 stage "debian package"
@@ -28,10 +32,10 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   stage "sanitizer build (clang, ASan + UBSan, fuzz coverage)"
   # -O1: compiles much faster than -O2 and keeps the sanitizer's reports readable.
   BUILD_DIR=build-asan bash scripts/build.sh -DCMAKE_CXX_COMPILER=clang++ -DMTLS_PROBE_SANITIZE=ON \
-    -DMTLS_PROBE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1"
+    -DMTLS_PROBE_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_UNITY_BUILD=ON
   stage "sanitizer tests"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600 --label-exclude stack
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600 --label-exclude release_only
   if [ "${SKIP_FUZZ:-0}" != 1 ]; then
     stage "fuzzing"
     FUZZ_BUILD_DIR=build-asan FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "${FUZZ_SECONDS:-8}"

@@ -17,11 +17,6 @@
 namespace mtls_probe::tool {
 namespace {
 
-void wipe(std::optional<std::string>& s) {
-  if (s) OPENSSL_cleanse(s->data(), s->size());
-  s.reset();
-}
-
 std::string once_message(const PasswordRules& rules) {
   return rules.curl_spellings ? "give the password once: --p12-password-env, --p12-password-file, --pass or "
                                 "--cert FILE:PASSWORD"
@@ -40,6 +35,15 @@ void set_up(spdlog::logger& logger, int verbose, LogStyle style) {
 }
 
 }  // namespace
+
+void wipe_secret(std::string& s) {
+  OPENSSL_cleanse(s.data(), s.size());
+}
+
+void wipe_secret(std::optional<std::string>& s) {
+  if (s) wipe_secret(*s);
+  s.reset();
+}
 
 PasswordSource resolve_password_source(PasswordOptions given, bool identity_given,
                                        const PasswordRules& rules) {
@@ -63,10 +67,10 @@ PasswordSource resolve_password_source(PasswordOptions given, bool identity_give
     }
   }
   if (out.password && !identity_given) {
-    wipe(out.password);
+    wipe_secret(out.password);
     out.usage_error = fmt::format("a password was given but no identity ({})", rules.identity_options);
   }
-  wipe(given.cert_password);
+  wipe_secret(given.cert_password);
   OPENSSL_cleanse(given.pass.data(), given.pass.size());
   return out;
 }

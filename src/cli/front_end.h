@@ -32,6 +32,10 @@ inline constexpr int kServeCannotListen = 4;   // bind/listen failed: the probe'
 
 // ---- password sources
 
+// Overwrites a secret in memory (OPENSSL_cleanse); the optional one is then empty.
+void wipe_secret(std::string& s);
+void wipe_secret(std::optional<std::string>& s);
+
 // The warnings for a password given where `ps` shows it.
 inline constexpr std::string_view kCertPasswordVisible =
     "a password given in --cert FILE:PASSWORD is visible to other users in the process list; use "

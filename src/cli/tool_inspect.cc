@@ -9,28 +9,16 @@
 #include <iostream>
 
 #include "front_end.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/report/inspect_report.h"
 #include "tool_options.h"
 
 namespace mtls_probe::tool {
 namespace {
 
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-void wipe(std::string& s) {
-  OPENSSL_cleanse(s.data(), s.size());
-}
-
-void wipe(std::optional<std::string>& s) {
-  if (s) wipe(*s);
-}
-
 // --p12 and --cert-type name the kind; nullopt: detected when the file is read. A usage error in message.
 std::optional<inspect::Format> forced_format(const RawInspectArgs& raw, std::optional<std::string>& message) {
-  const std::string type = upper(raw.cert_type);
+  const std::string type = ascii_upper(raw.cert_type);
   if (!type.empty() && type != "P12" && type != "PEM") {
     message = "--cert-type must be P12 or PEM";
   } else if (!raw.p12.empty() && type == "PEM") {
@@ -90,8 +78,8 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
   cmd.json = raw.json;
   PasswordOptions given{raw.p12_password_env, raw.p12_password_file, raw.pass, std::nullopt};
   auto usage = [&](std::string msg) {
-    wipe(given.cert_password);
-    wipe(given.pass);
+    wipe_secret(given.cert_password);
+    wipe_secret(given.pass);
     if (!cmd.usage_error) cmd.usage_error = std::move(msg);
     return cmd;
   };
@@ -126,7 +114,7 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
 int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, spdlog::logger& log,
                     bool color) {
   auto emit_usage = [&](const std::string& message) {
-    wipe(cmd.options.identity.password);
+    wipe_secret(cmd.options.identity.password);
     if (!cmd.json) return print_usage_error(err, "inspect", message);
     out << inspect::usage_error_json(message, cmd.file)
                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -153,7 +141,7 @@ int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, s
     }
     facts = std::move(gathered.value());
   }
-  wipe(cmd.options.identity.password);
+  wipe_secret(cmd.options.identity.password);
 
   inspect::InspectResult result = inspect::make_result(std::move(facts));
   result.warnings = cmd.warnings;
@@ -177,8 +165,8 @@ int report_inspect_usage_error(const std::string& message, bool json) {
 int run_inspect_command(RawInspectArgs& raw, bool json_before) {
   InspectCommand cmd = make_inspect_command(raw);
   if (json_before) cmd.json = true;
-  wipe(raw.pass);
-  wipe(raw.cert);
+  wipe_secret(raw.pass);
+  wipe_secret(raw.cert);
   auto log = make_stderr_logger(0);
   spdlog::set_default_logger(log);
   return execute_inspect(cmd, std::cout, std::cerr, *log, use_color(STDOUT_FILENO));

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "front_end.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/dns.h"
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/url.h"
@@ -24,11 +25,6 @@ std::optional<TlsVersion> parse_version(const std::string& v) {
   if (v == "1.2") return TlsVersion::v1_2;
   if (v == "1.3") return TlsVersion::v1_3;
   return std::nullopt;
-}
-
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -323,9 +319,9 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
   t.url = std::move(url.value());
 
   // ---- identity
-  std::string cert_type = upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
+  std::string cert_type = ascii_upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
   if (cert_type != "PEM" && cert_type != "P12") return usage("--cert-type must be PEM or P12");
-  if (!raw.key_type.empty() && upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
+  if (!raw.key_type.empty() && ascii_upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
   PasswordOptions given{raw.p12_password_env, raw.p12_password_file, raw.pass, std::nullopt};
   if (!raw.cert.empty()) {
     auto [file, pw] = split_cert_password(raw.cert);

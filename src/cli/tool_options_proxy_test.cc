@@ -5,6 +5,7 @@
 #include <map>
 
 #include "front_end.h"
+#include "tool_test_support.h"
 #include "tool_options.h"
 
 namespace mtls_probe::tool {
@@ -20,16 +21,6 @@ struct Env {
     };
   }
 };
-
-ProbeCommand parse(std::vector<std::string> args, const Env& env = {}) {
-  CLI::App app;
-  RawProbeArgs raw;
-  add_probe_options(app, raw);
-  std::vector<const char*> argv{"mtls-probe"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-  return make_probe_command(raw, env.lookup());
-}
 
 bool warned(const ProbeCommand& c, std::string_view w) {
   return std::find(c.warnings.begin(), c.warnings.end(), w) != c.warnings.end();
@@ -52,13 +43,13 @@ TEST(ProxyOptions, DashXGivesTheProxyAndItsSource) {
 
 TEST(ProxyOptions, TheEnvironmentIsReadAndNoProxyExempts) {
   Env env{{{"HTTPS_PROXY", "http://proxy.corp:8080"}, {"NO_PROXY", ".internal.test"}}};
-  ProbeCommand c = parse({"https://server.test/"}, env);
+  ProbeCommand c = parse({"https://server.test/"}, env.lookup());
   ASSERT_TRUE(c.target.proxy);
   EXPECT_EQ(c.target.proxy_source, "HTTPS_PROXY");
-  ProbeCommand d = parse({"https://api.internal.test/"}, env);
+  ProbeCommand d = parse({"https://api.internal.test/"}, env.lookup());
   EXPECT_FALSE(d.target.proxy);
   EXPECT_EQ(d.target.proxy_bypassed_by, "NO_PROXY");
-  ProbeCommand e = parse({"--noproxy", "server.test", "https://server.test/"}, env);
+  ProbeCommand e = parse({"--noproxy", "server.test", "https://server.test/"}, env.lookup());
   EXPECT_FALSE(e.target.proxy);
   EXPECT_EQ(e.target.proxy_bypassed_by, "--noproxy");
 }
@@ -75,7 +66,7 @@ TEST(ProxyOptions, ProxyUserWithPasswordWarnsThatItIsVisible) {
 TEST(ProxyOptions, ProxyPasswordFromTheEnvironment) {
   Env env{{{"PXPW", "from-env"}}};
   ProbeCommand c =
-      parse({"-x", "p:1", "-U", "bob", "--proxy-password-env", "PXPW", "https://server.test/"}, env);
+      parse({"-x", "p:1", "-U", "bob", "--proxy-password-env", "PXPW", "https://server.test/"}, env.lookup());
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
   EXPECT_EQ(c.target.proxy->password, "from-env");
   EXPECT_FALSE(warned(c, kProxyPasswordVisible));
@@ -83,10 +74,10 @@ TEST(ProxyOptions, ProxyPasswordFromTheEnvironment) {
 
 TEST(ProxyOptions, ProxyPasswordMistakesAreUsageErrors) {
   Env env{{{"PXPW", "from-env"}}};
-  EXPECT_TRUE(parse({"-x", "p:1", "--proxy-password-env", "PXPW", "https://s.test/"}, env).usage_error);
-  EXPECT_TRUE(parse({"-x", "p:1", "-U", "bob:x", "--proxy-password-env", "PXPW", "https://s.test/"}, env)
+  EXPECT_TRUE(parse({"-x", "p:1", "--proxy-password-env", "PXPW", "https://s.test/"}, env.lookup()).usage_error);
+  EXPECT_TRUE(parse({"-x", "p:1", "-U", "bob:x", "--proxy-password-env", "PXPW", "https://s.test/"}, env.lookup())
                   .usage_error);
-  auto unset = parse({"-x", "p:1", "-U", "bob", "--proxy-password-env", "NOPE", "https://s.test/"}, env);
+  auto unset = parse({"-x", "p:1", "-U", "bob", "--proxy-password-env", "NOPE", "https://s.test/"}, env.lookup());
   ASSERT_TRUE(unset.usage_error);
   EXPECT_NE(unset.usage_error->find("NOPE"), std::string::npos);
 }
@@ -119,19 +110,6 @@ TEST(ProxyOptions, HttpsProxyTlsOptionsAreTheProxysOwn) {
   EXPECT_EQ(c.run.tls.proxy.key_file, "pk.pem");
   EXPECT_EQ(c.run.tls.cacert_file, "server-ca.pem");
   EXPECT_FALSE(c.run.tls.insecure);
-}
-
-std::string blanked(std::vector<std::string> words) {
-  CLI::App app;
-  RawProbeArgs raw;
-  add_probe_options(app, raw);
-  words.insert(words.begin(), "mtls-probe");
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  blank_argv_secrets(app, static_cast<int>(argv.size()), argv.data());
-  std::string out;
-  for (std::size_t i = 1; i < words.size(); ++i) out += (i > 1 ? " " : "") + std::string(words[i].c_str());
-  return out;
 }
 
 TEST(ProxyOptions, ProxyPasswordsAreBlankedInArgv) {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "front_end.h"
+#include "tool_test_support.h"
 #include "tool_inspect.h"
 #include "tool_serve.h"
 
@@ -22,17 +23,6 @@ extern char** environ;
 
 namespace mtls_probe::tool {
 namespace {
-
-// Parses argv the way the tool does and returns the checked command.
-ProbeCommand parse(std::vector<std::string> args) {
-  CLI::App app;
-  RawProbeArgs raw;
-  add_probe_options(app, raw);
-  std::vector<const char*> argv{"mtls-probe"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-  return make_probe_command(raw);
-}
 
 TEST(Options, IpFamilyAndDnsServers) {
   EXPECT_EQ(parse({"https://example.test/"}).target.ip_family, IpFamily::any);
@@ -419,42 +409,6 @@ TEST(FrontEnd, SubcommandArgumentsAreNotGlobal) {
 // ---- blanking secrets in argv
 
 // The tool's whole command line: probe options and the subcommands (they have --pass / --cert too).
-struct ToolApp {
-  CLI::App app;
-  RawProbeArgs raw;
-  RawInspectArgs inspect;
-  RawServeArgs serve;
-  ToolApp() {
-    add_probe_options(app, raw);
-    add_serve_command(app, serve);
-    add_inspect_command(app, inspect);
-  }
-};
-
-// argv as the kernel hands it over: writable words, each NUL-terminated.
-struct WritableArgv {
-  std::vector<std::string> words;
-  std::vector<char*> ptrs;
-  explicit WritableArgv(std::vector<std::string> w) : words(std::move(w)) {
-    words.insert(words.begin(), "mtls-probe");
-    for (auto& x : words) ptrs.push_back(x.data());
-    ptrs.push_back(nullptr);
-  }
-  int argc() const { return static_cast<int>(words.size()); }
-  std::string joined() const {
-    std::string out;
-    for (size_t i = 1; i < words.size(); ++i) out += (i > 1 ? " " : "") + std::string(words[i].c_str());
-    return out;
-  }
-};
-
-std::string blanked(std::vector<std::string> args) {
-  ToolApp t;
-  WritableArgv a(std::move(args));
-  blank_argv_secrets(t.app, a.argc(), a.ptrs.data());
-  return a.joined();
-}
-
 TEST(BlankArgv, EverySpellingOfCertPassword) {
   EXPECT_EQ(blanked({"--cert=id.p12:hunter2", "https://h/"}), "--cert=id.p12:******* https://h/");
   EXPECT_EQ(blanked({"--cert", "id.p12:hunter2", "https://h/"}), "--cert id.p12:******* https://h/");

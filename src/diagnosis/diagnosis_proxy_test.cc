@@ -7,15 +7,10 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
+#include "diagnosis/diagnosis_test_support.h"
 
 namespace mtls_probe {
 namespace {
-
-bool any_hint_contains(const Diagnosis& d, const std::string& needle) {
-  for (const auto& h : d.hints)
-    if (h.find(needle) != std::string::npos) return true;
-  return false;
-}
 
 // A probe of https://api.example:8443/ configured to go through http://proxy.corp:3128 from HTTPS_PROXY.
 ProbeFacts through_proxy() {

@@ -1,5 +1,6 @@
 // Every verdict and every alert class from hand-built facts: no sockets.
 #include "mtls_probe/diagnosis/diagnosis.h"
+#include "diagnosis/diagnosis_test_support.h"
 
 #include <gtest/gtest.h>
 #include <openssl/x509_vfy.h>
@@ -12,12 +13,6 @@
 
 namespace mtls_probe {
 namespace {
-
-bool any_hint_contains(const Diagnosis& d, const std::string& needle) {
-  for (const auto& h : d.hints)
-    if (h.find(needle) != std::string::npos) return true;
-  return false;
-}
 
 CertificateSummary alice() {
   CertificateSummary c;

@@ -1,4 +1,5 @@
 // gRPC health checking by hand (see grpc.h): a few bytes of protobuf each way, the status from the trailers.
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/grpc.h"
 
 #include <fmt/format.h>
@@ -37,13 +38,6 @@ std::optional<std::uint64_t> read_varint(std::string_view in, std::size_t& pos) 
     if ((b & 0x80) == 0) return v;
   }
   return std::nullopt;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // application/grpc, application/grpc+proto, application/grpc;charset=... (gRPC's accepted forms).

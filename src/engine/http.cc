@@ -64,13 +64,6 @@ bool field_ok(std::string_view v) {
   return std::none_of(v.begin(), v.end(), [](char c) { return c == '\0' || c == '\r' || c == '\n'; });
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 bool is_credential_header(std::string_view name) {

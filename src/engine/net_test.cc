@@ -32,13 +32,13 @@ std::vector<std::string> ips(const std::vector<Endpoint>& eps) {
 }
 
 // A socket bound to ip on an ephemeral port: TCP listening, or UDP that never answers.
-struct LoopbackSocket {
+struct BoundSocket {
   UniqueFd fd;
   uint16_t port = 0;
 };
-LoopbackSocket bind_loopback(const std::string& ip, int type) {
+BoundSocket bind_loopback(const std::string& ip, int type) {
   Endpoint e = ep(ip, 0);
-  LoopbackSocket s{UniqueFd(::socket(e.addr.ss_family, type | SOCK_CLOEXEC, 0)), 0};
+  BoundSocket s{UniqueFd(::socket(e.addr.ss_family, type | SOCK_CLOEXEC, 0)), 0};
   if (!s.fd) return s;
   if (e.addr.ss_family == AF_INET6) {
     const int one = 1;
@@ -104,7 +104,7 @@ TEST(DnsServers, Checked) {
 
 TEST(DnsQuery, EtcHostsWithoutAskingDns) {
   // Every query would go to this silent socket: the name must come from /etc/hosts (which names localhost).
-  LoopbackSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
+  BoundSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
   ASSERT_TRUE(silent.fd);
   DnsConfig cfg{IpFamily::v4, "127.0.0.1:" + std::to_string(silent.port)};
   DnsOutcome out = resolve_host("localhost", 8443, cfg, Deadline::after(milliseconds(2000)));
@@ -116,7 +116,7 @@ TEST(DnsQuery, EtcHostsWithoutAskingDns) {
 }
 
 TEST(DnsQuery, SilentServerTimesOutAtTheDeadline) {
-  LoopbackSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
+  BoundSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
   ASSERT_TRUE(silent.fd);
   const auto t0 = Clock::now();
   {
@@ -138,7 +138,7 @@ TEST(DnsQuery, SilentServerTimesOutAtTheDeadline) {
 }
 
 TEST(DnsQuery, CancelEndsALookup) {
-  LoopbackSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
+  BoundSocket silent = bind_loopback("127.0.0.1", SOCK_DGRAM);
   ASSERT_TRUE(silent.fd);
   DnsQuery q;
   q.start("nothing-here.invalid", 443, DnsConfig{IpFamily::any, "127.0.0.1:" + std::to_string(silent.port)},
@@ -165,7 +165,7 @@ bool have_ipv6_loopback() {
 
 TEST(ConnectRace, ListenerOnIpv6OnlyConnectsViaIpv6) {
   if (!have_ipv6_loopback()) GTEST_SKIP() << "::1 is not configured";
-  LoopbackSocket l = bind_loopback("::1", SOCK_STREAM);
+  BoundSocket l = bind_loopback("::1", SOCK_STREAM);
   ASSERT_TRUE(l.fd);
   // localhost's addresses, IPv4 first as a hosts file might give them: the order puts ::1 first.
   auto order = happy_eyeballs_order(*localhost_endpoints("localhost", l.port, IpFamily::any));
@@ -180,7 +180,7 @@ TEST(ConnectRace, ListenerOnIpv6OnlyConnectsViaIpv6) {
 
 TEST(ConnectRace, RefusedFirstThenTheNextAtOnce) {
   if (!have_ipv6_loopback()) GTEST_SKIP() << "::1 is not configured";
-  LoopbackSocket l = bind_loopback("::1", SOCK_STREAM);
+  BoundSocket l = bind_loopback("::1", SOCK_STREAM);
   ASSERT_TRUE(l.fd);
   const auto t0 = Clock::now();
   ConnectOutcome out = connect_happy_eyeballs({ep("127.0.0.1", l.port), ep("::1", l.port)},
@@ -195,7 +195,7 @@ TEST(ConnectRace, RefusedFirstThenTheNextAtOnce) {
 }
 
 TEST(ConnectRace, AllRefused) {
-  LoopbackSocket l = bind_loopback("127.0.0.1", SOCK_STREAM);
+  BoundSocket l = bind_loopback("127.0.0.1", SOCK_STREAM);
   ASSERT_TRUE(l.fd);
   const uint16_t port = l.port;
   l.fd = UniqueFd();  // closed: nothing listens there now
@@ -219,7 +219,7 @@ struct Blackholes {
 };
 
 TEST(ConnectRace, StaggersTheNextAttemptBy250ms) {
-  LoopbackSocket l = bind_loopback("127.0.0.1", SOCK_STREAM);
+  BoundSocket l = bind_loopback("127.0.0.1", SOCK_STREAM);
   ASSERT_TRUE(l.fd);
   Blackholes holes;
   auto starter = [&](const Endpoint& e, int& err) {

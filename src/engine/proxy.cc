@@ -17,17 +17,6 @@
 namespace mtls_probe {
 namespace {
 
-Unexpected<Error> fail(std::string message) {
-  return Unexpected{Error{std::move(message), {}}};
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // RFC 3986 percent-decoding of userinfo; a stray '%' stays as it is (curl does the same).
 std::string percent_decode(std::string_view s) {
   std::string out;

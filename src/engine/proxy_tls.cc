@@ -11,12 +11,12 @@
 namespace mtls_probe {
 namespace {
 
-Unexpected<Error> fail(std::string message) {
+Unexpected<Error> fail_with_openssl(std::string message) {
   return Unexpected{Error{std::move(message), drain_openssl_errors()}};
 }
 
 // The proxy asked for a certificate (CertificateRequest): the identity, if any, is already on the SSL.
-int on_certificate_request(SSL* /*ssl*/, void* arg) {
+int on_proxy_certificate_request(SSL* /*ssl*/, void* arg) {
   static_cast<ProxyFacts*>(arg)->tls_cert_requested = true;
   return 1;
 }
@@ -28,7 +28,7 @@ Expected<std::unique_ptr<ProxyTlsContext>> ProxyTlsContext::create(const ProxyTl
   out->options_ = options;
   out->ctx_.reset(SSL_CTX_new(TLS_client_method()));
   SSL_CTX* ctx = out->ctx_.get();
-  if (ctx == nullptr) return fail("cannot create a TLS context for the proxy");
+  if (ctx == nullptr) return fail_with_openssl("cannot create a TLS context for the proxy");
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   // Verification is judged after the handshake (record_proxy_handshake), so that the report can say what
   // was wrong with the proxy's certificate; nothing goes through the tunnel before that.
@@ -39,18 +39,18 @@ Expected<std::unique_ptr<ProxyTlsContext>> ProxyTlsContext::create(const ProxyTl
   const char* dir = options.capath_dir.empty() ? nullptr : options.capath_dir.c_str();
   if (file != nullptr || dir != nullptr) {
     if (SSL_CTX_load_verify_locations(ctx, file, dir) != 1)
-      return fail("cannot load the proxy's CA certificates from " +
+      return fail_with_openssl("cannot load the proxy's CA certificates from " +
                   (file ? options.cacert_file : options.capath_dir));
   } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    return fail("cannot load the system's CA certificates for the proxy");
+    return fail_with_openssl("cannot load the system's CA certificates for the proxy");
   }
   if (!options.cert_file.empty()) {
     const std::string& key = options.key_file.empty() ? options.cert_file : options.key_file;
     if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1)
-      return fail("--proxy-cert: cannot read a PEM certificate from " + options.cert_file);
+      return fail_with_openssl("--proxy-cert: cannot read a PEM certificate from " + options.cert_file);
     if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
-      return fail("--proxy-key: cannot read an unencrypted PEM private key from " + key);
-    if (SSL_CTX_check_private_key(ctx) != 1) return fail("--proxy-key does not match --proxy-cert");
+      return fail_with_openssl("--proxy-key: cannot read an unencrypted PEM private key from " + key);
+    if (SSL_CTX_check_private_key(ctx) != 1) return fail_with_openssl("--proxy-key does not match --proxy-cert");
   }
   return out;
 }
@@ -65,7 +65,7 @@ UniqueSsl new_proxy_ssl(const ProxyTlsContext& ctx, const std::string& host, Pro
     SSL_set_tlsext_host_name(ssl.get(), host.c_str());
     SSL_set1_host(ssl.get(), host.c_str());
   }
-  SSL_set_cert_cb(ssl.get(), on_certificate_request, &facts);
+  SSL_set_cert_cb(ssl.get(), on_proxy_certificate_request, &facts);
   SSL_set_connect_state(ssl.get());
   facts.tls = true;
   return ssl;

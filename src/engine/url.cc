@@ -19,10 +19,6 @@ constexpr std::size_t kMaxUrlLength = 8 * 1024;
 constexpr std::size_t kMaxHostLength = 253;  // DNS name, without a trailing dot
 constexpr std::size_t kMaxLabelLength = 63;
 
-Unexpected<Error> fail(std::string message) {
-  return Unexpected{Error{std::move(message), {}}};
-}
-
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }

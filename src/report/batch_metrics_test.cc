@@ -1,5 +1,6 @@
 // The metrics printer: every line is valid Prometheus text exposition format, each family's HELP and TYPE
 // come once and before its samples, label values are escaped, phases appear only when reached.
+#include "report/report_test_support.h"
 #include "mtls_probe/report/batch_metrics.h"
 
 #include <gtest/gtest.h>
@@ -13,13 +14,6 @@
 
 namespace mtls_probe {
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
 
 // The exposition format, line by line (prometheus/docs exposition_formats.md).
 const std::regex kHelp(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* ([^\\\n]|\\[\\n])*$)");

@@ -10,10 +10,6 @@
 namespace mtls_probe {
 namespace {
 
-constexpr const char* kGreen = "\033[32m";
-constexpr const char* kRed = "\033[31m";
-constexpr const char* kReset = "\033[0m";
-
 std::string pad(const std::string& s, std::size_t width) {
   const std::size_t c = text::display_width(s);
   return c >= width ? s : s + std::string(width - c, ' ');
@@ -75,7 +71,8 @@ nlohmann::json batch_json(const batch::BatchResult& r) {
 std::string batch_row(const batch::BatchResult& r, const TextStyle& style, std::size_t label_width) {
   const std::string label = escape_terminal(r.line.name.empty() ? r.result.facts.url : r.line.name);
   const std::string mark = r.met ? "✓" : "✗";
-  const std::string painted = style.color ? fmt::format("{}{}{}", r.met ? kGreen : kRed, mark, kReset) : mark;
+  const std::string painted =
+      style.color ? fmt::format("{}{}{}", r.met ? text::kGreen : text::kRed, mark, text::kReset) : mark;
   const auto& f = r.result.facts;
   const std::string ms = f.total_ms ? fmt::format("{:.0f} ms", *f.total_ms) : "-";
   std::string row = fmt::format("{} {} {:<22} {:<22} {:<8} {:>8}", painted, pad(label, label_width),
@@ -116,7 +113,7 @@ std::string render_batch_failures(const std::vector<BatchFailure>& failures, con
       if (b.met) continue;
       const std::string head =
           fmt::format("✗ {} (line {}): {}, expected {}", b.label, b.line, b.verdict, b.expected);
-      out += style.color ? fmt::format("{}{}{}\n", kRed, head, kReset) : head + "\n";
+      out += style.color ? fmt::format("{}{}{}\n", text::kRed, head, text::kReset) : head + "\n";
       for (const auto& l : text::wrap(b.summary, width, width)) out += "    " + l + "\n";
       if (!b.hint.empty()) {
         for (const auto& l : text::wrap("hint: " + b.hint, width, width)) out += "    " + l + "\n";

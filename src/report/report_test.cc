@@ -1,3 +1,4 @@
+#include "report/report_test_support.h"
 #include "mtls_probe/report/report.h"
 
 #include <gtest/gtest.h>
@@ -542,16 +543,6 @@ ProbeResult long_dn_case() {
   return r;
 }
 
-std::vector<std::string> lines_of(const std::string& t) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < t.size()) {
-    const std::size_t end = t.find('\n', start);
-    out.push_back(t.substr(start, end - start));
-    start = end == std::string::npos ? t.size() : end + 1;
-  }
-  return out;
-}
 
 // A line wider than the report is allowed only when it holds one unbreakable token (a DN counts as one),
 // after its indent and an optional section label.

@@ -22,6 +22,11 @@ struct Unexpected {
 template <typename E>
 Unexpected(E) -> Unexpected<E>;
 
+// An Error with only a message, as an Unexpected (for errors that are not from OpenSSL).
+inline Unexpected<Error> fail(std::string message) {
+  return Unexpected{Error{std::move(message), {}}};
+}
+
 // Holds either a T or an E. Deliberately small: has_value(), value(), error(), operator bool.
 template <typename T, typename E = Error>
 class Expected {
