@@ -1,3 +1,4 @@
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/dns.h"
 
 #include <arpa/inet.h>
@@ -28,11 +29,6 @@ int af_of(IpFamily f) {
 
 bool family_allowed(int af, IpFamily f) {
   return f == IpFamily::any || af == af_of(f);
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // getaddrinfo's wording for the common outcomes, so that reports read as they did before c-ares.
@@ -87,7 +83,7 @@ const char* family_name(int af) {
 
 std::optional<std::vector<Endpoint>> localhost_endpoints(const std::string& host, uint16_t port,
                                                          IpFamily family) {
-  std::string h = lower(host);
+  std::string h = ascii_lowered(host);
   if (h.size() > 1 && h.back() == '.') h.pop_back();
   const std::string suffix = ".localhost";
   const bool is_localhost =

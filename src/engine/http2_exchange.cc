@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/http_exchange.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/report/report.h"
@@ -27,12 +28,6 @@
 
 namespace mtls_probe {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Connection-specific fields HTTP/2 forbids (RFC 9113 8.2.2); Host becomes :authority.
 bool not_for_h2(std::string_view lower_name) {
@@ -227,10 +222,10 @@ class Http2Exchange final : public HttpExchange {
     std::string authority = t.url.authority();
     auto user_has = [&](std::string_view name) {
       return std::any_of(http.headers.begin(), http.headers.end(),
-                         [&](const RequestHeader& h) { return lower(h.name) == name; });
+                         [&](const RequestHeader& h) { return ascii_lowered(h.name) == name; });
     };
     for (const auto& h : http.headers)
-      if (lower(h.name) == "host" && h.send) authority = h.value;
+      if (ascii_lowered(h.name) == "host" && h.send) authority = h.value;
     fields.emplace_back(":method", is_http_token(http.method) ? http.method : std::string("GET"));
     fields.emplace_back(":scheme", "https");
     fields.emplace_back(":authority", authority);
@@ -243,7 +238,7 @@ class Http2Exchange final : public HttpExchange {
       if (!user_has("content-type")) fields.emplace_back("content-type", "application/x-www-form-urlencoded");
     }
     for (const auto& h : http.headers) {
-      const std::string name = lower(h.name);
+      const std::string name = ascii_lowered(h.name);
       if (!h.send || !is_http_token(h.name) || not_for_h2(name) ||
           h.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
         continue;

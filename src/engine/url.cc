@@ -2,6 +2,7 @@
 //
 // Everything here is strict on purpose: a probe must send exactly what the user meant, and a typo has to
 // surface as a usage error before any connection is opened. Messages never echo URL credentials.
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/engine/url.h"
 
 #include <arpa/inet.h>
@@ -30,15 +31,6 @@ bool is_hex(char c) {
 }
 bool is_ctl_or_space(unsigned char c) {
   return c <= 0x20 || c == 0x7f;
-}
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
 }
 
 // A short, printable rendering of untrusted text for an error message.
@@ -117,7 +109,7 @@ Expected<Host> parse_ipv6_literal(std::string_view inside, std::string_view what
     }
     zone = std::string(z);
   }
-  std::string a = to_lower(addr);
+  std::string a = ascii_lowered(addr);
   if (a.empty() || !is_ipv6_literal(a)) {
     return fail(fmt::format("invalid IPv6 address '[{}]' in {}", quote(inside), what));
   }
@@ -145,7 +137,7 @@ Expected<Host> parse_host_name(std::string_view text, std::string_view what) {
         fmt::format("invalid character {} in host name '{}' in {}", describe_char(c), quote(text), what));
   }
   Host h;
-  h.name = to_lower(text);
+  h.name = ascii_lowered(text);
 
   std::string_view name = h.name;
   if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
@@ -288,8 +280,8 @@ Expected<Url> parse_url(const std::string& text) {
   if (!scheme_ok) {
     // "https:/host", "https:host": a scheme with a mangled "//".
     std::string_view head = rest.substr(0, rest.find(':'));
-    if (head.size() < rest.size() && (to_lower(head) == "https" || to_lower(head) == "http")) {
-      if (to_lower(head) == "http")
+    if (head.size() < rest.size() && (ascii_lowered(head) == "https" || ascii_lowered(head) == "http")) {
+      if (ascii_lowered(head) == "http")
         return fail(fmt::format("only https:// URLs are probed (got '{}')", head));
       return fail("malformed URL: the scheme must be followed by '//' (write https://HOST/...)");
     }
@@ -300,7 +292,7 @@ Expected<Url> parse_url(const std::string& text) {
     }
     return fail("URL has no scheme: only https:// URLs are probed (write https://HOST/...)");
   }
-  std::string scheme = to_lower(rest.substr(0, sep));
+  std::string scheme = ascii_lowered(rest.substr(0, sep));
   if (scheme != "https") {
     return fail(fmt::format("only https:// URLs are probed (got '{}')", quote(rest.substr(0, sep), 32)));
   }
@@ -490,11 +482,11 @@ Expected<ResolveOverride> parse_resolve(const std::string& text) {
     if (a.front() == '[') {
       if (a.size() < 2 || a.back() != ']')
         return fail(fmt::format("unterminated '[' in --resolve address '{}'", quote(a)));
-      addr = to_lower(a.substr(1, a.size() - 2));
+      addr = ascii_lowered(a.substr(1, a.size() - 2));
       if (!is_ipv6_literal(addr))
         return fail(fmt::format("invalid IPv6 address '{}' in --resolve", quote(a)));
     } else {
-      addr = to_lower(a);
+      addr = ascii_lowered(a);
       if (!is_ipv4_literal(addr) && !is_ipv6_literal(addr)) {
         return fail(fmt::format("invalid address '{}' in --resolve: give an IPv4 or IPv6 address, not a name",
                                 quote(a)));
