@@ -1037,7 +1037,7 @@ class Builder {
       const std::string issuer = f_.client_cert ? fmt::format(" issued by \"{}\"", f_.client_cert->issuer) : "";
       const std::string tail = f_.client_cert_sent ? fmt::format(": the certificate{} will not do there", issuer)
                                                    : std::string();
-      hint(fmt::format("hop {} ({}) {}; hop {} ({}:{}) is another server that wants a client certificate its own "
+      d_.hints.insert(d_.hints.begin(), fmt::format("hop {} ({}) {}; hop {} ({}:{}) is another server that wants a client certificate its own "
                        "CA trusts{}{}; get one for that server, or ask why {} redirects there",
                        i + 1, h.url, h.client_cert_sent ? "accepted your certificate" : "did not ask for a certificate",
                        at, f_.host, f_.port, cas, tail, h.url));

@@ -66,6 +66,7 @@ TEST(DiagnosisRedirect, NamesTheHopThatRejectedTheCertificate) {
       d, "hop 1 (https://a.example:8443/) accepted your certificate; hop 2 (b.example:9443)"))
       << d.hints.front();
   EXPECT_TRUE(any_hint_contains(d, "\"CN=B CA\"")) << d.hints.front();
+  EXPECT_EQ(d.hints.front().rfind("hop 1", 0), 0u) << d.hints.front();  // the story across hosts comes first
 }
 
 TEST(DiagnosisRedirect, AFirstHopWithoutClientAuthIsSaid) {
@@ -141,7 +142,7 @@ TEST(DiagnosisRedirect, PrintersShowEveryHop) {
   EXPECT_EQ(j["redirects"][0]["client_cert_requested"], true);
   EXPECT_EQ(j["redirects"][0]["client_cert_sent"], true);
   EXPECT_EQ(j["redirects"][0]["auth_headers_dropped"], true);
-  const std::string text = render_text(r, TextStyle{false, 120});
+  const std::string text = render_text(r, TextStyle{false, 400});  // one line a hop
   EXPECT_NE(text.find("Redirects"), std::string::npos) << text;
   EXPECT_NE(text.find("1. GET https://a.example:8443/ -> 302 https://b.example:9443/x"), std::string::npos)
       << text;

@@ -32,8 +32,7 @@ start_nginx redirect "
   }
   server {
     listen 127.0.0.1:$P3 ssl;
-    $NGINX_TLS
-    ssl_client_certificate $PKI/other-ca.crt;
+    ${NGINX_TLS//client-ca-bundle.pem/other-ca.crt}
     ssl_verify_client on;
     location / { return 302 https://127.0.0.1:$P2/x; }
   }" "$P1"
