@@ -12,7 +12,6 @@
 #include <iostream>
 
 #include "front_end.h"
-#include "redirect.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 #include "mtls_probe/engine/probe.h"
 #include "mtls_probe/engine/probe_log.h"
@@ -20,6 +19,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
+#include "redirect.h"
 #include "tool_docs.h"
 #include "tool_version.h"
 
@@ -103,7 +103,8 @@ ProbeFacts follow_redirects(const RawProbeArgs& first, ProbeFacts facts, const C
   RawProbeArgs raw = first;
   for (;;) {
     const RedirectPlan plan = plan_redirect(facts, raw.url, static_cast<int>(hops.size()), first.max_redirs);
-    if (plan.kind == RedirectPlan::Kind::too_many) facts.max_redirs_exceeded = static_cast<int>(first.max_redirs);
+    if (plan.kind == RedirectPlan::Kind::too_many)
+      facts.max_redirs_exceeded = static_cast<int>(first.max_redirs);
     if (plan.kind == RedirectPlan::Kind::plain_http) facts.redirect_not_followed = "it leads to plain HTTP";
     if (plan.kind == RedirectPlan::Kind::unusable) facts.redirect_not_followed = plan.problem;
     if (plan.kind != RedirectPlan::Kind::follow) break;
@@ -125,7 +126,8 @@ ProbeFacts follow_redirects(const RawProbeArgs& first, ProbeFacts facts, const C
 }
 
 // Identity -> TLS context (per run, shared by every hop of -L) -> the probe (per target).
-ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw, const std::shared_ptr<spdlog::logger>& logger) {
+ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
+                   const std::shared_ptr<spdlog::logger>& logger) {
   const ProbeLog log(logger, "");  // the first (or only) probe: its trace lines carry no tag
   ProbeFacts facts;
   IdentityOptions& id = cmd.run.identity;

@@ -90,8 +90,9 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
   app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
-  app.add_flag("-L,--location", raw.location,
-               "follow redirects (301/302/303/307/308), each hop a whole probe; the verdict is the last hop's")
+  app.add_flag(
+         "-L,--location", raw.location,
+         "follow redirects (301/302/303/307/308), each hop a whole probe; the verdict is the last hop's")
       ->group(http);
   app.add_option("--max-redirs", raw.max_redirs, "with -L: at most N redirects (default 50, -1: no limit)")
       ->group(http);

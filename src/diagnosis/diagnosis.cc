@@ -980,7 +980,8 @@ class Builder {
                      "target{} to see what it answers",
                      location ? " (mtls-probe ... " + *location + ")" : ""));
     if (location && !f_.follow_redirects)
-      hint("-L/--location follows the redirect: each hop is a whole probe with its own client authentication");
+      hint(
+          "-L/--location follows the redirect: each hop is a whole probe with its own client authentication");
   }
 
   // -L: the verdict is the last hop's; the summary says which hop that is, and the hops before it may
@@ -1006,9 +1007,10 @@ class Builder {
     const bool loop = std::any_of(f_.redirects.begin(), f_.redirects.end(),
                                   [&](const RedirectHop& h) { return h.url == f_.url; });
     if (loop) {
-      hint(fmt::format("the redirects go round in a loop ({} was probed before): a server that redirects until "
-                       "it sees a session cookie or a certificate it accepts does this",
-                       f_.url));
+      hint(fmt::format(
+          "the redirects go round in a loop ({} was probed before): a server that redirects until "
+          "it sees a session cookie or a certificate it accepts does this",
+          f_.url));
     } else {
       hint("raise --max-redirs N (-1: no limit) to follow more redirects");
     }
@@ -1018,9 +1020,10 @@ class Builder {
     const std::optional<std::string> location = response_header(f_, "location");
     const std::string to = location ? location->c_str() : "";
     if (why == "it leads to plain HTTP") {
-      hint(fmt::format("the server redirects to plain HTTP ({}): no client certificate can be presented there, "
-                       "and mtls-probe only speaks https, so the redirect was not followed",
-                       to));
+      hint(fmt::format(
+          "the server redirects to plain HTTP ({}): no client certificate can be presented there, "
+          "and mtls-probe only speaks https, so the redirect was not followed",
+          to));
     } else {
       hint(fmt::format("the redirect to {} was not followed: {}", to, why));
     }
@@ -1031,16 +1034,20 @@ class Builder {
     for (std::size_t i = 0; i < f_.redirects.size(); ++i) {
       const RedirectHop& h = f_.redirects[i];
       if (!h.client_cert_sent && h.client_cert_requested) continue;
-      const std::string cas = f_.acceptable_ca_names.empty()
-                                  ? std::string()
-                                  : fmt::format(" (it lists {})", ca_list_text(f_));
-      const std::string issuer = f_.client_cert ? fmt::format(" issued by \"{}\"", f_.client_cert->issuer) : "";
-      const std::string tail = f_.client_cert_sent ? fmt::format(": the certificate{} will not do there", issuer)
-                                                   : std::string();
-      d_.hints.insert(d_.hints.begin(), fmt::format("hop {} ({}) {}; hop {} ({}:{}) is another server that wants a client certificate its own "
-                       "CA trusts{}{}; get one for that server, or ask why {} redirects there",
-                       i + 1, h.url, h.client_cert_sent ? "accepted your certificate" : "did not ask for a certificate",
-                       at, f_.host, f_.port, cas, tail, h.url));
+      const std::string cas =
+          f_.acceptable_ca_names.empty() ? std::string() : fmt::format(" (it lists {})", ca_list_text(f_));
+      const std::string issuer =
+          f_.client_cert ? fmt::format(" issued by \"{}\"", f_.client_cert->issuer) : "";
+      const std::string tail =
+          f_.client_cert_sent ? fmt::format(": the certificate{} will not do there", issuer) : std::string();
+      d_.hints.insert(
+          d_.hints.begin(),
+          fmt::format(
+              "hop {} ({}) {}; hop {} ({}:{}) is another server that wants a client certificate its own "
+              "CA trusts{}{}; get one for that server, or ask why {} redirects there",
+              i + 1, h.url,
+              h.client_cert_sent ? "accepted your certificate" : "did not ask for a certificate", at, f_.host,
+              f_.port, cas, tail, h.url));
       return;
     }
   }

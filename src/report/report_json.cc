@@ -345,7 +345,7 @@ json to_json(const ProbeResult& result) {
   j["exit_code"] = exit_code(d.verdict);
   j["summary"] = str(d.summary);
   j["url"] = str(f.url);
-  j["url_effective"] = str(f.url);  // as curl's: the URL of the last hop (the only one without -L)
+  j["url_effective"] = str(f.url);     // as curl's: the URL of the last hop (the only one without -L)
   j["redirects"] = redirects_json(f);  // -L: the hops followed before it, in order
   j["max_redirs_exceeded"] = f.max_redirs_exceeded ? json(*f.max_redirs_exceeded) : json(nullptr);
   j["redirect_not_followed"] = opt_str(f.redirect_not_followed);

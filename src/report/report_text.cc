@@ -601,13 +601,14 @@ std::string redirects_text(const ProbeFacts& f, std::size_t cols) {
     std::string cert = h.client_cert_sent        ? "client certificate requested and sent"
                        : h.client_cert_requested ? "client certificate requested, none sent"
                                                  : "no client certificate requested";
-    std::string line = fmt::format("{} {} -> {} {} (Location: {}); {}; {}: {}", h.method, esc(h.url), h.status,
-                                   esc(h.next_url), esc(clip(h.location, 300)), cert, h.verdict, esc(h.summary));
+    std::string line =
+        fmt::format("{} {} -> {} {} (Location: {}); {}; {}: {}", h.method, esc(h.url), h.status,
+                    esc(h.next_url), esc(clip(h.location, 300)), cert, h.verdict, esc(h.summary));
     if (h.auth_headers_dropped) line += " Authorization/Cookie headers not sent on to the other host.";
     out += indented(line, fmt::format("    {}. ", i + 1), 7, cols);
   }
-  out += indented(fmt::format("{} (this report)", esc(f.url)), fmt::format("    {}. ", f.redirects.size() + 1), 7,
-                  cols);
+  out += indented(fmt::format("{} (this report)", esc(f.url)),
+                  fmt::format("    {}. ", f.redirects.size() + 1), 7, cols);
   return out + '\n';
 }
 

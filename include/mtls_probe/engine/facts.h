@@ -277,8 +277,8 @@ struct ProbeFacts {
   std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
 
   // ---- -L/--location (the front end follows redirects; these facts are the last hop's)
-  bool follow_redirects = false;     // -L was given
-  std::vector<RedirectHop> redirects;  // the hops followed before this one, in order
+  bool follow_redirects = false;           // -L was given
+  std::vector<RedirectHop> redirects;      // the hops followed before this one, in order
   std::optional<int> max_redirs_exceeded;  // set: this hop redirected again beyond --max-redirs N (N)
   // This hop's redirect was not followed because it leads to plain http:// (no client certificate there),
   // or its Location is no URL mtls-probe can probe: the reason in words.
