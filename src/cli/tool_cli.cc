@@ -19,6 +19,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
+#include "redirect.h"
 #include "tool_docs.h"
 #include "tool_version.h"
 
@@ -65,8 +66,69 @@ DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsConte
   return out;
 }
 
-// Identity -> TLS context (per run) -> the probe (per target).
-ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
+// One target: the probe, and the comparison without the proxy when its facts call for one.
+ProbeFacts probe_target(const TargetOptions& target, const ClientTlsContext& ctx, const ProbeLog& log) {
+  ProbeFacts facts = run_probe(target, ctx, log);
+  facts.timeout_limit = time_limit_flag(facts);  // the engine says which limit; the front end names it
+  if (wants_direct_comparison(facts)) facts.direct_path = probe_directly(target, ctx, log);
+  return facts;
+}
+
+// A hop that was followed, for the last hop's report: its own verdict, and what its client auth did.
+RedirectHop hop_record(const ProbeFacts& f, const RedirectPlan& plan, std::string method, bool auth_dropped) {
+  RedirectHop hop;
+  hop.url = f.url;
+  hop.method = std::move(method);
+  hop.status = plan.status;
+  hop.location = plan.location;
+  hop.next_url = plan.next_url;
+  const Diagnosis d = diagnose(f);
+  hop.verdict = std::string(verdict_name(d.verdict));
+  hop.summary = d.summary;
+  hop.connected_address = f.connected_address;
+  hop.client_cert_requested = f.client_cert_requested;
+  hop.client_cert_sent = f.client_cert_sent;
+  hop.acceptable_ca_names = f.acceptable_ca_names;
+  hop.auth_headers_dropped = auth_dropped;
+  hop.total_ms = f.total_ms;
+  return hop;
+}
+
+// -L: each redirect is a whole probe of the next URL (its own DNS, TCP, TLS and client auth) with the same
+// identity and trust; the facts returned are the last hop's, with the hops before it.
+ProbeFacts follow_redirects(const RawProbeArgs& first, ProbeFacts facts, const ClientTlsContext& ctx,
+                            const std::shared_ptr<spdlog::logger>& logger) {
+  const ProbeLog log(logger, "");
+  std::vector<RedirectHop> hops;
+  RawProbeArgs raw = first;
+  for (;;) {
+    const RedirectPlan plan = plan_redirect(facts, raw.url, static_cast<int>(hops.size()), first.max_redirs);
+    if (plan.kind == RedirectPlan::Kind::too_many)
+      facts.max_redirs_exceeded = static_cast<int>(first.max_redirs);
+    if (plan.kind == RedirectPlan::Kind::plain_http) facts.redirect_not_followed = "it leads to plain HTTP";
+    if (plan.kind == RedirectPlan::Kind::unusable) facts.redirect_not_followed = plan.problem;
+    if (plan.kind != RedirectPlan::Kind::follow) break;
+    bool auth_dropped = false;
+    RawProbeArgs next = next_hop_args(first, raw, plan, auth_dropped);
+    ProbeCommand cmd = make_probe_command(next, process_environment());  // the proxy is chosen per host
+    if (cmd.usage_error) {
+      facts.redirect_not_followed = redact_urls_in_text(*cmd.usage_error);
+      break;
+    }
+    hops.push_back(hop_record(facts, plan, effective_method(raw), auth_dropped));
+    log.debug("following {} {} to {}", plan.status, hops.back().url, plan.next_url);
+    facts = probe_target(cmd.target, ctx, ProbeLog(logger, fmt::format("[hop {}] ", hops.size() + 1)));
+    raw = std::move(next);
+  }
+  facts.follow_redirects = true;
+  facts.redirects = std::move(hops);
+  return facts;
+}
+
+// Identity -> TLS context (per run, shared by every hop of -L) -> the probe (per target).
+ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
+                   const std::shared_ptr<spdlog::logger>& logger) {
+  const ProbeLog log(logger, "");  // the first (or only) probe: its trace lines carry no tag
   ProbeFacts facts;
   IdentityOptions& id = cmd.run.identity;
   std::shared_ptr<const ClientIdentity> identity;
@@ -88,9 +150,8 @@ ProbeFacts execute(ProbeCommand& cmd, const ProbeLog& log) {
                         (ctx.error().openssl_detail.empty() ? "" : " (" + ctx.error().openssl_detail + ")");
     return facts;
   }
-  facts = run_probe(cmd.target, **ctx, log);
-  facts.timeout_limit = time_limit_flag(facts);  // the engine says which limit; the front end names it
-  if (wants_direct_comparison(facts)) facts.direct_path = probe_directly(cmd.target, **ctx, log);
+  facts = probe_target(cmd.target, **ctx, log);
+  if (raw.location) facts = follow_redirects(raw, std::move(facts), **ctx, logger);
   return facts;
 }
 
@@ -112,7 +173,7 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
           "-k/--insecure: a server certificate that fails verification will not stop the probe");
     }
     for (const auto& w : cmd.warnings) log->warn("warning: {}", w);
-    result.facts = execute(cmd, ProbeLog(log, ""));  // one probe: its trace lines carry no tag
+    result.facts = execute(cmd, raw, log);
   }
   result.facts.warnings = cmd.warnings;
   result.diagnosis = diagnose(result.facts);
@@ -219,6 +280,12 @@ int run(int argc, char** argv) {
     // batch has every probe option of its own; --json and -v before it are honoured, as for inspect's --json.
     if (auto bad = probe_option_before(app, *batch_cmd, true, true))
       return report_batch_usage_error(*bad, json);
+    // batch drives its probes in one loop of its own, which does not follow redirects: say so, not ignore it.
+    if (cl.batch.probe.location || cl.batch.probe.max_redirs != RawProbeArgs{}.max_redirs)
+      return report_batch_usage_error(
+          "-L/--location and --max-redirs are not supported by batch: it reports each line's own answer "
+          "(a 3xx is one); probe the target alone with -L to follow it",
+          json || cl.batch.probe.json);
     cl.batch.probe.json = cl.batch.probe.json || cl.probe.json;
     cl.batch.probe.verbose += cl.probe.verbose;
     return run_batch_command(cl.batch);

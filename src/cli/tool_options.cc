@@ -86,6 +86,12 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
   app.add_option("-d,--data", raw.data, "request body (sent with Content-Length)")->group(http);
+  app.add_flag(
+         "-L,--location", raw.location,
+         "follow redirects (301/302/303/307/308), each hop a whole probe; the verdict is the last hop's")
+      ->group(http);
+  app.add_option("--max-redirs", raw.max_redirs, "with -L: at most N redirects (default 50, -1: no limit)")
+      ->group(http);
   // ALPN as curl: by default h2,http/1.1 are offered and the server picks.
   app.add_flag("--http1.1", raw.http11, "offer only http/1.1 in ALPN")->group(http);
   app.add_flag("--http2", raw.http2, "offer h2,http/1.1 and say so when the server picks HTTP/1.1")
@@ -423,6 +429,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
     t.http.headers.push_back(std::move(parsed.value()));
   }
   t.http.data = raw.data;
+  if (raw.max_redirs < -1) return usage("--max-redirs takes a number of redirects (-1: no limit)");
   if (auto alpn = alpn_offer(raw, t.note_h1_fallback); alpn) {
     t.alpn = std::move(alpn.value());
   } else {

@@ -42,6 +42,8 @@ struct RawProbeArgs {
   // --grpc-health [SERVICE] ("" = the server's overall health). CLI11 hands a URL right after the flag to
   // it as its value: make_probe_command moves a value with "://" back to the URL.
   std::optional<std::string> grpc_health;
+  bool location = false;  // -L/--location: follow redirects, each hop a probe of its own
+  long max_redirs = 50;   // --max-redirs N (curl's default 50; -1: no limit)
   int verbose = 0;
 };
 

@@ -105,6 +105,7 @@ class Builder {
     if (interception_.suspected && d_.verdict != Verdict::usage_error && d_.verdict != Verdict::identity_error)
       interception_hint();
     add_general_hints();
+    if (f_.follow_redirects) redirect_story();
     d_.interception = std::move(interception_);
     return std::move(d_);
   }
@@ -978,6 +979,77 @@ class Builder {
     hint(fmt::format("a redirect after client authentication often leads to a login or error page: probe the "
                      "target{} to see what it answers",
                      location ? " (mtls-probe ... " + *location + ")" : ""));
+    if (location && !f_.follow_redirects)
+      hint(
+          "-L/--location follows the redirect: each hop is a whole probe with its own client authentication");
+  }
+
+  // -L: the verdict is the last hop's; the summary says which hop that is, and the hops before it may
+  // explain it (one host took the certificate, the next one wants another CA's).
+  void redirect_story() {
+    const std::size_t n = f_.redirects.size();
+    if (f_.max_redirs_exceeded) too_many_redirects(*f_.max_redirs_exceeded);
+    if (f_.redirect_not_followed) redirect_not_followed_hint(*f_.redirect_not_followed);
+    if (n == 0) return;
+    const RedirectHop& prev = f_.redirects.back();
+    d_.summary = fmt::format("At hop {} ({}, after a {} from {}): {}", n + 1, f_.url, prev.status, prev.url,
+                             d_.summary);
+    if (d_.verdict == Verdict::client_cert_required || d_.verdict == Verdict::client_cert_rejected)
+      earlier_hops_hint(n + 1);
+  }
+
+  void too_many_redirects(int limit) {
+    const std::optional<std::string> location = response_header(f_, "location");
+    set(Verdict::http_error,
+        fmt::format("Stopped after {} redirect{} (--max-redirs {}): {} answered {} redirecting once more{}.",
+                    f_.redirects.size(), f_.redirects.size() == 1 ? "" : "s", limit, f_.url,
+                    f_.http_status.value_or(0), location ? " to " + *location : ""));
+    const bool loop = std::any_of(f_.redirects.begin(), f_.redirects.end(),
+                                  [&](const RedirectHop& h) { return h.url == f_.url; });
+    if (loop) {
+      hint(fmt::format(
+          "the redirects go round in a loop ({} was probed before): a server that redirects until "
+          "it sees a session cookie or a certificate it accepts does this",
+          f_.url));
+    } else {
+      hint("raise --max-redirs N (-1: no limit) to follow more redirects");
+    }
+  }
+
+  void redirect_not_followed_hint(const std::string& why) {
+    const std::optional<std::string> location = response_header(f_, "location");
+    const std::string to = location ? location->c_str() : "";
+    if (why == "it leads to plain HTTP") {
+      hint(fmt::format(
+          "the server redirects to plain HTTP ({}): no client certificate can be presented there, "
+          "and mtls-probe only speaks https, so the redirect was not followed",
+          to));
+    } else {
+      hint(fmt::format("the redirect to {} was not followed: {}", to, why));
+    }
+  }
+
+  // A certificate refused or asked for at hop `at` while an earlier hop accepted it or did not ask.
+  void earlier_hops_hint(std::size_t at) {
+    for (std::size_t i = 0; i < f_.redirects.size(); ++i) {
+      const RedirectHop& h = f_.redirects[i];
+      if (!h.client_cert_sent && h.client_cert_requested) continue;
+      const std::string cas =
+          f_.acceptable_ca_names.empty() ? std::string() : fmt::format(" (it lists {})", ca_list_text(f_));
+      const std::string issuer =
+          f_.client_cert ? fmt::format(" issued by \"{}\"", f_.client_cert->issuer) : "";
+      const std::string tail =
+          f_.client_cert_sent ? fmt::format(": the certificate{} will not do there", issuer) : std::string();
+      d_.hints.insert(
+          d_.hints.begin(),
+          fmt::format(
+              "hop {} ({}) {}; hop {} ({}:{}) is another server that wants a client certificate its own "
+              "CA trusts{}{}; get one for that server, or ask why {} redirects there",
+              i + 1, h.url,
+              h.client_cert_sent ? "accepted your certificate" : "did not ask for a certificate", at, f_.host,
+              f_.port, cas, tail, h.url));
+      return;
+    }
   }
 
   // The verdict above is the HTTP/1.1 retry's; say what HTTP/2 clients get.

@@ -305,6 +305,26 @@ json grpc_json(const ProbeFacts& f) {
           {"problem", opt_str(g.problem)}};
 }
 
+json redirects_json(const ProbeFacts& f) {
+  json out = json::array();
+  for (const RedirectHop& h : f.redirects) {
+    out.push_back({{"url", str(h.url)},
+                   {"method", str(h.method)},
+                   {"status", h.status},
+                   {"location", str(h.location)},
+                   {"next_url", str(h.next_url)},
+                   {"verdict", str(h.verdict)},
+                   {"summary", str(h.summary)},
+                   {"connected_address", opt_str(h.connected_address)},
+                   {"client_cert_requested", h.client_cert_requested},
+                   {"client_cert_sent", h.client_cert_sent},
+                   {"acceptable_ca_names", str_array(h.acceptable_ca_names)},
+                   {"auth_headers_dropped", h.auth_headers_dropped},
+                   {"total_ms", opt_num(h.total_ms)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 json to_json(const ProbeResult& result) {
@@ -325,6 +345,10 @@ json to_json(const ProbeResult& result) {
   j["exit_code"] = exit_code(d.verdict);
   j["summary"] = str(d.summary);
   j["url"] = str(f.url);
+  j["url_effective"] = str(f.url);     // as curl's: the URL of the last hop (the only one without -L)
+  j["redirects"] = redirects_json(f);  // -L: the hops followed before it, in order
+  j["max_redirs_exceeded"] = f.max_redirs_exceeded ? json(*f.max_redirs_exceeded) : json(nullptr);
+  j["redirect_not_followed"] = opt_str(f.redirect_not_followed);
   j["usage_error"] = opt_str(f.usage_error);
   j["phase_reached"] = phase_reached(f);
   j["timed_out_in"] = f.timed_out_in ? json(phase_name(*f.timed_out_in)) : json(nullptr);

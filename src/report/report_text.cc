@@ -593,6 +593,25 @@ Section keep_dns_together(Section s, const std::vector<std::string>& dns) {
 
 }  // namespace
 
+// -L: the hops before the one the rest of the report describes, one paragraph each.
+std::string redirects_text(const ProbeFacts& f, std::size_t cols) {
+  std::string out = "  Redirects\n";
+  for (std::size_t i = 0; i < f.redirects.size(); ++i) {
+    const RedirectHop& h = f.redirects[i];
+    std::string cert = h.client_cert_sent        ? "client certificate requested and sent"
+                       : h.client_cert_requested ? "client certificate requested, none sent"
+                                                 : "no client certificate requested";
+    std::string line =
+        fmt::format("{} {} -> {} {} (Location: {}); {}; {}: {}", h.method, esc(h.url), h.status,
+                    esc(h.next_url), esc(clip(h.location, 300)), cert, h.verdict, esc(h.summary));
+    if (h.auth_headers_dropped) line += " Authorization/Cookie headers not sent on to the other host.";
+    out += indented(line, fmt::format("    {}. ", i + 1), 7, cols);
+  }
+  out += indented(fmt::format("{} (this report)", esc(f.url)),
+                  fmt::format("    {}. ", f.redirects.size() + 1), 7, cols);
+  return out + '\n';
+}
+
 std::string render_text(const ProbeResult& result, const TextStyle& style) {
   const ProbeFacts& f = result.facts;
   const Diagnosis& d = result.diagnosis;
@@ -620,6 +639,7 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     }
   } else {
     out += '\n';
+    if (!f.redirects.empty()) out += redirects_text(f, cols);
     std::vector<Section> sections{dns_section(f)};
     if (f.h2_refusal) sections.push_back(h2_attempt_section(f));  // only after a retry over HTTP/1.1
     sections.push_back(tcp_section(f));

@@ -162,6 +162,24 @@ struct DirectPathFacts {
   bool client_cert_requested = false;
 };
 
+// -L/--location: one hop that answered with a redirect which was followed. Each hop is a whole probe of
+// its own; ProbeFacts describes the last one and lists the hops before it.
+struct RedirectHop {
+  std::string url;       // the hop's URL (as shown: redacted)
+  std::string method;    // the method the hop was probed with
+  int status = 0;        // 301, 302, 303, 307, 308
+  std::string location;  // the Location header as the server sent it
+  std::string next_url;  // location resolved against url (RFC 3986), fragment dropped
+  std::string verdict;   // the hop's own verdict name and summary (diagnosed by itself)
+  std::string summary;
+  std::optional<std::string> connected_address;
+  bool client_cert_requested = false;
+  bool client_cert_sent = false;
+  std::vector<std::string> acceptable_ca_names;
+  bool auth_headers_dropped = false;  // Authorization/Cookie of -H were not sent on: next_url is another host
+  std::optional<double> total_ms;
+};
+
 struct ProbeFacts {
   // ---- setup
   std::string url;
@@ -257,6 +275,14 @@ struct ProbeFacts {
 
   // ---- timing (milliseconds since the start of the phase; nullopt: not reached)
   std::optional<double> dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
+
+  // ---- -L/--location (the front end follows redirects; these facts are the last hop's)
+  bool follow_redirects = false;           // -L was given
+  std::vector<RedirectHop> redirects;      // the hops followed before this one, in order
+  std::optional<int> max_redirs_exceeded;  // set: this hop redirected again beyond --max-redirs N (N)
+  // This hop's redirect was not followed because it leads to plain http:// (no client certificate there),
+  // or its Location is no URL mtls-probe can probe: the reason in words.
+  std::optional<std::string> redirect_not_followed;
 
   // ---- --as openssl|strict (which client's certificate selection the probe imitates)
   std::string client_behaviour = "openssl";  // "openssl" (curl, this probe's default) | "strict"
