@@ -3,16 +3,11 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
+#include "diagnosis/diagnosis_test_support.h"
 #include "mtls_probe/report/report.h"
 
 namespace mtls_probe {
 namespace {
-
-bool any_hint_contains(const Diagnosis& d, const std::string& needle) {
-  for (const auto& h : d.hints)
-    if (h.find(needle) != std::string::npos) return true;
-  return false;
-}
 
 // The last hop: https://b.example:9443/x asked for a certificate from "CN=B CA" and refused ours (alert 48).
 ProbeFacts hop2_rejecting() {
