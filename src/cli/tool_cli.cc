@@ -8,9 +8,13 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
+#include "body_file.h"
 #include "front_end.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 #include "mtls_probe/engine/probe.h"
@@ -19,21 +23,71 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
+#include "mtls_probe/report/write_out.h"
 #include "tool_docs.h"
 #include "tool_version.h"
 
 namespace mtls_probe::tool {
 namespace {
 
-// The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
-int emit(const ProbeResult& result, bool json) {
-  if (json) {
-    std::cout << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  } else {
-    std::cout << render_text(result, TextStyle{use_color(STDOUT_FILENO), text::output_width(STDOUT_FILENO)});
-  }
+// How the report is shown: -i's headers, -o -'s body on stdout (the report then on stderr), -w after it.
+struct Presentation {
+  bool include_headers = false;
+  bool report_to_stderr = false;
+  std::optional<std::string> write_out;  // the format, @FILE already read
+};
+
+// -w after the report. With --json stdout stays one JSON object: write-out then goes to stderr, whatever
+// %{stdout} says.
+void emit_write_out(const ProbeResult& result, const std::string& format, bool json) {
+  const WriteOut w = render_write_out(result, format, json ? WriteOutStream::err : WriteOutStream::out, json);
+  for (const auto& warning : w.warnings) std::cerr << "mtls-probe: warning: " << warning << '\n';
+  for (const auto& piece : w.pieces) (piece.stream == WriteOutStream::out ? std::cout : std::cerr) << piece.text;
   std::cout.flush();
+}
+
+// The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
+int emit(const ProbeResult& result, bool json, const Presentation& how = {}) {
+  std::ostream& report = how.report_to_stderr ? std::cerr : std::cout;
+  const int fd = how.report_to_stderr ? STDERR_FILENO : STDOUT_FILENO;
+  if (json) {
+    report << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    TextStyle style{use_color(fd), text::output_width(fd)};
+    style.include_headers = how.include_headers;
+    report << render_text(result, style);
+  }
+  report.flush();
+  if (how.write_out) emit_write_out(result, *how.write_out, json);
   return exit_code(result.diagnosis.verdict);
+}
+
+// -w @FILE / @-: the format read whole; anything else is the format itself. nullopt: not readable.
+std::optional<std::string> read_write_out(const std::string& given) {
+  if (!given.starts_with("@")) return given;
+  const std::string name = given.substr(1);
+  std::ifstream file;
+  if (name != "-") {
+    file.open(name, std::ios::binary);
+    if (!file) return std::nullopt;
+  }
+  std::istream& in = name == "-" ? std::cin : file;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// -o FILE and -w @FILE, before any network: a file that cannot be opened is a usage error.
+std::optional<std::string> open_output_files(ProbeCommand& cmd, Presentation& how) {
+  how.include_headers = cmd.include_headers;
+  if (!cmd.write_out.empty()) {
+    how.write_out = read_write_out(cmd.write_out);
+    if (!how.write_out) return "-w: cannot read " + cmd.write_out.substr(1) + ": " + std::strerror(errno);
+  }
+  if (cmd.output_file.empty()) return std::nullopt;
+  auto sink = open_body_file(cmd.output_file);
+  if (!sink) return sink.error();
+  cmd.target.http.body_sink = std::move(sink.value());
+  how.report_to_stderr = cmd.output_file == "-";
+  return std::nullopt;
 }
 
 int probe_usage_error(const std::string& message, bool json) {
@@ -99,6 +153,8 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
 
   ProbeCommand cmd = make_probe_command(raw, process_environment());
   ProbeResult result;
+  Presentation how;
+  if (!cmd.usage_error) cmd.usage_error = open_output_files(cmd, how);
   if (cmd.usage_error) {
     result.facts.url = redact_url(raw.url);
     result.facts.usage_error = cmd.usage_error;
@@ -116,7 +172,7 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
   }
   result.facts.warnings = cmd.warnings;
   result.diagnosis = diagnose(result.facts);
-  return emit(result, cmd.json || json);
+  return emit(result, cmd.json || json, how);
 }
 
 // A probe option given before a subcommand ("mtls-probe -k serve"): the subcommand would silently ignore
