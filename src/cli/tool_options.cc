@@ -152,8 +152,8 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->group(out);
   app.add_flag("-I,--head", raw.head, "send a HEAD request (implies -i)")->group(out);
   app.add_option("-w,--write-out", raw.write_out,
-                 "FORMAT after the report: curl's %{variables} (%{json}: all of them); @NAME reads it from a "
-                 "file, @- from stdin; on stderr with --json")
+                 "FORMAT after the report: curl's %{variables} (%{json}: all of them); a FORMAT that starts "
+                 "with an at sign is read from the file it names (\"-\": stdin); on stderr with --json")
       ->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
 }
@@ -516,7 +516,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
 std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t) {
   if (raw.data || !raw.method.empty() || raw.head)
     return "--grpc-health sends its own request (POST " + std::string(kGrpcHealthCheckPath) +
-           "): leave out -d, -X and -I";
+           "): leave out -d and -X (and -I)";
   if (raw.http11) return "--grpc-health needs HTTP/2: leave out --http1.1";
   if (t.url.target != "/")
     return "--grpc-health asks " + std::string(kGrpcHealthCheckPath) +

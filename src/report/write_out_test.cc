@@ -98,7 +98,7 @@ TEST(WriteOut, AddressesAndSizes) {
   EXPECT_EQ(expand("%{size_download} %{size_request} %{size_upload} %{num_headers} %{num_connects}"),
             "2000 85 5 3 1");
   // "HTTP/2 200 \r\n" + the three fields + the blank line.
-  EXPECT_EQ(expand("%{size_header}"), std::to_string(13 + 16 + 12 + 8 + 8 + 2));
+  EXPECT_EQ(expand("%{size_header}"), std::to_string(13 + 26 + 8 + 8 + 2));
   EXPECT_EQ(expand("%{speed_download}"), "100000");  // 2000 bytes in 0.02 s
 }
 
