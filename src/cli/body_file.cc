@@ -14,7 +14,8 @@ namespace {
 // Writes straight to the descriptor: nothing is buffered here, so memory does not grow with the body.
 class FdBodySink final : public BodySink {
  public:
-  FdBodySink(std::string name, UniqueFd owned, int fd) : name_(std::move(name)), owned_(std::move(owned)), fd_(fd) {}
+  FdBodySink(std::string name, UniqueFd owned, int fd)
+      : name_(std::move(name)), owned_(std::move(owned)), fd_(fd) {}
 
   bool write(std::string_view bytes) override {
     while (!bytes.empty()) {
@@ -41,7 +42,8 @@ class FdBodySink final : public BodySink {
 }  // namespace
 
 Expected<std::shared_ptr<BodySink>, std::string> open_body_file(const std::string& name) {
-  if (name == "-") return std::shared_ptr<BodySink>(std::make_shared<FdBodySink>(name, UniqueFd(), STDOUT_FILENO));
+  if (name == "-")
+    return std::shared_ptr<BodySink>(std::make_shared<FdBodySink>(name, UniqueFd(), STDOUT_FILENO));
   UniqueFd fd(::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
   if (!fd) return Unexpected("-o: cannot open " + name + " for writing: " + std::strerror(errno));
   const int raw = fd.get();

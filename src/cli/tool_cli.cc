@@ -6,9 +6,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -42,7 +42,8 @@ struct Presentation {
 void emit_write_out(const ProbeResult& result, const std::string& format, bool json) {
   const WriteOut w = render_write_out(result, format, json ? WriteOutStream::err : WriteOutStream::out, json);
   for (const auto& warning : w.warnings) std::cerr << "mtls-probe: warning: " << warning << '\n';
-  for (const auto& piece : w.pieces) (piece.stream == WriteOutStream::out ? std::cout : std::cerr) << piece.text;
+  for (const auto& piece : w.pieces)
+    (piece.stream == WriteOutStream::out ? std::cout : std::cerr) << piece.text;
   std::cout.flush();
 }
 
@@ -99,7 +100,8 @@ int probe_usage_error(const std::string& message, bool json) {
 
 // The same origin without the proxy, bounded to a few seconds, to compare the certificate it shows with the
 // one that came through the proxy (TLS interception). The direct path is often closed: that is a fact too.
-DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsContext& ctx, const ProbeLog& log) {
+DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsContext& ctx,
+                               const ProbeLog& log) {
   TargetOptions direct = target;
   direct.proxy.reset();
   direct.proxy_source.clear();

@@ -140,9 +140,10 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
 
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
-  app.add_option("-o,--output", raw.output,
-                 "write the whole response body to FILE as it arrives (\"-\": stdout, the report then goes to "
-                 "stderr; not with --json)")
+  app.add_option(
+         "-o,--output", raw.output,
+         "write the whole response body to FILE as it arrives (\"-\": stdout, the report then goes to "
+         "stderr; not with --json)")
       ->group(out);
   app.add_option("--max-filesize", raw.max_filesize,
                  "BYTES[k|M|G] at most this much body into -o's file; a larger Content-Length is not "
@@ -357,7 +358,8 @@ std::optional<std::string> output_options(const RawProbeArgs& raw, ProbeCommand&
     http.method = "HEAD";
   }
   cmd.include_headers = raw.include || raw.head;
-  if (raw.output == "-" && cmd.json) return "-o - writes the body to stdout, which --json keeps for its object";
+  if (raw.output == "-" && cmd.json)
+    return "-o - writes the body to stdout, which --json keeps for its object";
   cmd.output_file = raw.output;
   if (!raw.max_filesize.empty()) {
     auto size = parse_filesize(raw.max_filesize);

@@ -31,7 +31,8 @@ TEST(OutputOptions, ParseFilesize) {
   EXPECT_EQ(parse_filesize("1G"), std::optional<std::uint64_t>(1ull << 30));
   EXPECT_EQ(parse_filesize("2T"), std::optional<std::uint64_t>(2ull << 40));
   EXPECT_EQ(parse_filesize("18446744073709551615"), std::optional<std::uint64_t>(18446744073709551615ull));
-  for (const char* bad : {"", "k", "-1", "1.5M", "10MB", "1 k", "18446744073709551616", "17179869184G", "0x10"})
+  for (const char* bad :
+       {"", "k", "-1", "1.5M", "10MB", "1 k", "18446744073709551616", "17179869184G", "0x10"})
     EXPECT_FALSE(parse_filesize(bad)) << bad;
 }
 
@@ -51,7 +52,8 @@ TEST(OutputOptions, OutputAndMaxFilesize) {
   ASSERT_FALSE(c.usage_error) << *c.usage_error;
   EXPECT_EQ(c.output_file, "out.bin");
   EXPECT_EQ(c.target.http.max_filesize, std::optional<std::uint64_t>(10u << 20));
-  EXPECT_FALSE(parse({"--output=x", "--max-filesize", "0", "https://example.test/"}).target.http.max_filesize);
+  EXPECT_FALSE(
+      parse({"--output=x", "--max-filesize", "0", "https://example.test/"}).target.http.max_filesize);
   EXPECT_TRUE(parse({"-o", "x", "--max-filesize", "ten", "https://example.test/"}).usage_error);
   EXPECT_TRUE(parse({"--max-filesize", "10", "https://example.test/"}).usage_error);  // without -o
 }

@@ -814,19 +814,22 @@ class Builder {
     }
     if (f_.oversize_content_length) {
       set(Verdict::http_error,
-          fmt::format("The server answered {}{} with Content-Length {}, above --max-filesize {}: the body was not "
-                      "downloaded (as curl).",
-                      status, reason, *f_.oversize_content_length, limit));
+          fmt::format(
+              "The server answered {}{} with Content-Length {}, above --max-filesize {}: the body was not "
+              "downloaded (as curl).",
+              status, reason, *f_.oversize_content_length, limit));
       hint(fmt::format("raise --max-filesize above {} bytes to download it", *f_.oversize_content_length));
       return true;
     }
     if (f_.max_filesize_exceeded) {
       set(Verdict::http_error,
-          fmt::format("The server answered {}{}; the body exceeded --max-filesize at {} bytes: reading stopped "
-                      "there, {} keeps the first {} bytes.",
-                      status, reason, limit, file, f_.body_bytes));
-      hint("the server did not announce the size (no Content-Length), so the limit was found while reading; "
-           "raise --max-filesize to download the whole body");
+          fmt::format(
+              "The server answered {}{}; the body exceeded --max-filesize at {} bytes: reading stopped "
+              "there, {} keeps the first {} bytes.",
+              status, reason, limit, file, f_.body_bytes));
+      hint(
+          "the server did not announce the size (no Content-Length), so the limit was found while reading; "
+          "raise --max-filesize to download the whole body");
       return true;
     }
     return false;

@@ -442,7 +442,8 @@ class Http2Exchange final : public HttpExchange {
         return 0;
       }
       // More than the cap arrived (HTTP/1.1's parser also stops only when more comes than it may read).
-      const bool over = x.ctx_.limits.sink != nullptr ? take < len : x.body_bytes_ >= x.ctx_.limits.max_body_bytes;
+      const bool over =
+          x.ctx_.limits.sink != nullptr ? take < len : x.body_bytes_ >= x.ctx_.limits.max_body_bytes;
       if (over) {
         x.truncated_ = true;  // enough read: the rest is not ours to wait for
         x.cancel(s);
@@ -481,7 +482,8 @@ class Http2Exchange final : public HttpExchange {
       if (name != "content-length") continue;
       std::uint64_t length = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
-      if (ec != std::errc() || end != value.data() + value.size() || length <= ctx_.limits.max_body_bytes) return;
+      if (ec != std::errc() || end != value.data() + value.size() || length <= ctx_.limits.max_body_bytes)
+        return;
       oversize_length_ = length;
       truncated_ = true;
       cancel(s);

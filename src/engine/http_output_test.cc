@@ -13,7 +13,8 @@ using State = HttpResponseParser::State;
 
 class StringSink final : public BodySink {
  public:
-  explicit StringSink(std::size_t fail_after = std::numeric_limits<std::size_t>::max()) : fail_after_(fail_after) {}
+  explicit StringSink(std::size_t fail_after = std::numeric_limits<std::size_t>::max())
+      : fail_after_(fail_after) {}
   bool write(std::string_view bytes) override {
     if (data.size() + bytes.size() > fail_after_) {
       error_ = "No space left on device";
@@ -47,7 +48,8 @@ std::string body_of(std::size_t n) {
 // Fed in small pieces, so that every split point between reads is exercised.
 State feed_in_pieces(HttpResponseParser& p, const std::string& wire, std::size_t piece = 7) {
   State st = State::need_more;
-  for (std::size_t i = 0; i < wire.size() && st == State::need_more; i += piece) st = p.feed(wire.substr(i, piece));
+  for (std::size_t i = 0; i < wire.size() && st == State::need_more; i += piece)
+    st = p.feed(wire.substr(i, piece));
   return st;
 }
 
@@ -62,7 +64,8 @@ TEST(HttpOutput, ContentLengthBodyBeyondTheReportCapGoesWholeToTheSink) {
   StringSink sink;
   HttpResponseParser p(sink_limits(sink, std::nullopt));
   const std::string body = body_of(3 << 20);  // three times the report's 1 MiB cap
-  const std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   EXPECT_EQ(feed_in_pieces(p, wire, 40000), State::complete);
   EXPECT_EQ(sink.data, body);
   EXPECT_EQ(p.body_bytes(), body.size());
@@ -73,7 +76,8 @@ TEST(HttpOutput, ContentLengthBodyBeyondTheReportCapGoesWholeToTheSink) {
 TEST(HttpOutput, ChunkedBodyGoesToTheSinkWithoutFraming) {
   StringSink sink;
   HttpResponseParser p(sink_limits(sink, std::nullopt));
-  const std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
   EXPECT_EQ(feed_in_pieces(p, wire, 3), State::complete);
   EXPECT_EQ(sink.data, "hello world");
 }
@@ -110,7 +114,8 @@ TEST(HttpOutput, ContentLengthEqualToMaxFilesizeIsDownloaded) {
 TEST(HttpOutput, ChunkedBodyBeyondMaxFilesizeStopsAtTheLimit) {
   StringSink sink;
   HttpResponseParser p(sink_limits(sink, 8));
-  const std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
   EXPECT_EQ(feed_in_pieces(p, wire, 4), State::complete);
   EXPECT_TRUE(p.body_truncated());
   EXPECT_FALSE(p.oversize_length());

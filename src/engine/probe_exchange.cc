@@ -148,7 +148,8 @@ void Probe::begin_request() {
     facts_.grpc.emplace();
     facts_.grpc->service = *target_.grpc_health;
   }
-  const ExchangeContext ctx{ssl_.get(), &facts_, &log_, &target_, max_deadline_, http_limits_for(target_.http)};
+  const ExchangeContext ctx{ssl_.get(), &facts_,       &log_,
+                            &target_,   max_deadline_, http_limits_for(target_.http)};
   exchange_ = h2 ? make_http2_exchange(ctx) : make_http1_exchange(ctx);
 }
 

@@ -642,7 +642,8 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     if (f.h2_refusal) sections.push_back(h2_attempt_section(f));  // only after a retry over HTTP/1.1
     sections.push_back(tcp_section(f));
     if (f.proxy) sections.push_back(proxy_section(f, d.interception));  // only a proxied probe has the phase
-    for (Section s : {tls_section(f), client_section(f), http_section(f, style.include_headers)}) sections.push_back(std::move(s));
+    for (Section s : {tls_section(f), client_section(f), http_section(f, style.include_headers)})
+      sections.push_back(std::move(s));
     // A gRPC probe that got as far as its request; before that the other sections tell the story.
     if (f.grpc) sections.push_back(grpc_section(*f.grpc));
     for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);

@@ -20,11 +20,21 @@ struct Value {
   std::string text;
 };
 
-Value seconds(double ms) { return {json(ms / 1000.0), fmt::format("{:.6f}", ms / 1000.0)}; }
-Value number(std::uint64_t n) { return {json(n), std::to_string(n)}; }
-Value code(int n) { return {json(n), fmt::format("{:03d}", n)}; }
-Value flag(bool b) { return {json(b), b ? "1" : "0"}; }
-Value text(std::string s) { return {json(sanitize_utf8(s)), escape_terminal(s)}; }
+Value seconds(double ms) {
+  return {json(ms / 1000.0), fmt::format("{:.6f}", ms / 1000.0)};
+}
+Value number(std::uint64_t n) {
+  return {json(n), std::to_string(n)};
+}
+Value code(int n) {
+  return {json(n), fmt::format("{:03d}", n)};
+}
+Value flag(bool b) {
+  return {json(b), b ? "1" : "0"};
+}
+Value text(std::string s) {
+  return {json(sanitize_utf8(s)), escape_terminal(s)};
+}
 
 // curl's times are cumulative from the start, each at least the one before (a phase not reached: 0, as
 // curl). Ours are per phase: summed here, in the order the phases ran.
@@ -62,9 +72,8 @@ std::pair<std::string, std::uint64_t> split_address(const std::optional<std::str
 // What curl counts as header bytes: the status line and each field as HTTP/1.1 would carry them.
 std::uint64_t header_bytes(const ProbeFacts& f) {
   if (!f.http_status) return 0;
-  std::uint64_t n = fmt::format("HTTP/{} {} {}\r\n", f.http_version.value_or("1.1"), *f.http_status,
-                                f.http_reason)
-                        .size();
+  std::uint64_t n =
+      fmt::format("HTTP/{} {} {}\r\n", f.http_version.value_or("1.1"), *f.http_status, f.http_reason).size();
   for (const auto& [name, value] : f.response_headers) n += name.size() + 2 + value.size() + 2;
   return n + 2;
 }
@@ -76,7 +85,8 @@ std::vector<std::pair<std::string_view, Value>> variables(const ProbeResult& r) 
   const auto [local_ip, local_port] = split_address(f.local_address);
   const int status = f.http_status.value_or(0);
   const double total_s = t.total / 1000.0;
-  const auto speed = total_s > 0 ? static_cast<std::uint64_t>(static_cast<double>(f.body_bytes) / total_s) : 0;
+  const auto speed =
+      total_s > 0 ? static_cast<std::uint64_t>(static_cast<double>(f.body_bytes) / total_s) : 0;
   const int connects = (f.connected_address ? 1 : 0) + (f.h2_refusal ? 1 : 0);
   const bool ok = r.diagnosis.verdict == Verdict::ok;
   return {
@@ -125,8 +135,9 @@ std::optional<std::string> header_values(const ProbeFacts& f, std::string_view n
   std::optional<std::string> out;
   auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
   for (const auto& [n, v] : f.response_headers) {
-    const bool same = n.size() == name.size() &&
-                      std::equal(n.begin(), n.end(), name.begin(), [&](char a, char b) { return lower(a) == lower(b); });
+    const bool same =
+        n.size() == name.size() &&
+        std::equal(n.begin(), n.end(), name.begin(), [&](char a, char b) { return lower(a) == lower(b); });
     if (!same) continue;
     out = out ? *out + ", " + v : v;
   }
@@ -148,7 +159,11 @@ class Expander {
     const char c = fmt[i];
     const char next = i + 1 < fmt.size() ? fmt[i + 1] : '\0';
     if (c == '\\') {
-      const char* esc = next == 'n' ? "\n" : next == 't' ? "\t" : next == 'r' ? "\r" : next == '\\' ? "\\" : nullptr;
+      const char* esc = next == 'n'    ? "\n"
+                        : next == 't'  ? "\t"
+                        : next == 'r'  ? "\r"
+                        : next == '\\' ? "\\"
+                                       : nullptr;
       if (esc == nullptr) {
         emit("\\");
         return i + 1;

@@ -91,7 +91,8 @@ TEST(WriteOut, PhasesNotReachedAreZero) {
 }
 
 TEST(WriteOut, AddressesAndSizes) {
-  EXPECT_EQ(expand("%{remote_ip}:%{remote_port} %{local_ip}:%{local_port}"), "127.0.0.1:8443 127.0.0.1:40000");
+  EXPECT_EQ(expand("%{remote_ip}:%{remote_port} %{local_ip}:%{local_port}"),
+            "127.0.0.1:8443 127.0.0.1:40000");
   ProbeResult v6 = fetched();
   v6.facts.connected_address = "[::1]:443";
   EXPECT_EQ(expand("%{remote_ip} %{remote_port}", v6), "::1 443");

@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,7 +101,7 @@ struct HttpOptions {
   std::string method = "GET";
   std::vector<RequestHeader> headers;
   std::optional<std::string> data;  // request body
-  std::shared_ptr<BodySink> body_sink;       // -o: null = body capped to the report's excerpt
+  std::shared_ptr<BodySink> body_sink;        // -o: null = body capped to the report's excerpt
   std::optional<std::uint64_t> max_filesize;  // --max-filesize: at most this much body into the sink
 };
 
