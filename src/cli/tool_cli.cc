@@ -105,6 +105,7 @@ DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsConte
   TargetOptions direct = target;
   direct.proxy.reset();
   direct.proxy_source.clear();
+  direct.http.body_sink.reset();  // -o's file holds the proxied probe's body only
   direct.connect_timeout = std::min(direct.connect_timeout, std::chrono::milliseconds(5000));
   direct.max_time = std::min(direct.max_time, std::chrono::milliseconds(5000));
   log.debug("comparing with a direct probe of {} (without the proxy)", target.url.authority());
