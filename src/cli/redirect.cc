@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "mtls_probe/base/ascii.h"
+#include "mtls_probe/engine/http.h"
 #include "mtls_probe/engine/url.h"
 
 namespace mtls_probe::tool {
@@ -89,10 +90,6 @@ std::string header_name(std::string_view header_option) {
 }
 
 }  // namespace
-
-bool is_followed_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-}
 
 std::string resolve_reference(std::string_view base_text, std::string_view reference) {
   const UriParts base = split_uri(base_text);

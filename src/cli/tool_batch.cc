@@ -260,6 +260,12 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
     return plan;
   }
   plan.parallel = raw.parallel;
+  const RawProbeArgs& p = raw.probe;
+  if (!p.output.empty() || !p.max_filesize.empty() || !p.write_out.empty() || p.include || p.head) {
+    // One file or one write-out for many targets would mix them: these are the single probe's.
+    plan.usage_error = "-o, --max-filesize, -w, -i and -I are options of a single probe, not of batch";
+    return plan;
+  }
   if (!raw.warn_days.empty()) {
     long days = 0;
     if (auto err = parse_warn_days(raw.warn_days, days)) {

@@ -74,6 +74,21 @@ TEST(BatchPlan, GlobalsApplyToEveryLineUnlessTheLineOverrides) {
   EXPECT_EQ(n.target.connect_timeout, 500ms);
 }
 
+TEST(BatchPlan, SingleProbeOutputOptionsAreUsageErrors) {
+  for (int which = 0; which < 5; ++which) {
+    RawBatchArgs raw = args();
+    if (which == 0) raw.probe.output = "out.bin";
+    if (which == 1) raw.probe.max_filesize = "1M";
+    if (which == 2) raw.probe.write_out = "%{http_code}";
+    if (which == 3) raw.probe.include = true;
+    if (which == 4) raw.probe.head = true;
+    const auto plan = make_batch_plan(raw, "https://api.internal/\n");
+    ASSERT_TRUE(plan.usage_error) << which;
+    EXPECT_NE(plan.usage_error->find("not of batch"), std::string::npos);
+  }
+  EXPECT_FALSE(make_batch_plan(args(), "https://api.internal/\n").usage_error);
+}
+
 TEST(BatchPlan, LineCertReplacesGlobalCertAndKey) {
   RawBatchArgs raw;
   raw.probe.cert = "/global/a.pem";

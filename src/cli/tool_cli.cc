@@ -6,11 +6,15 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
+#include "body_file.h"
 #include "front_end.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 #include "mtls_probe/engine/probe.h"
@@ -20,21 +24,72 @@
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
 #include "redirect.h"
+#include "mtls_probe/report/write_out.h"
 #include "tool_docs.h"
 #include "tool_version.h"
 
 namespace mtls_probe::tool {
 namespace {
 
-// The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
-int emit(const ProbeResult& result, bool json) {
-  if (json) {
-    std::cout << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  } else {
-    std::cout << render_text(result, TextStyle{use_color(STDOUT_FILENO), text::output_width(STDOUT_FILENO)});
-  }
+// How the report is shown: -i's headers, -o -'s body on stdout (the report then on stderr), -w after it.
+struct Presentation {
+  bool include_headers = false;
+  bool report_to_stderr = false;
+  std::optional<std::string> write_out;  // the format, @FILE already read
+};
+
+// -w after the report. With --json stdout stays one JSON object: write-out then goes to stderr, whatever
+// %{stdout} says.
+void emit_write_out(const ProbeResult& result, const std::string& format, bool json) {
+  const WriteOut w = render_write_out(result, format, json ? WriteOutStream::err : WriteOutStream::out, json);
+  for (const auto& warning : w.warnings) std::cerr << "mtls-probe: warning: " << warning << '\n';
+  for (const auto& piece : w.pieces)
+    (piece.stream == WriteOutStream::out ? std::cout : std::cerr) << piece.text;
   std::cout.flush();
+}
+
+// The probe's usage errors are its report, like every other outcome: text or JSON on stdout (exit 1).
+int emit(const ProbeResult& result, bool json, const Presentation& how = {}) {
+  std::ostream& report = how.report_to_stderr ? std::cerr : std::cout;
+  const int fd = how.report_to_stderr ? STDERR_FILENO : STDOUT_FILENO;
+  if (json) {
+    report << to_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    TextStyle style{use_color(fd), text::output_width(fd)};
+    style.include_headers = how.include_headers;
+    report << render_text(result, style);
+  }
+  report.flush();
+  if (how.write_out) emit_write_out(result, *how.write_out, json);
   return exit_code(result.diagnosis.verdict);
+}
+
+// -w @FILE / @-: the format read whole; anything else is the format itself. nullopt: not readable.
+std::optional<std::string> read_write_out(const std::string& given) {
+  if (!given.starts_with("@")) return given;
+  const std::string name = given.substr(1);
+  std::ifstream file;
+  if (name != "-") {
+    file.open(name, std::ios::binary);
+    if (!file) return std::nullopt;
+  }
+  std::istream& in = name == "-" ? std::cin : file;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// -o FILE and -w @FILE, before any network: a file that cannot be opened is a usage error.
+std::optional<std::string> open_output_files(ProbeCommand& cmd, Presentation& how) {
+  how.include_headers = cmd.include_headers;
+  if (!cmd.write_out.empty()) {
+    how.write_out = read_write_out(cmd.write_out);
+    if (!how.write_out) return "-w: cannot read " + cmd.write_out.substr(1) + ": " + std::strerror(errno);
+  }
+  if (cmd.output_file.empty()) return std::nullopt;
+  auto sink = open_body_file(cmd.output_file);
+  if (!sink) return sink.error();
+  cmd.target.http.body_sink = std::move(sink.value());
+  how.report_to_stderr = cmd.output_file == "-";
+  return std::nullopt;
 }
 
 int probe_usage_error(const std::string& message, bool json) {
@@ -46,10 +101,12 @@ int probe_usage_error(const std::string& message, bool json) {
 
 // The same origin without the proxy, bounded to a few seconds, to compare the certificate it shows with the
 // one that came through the proxy (TLS interception). The direct path is often closed: that is a fact too.
-DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsContext& ctx, const ProbeLog& log) {
+DirectPathFacts probe_directly(const TargetOptions& target, const ClientTlsContext& ctx,
+                               const ProbeLog& log) {
   TargetOptions direct = target;
   direct.proxy.reset();
   direct.proxy_source.clear();
+  direct.http.body_sink.reset();  // -o's file holds the proxied probe's body only
   direct.connect_timeout = std::min(direct.connect_timeout, std::chrono::milliseconds(5000));
   direct.max_time = std::min(direct.max_time, std::chrono::milliseconds(5000));
   log.debug("comparing with a direct probe of {} (without the proxy)", target.url.authority());
@@ -97,7 +154,8 @@ RedirectHop hop_record(const ProbeFacts& f, const RedirectPlan& plan, std::strin
 // -L: each redirect is a whole probe of the next URL (its own DNS, TCP, TLS and client auth) with the same
 // identity and trust; the facts returned are the last hop's, with the hops before it.
 ProbeFacts follow_redirects(const RawProbeArgs& first, ProbeFacts facts, const ClientTlsContext& ctx,
-                            const std::shared_ptr<spdlog::logger>& logger) {
+                            const std::shared_ptr<spdlog::logger>& logger,
+                            const std::shared_ptr<BodySink>& body_sink) {
   const ProbeLog log(logger, "");
   std::vector<RedirectHop> hops;
   RawProbeArgs raw = first;
@@ -115,6 +173,7 @@ ProbeFacts follow_redirects(const RawProbeArgs& first, ProbeFacts facts, const C
       facts.redirect_not_followed = redact_urls_in_text(*cmd.usage_error);
       break;
     }
+    cmd.target.http.body_sink = body_sink;  // -o's file gets the last hop's body (redirects' are skipped)
     hops.push_back(hop_record(facts, plan, effective_method(raw), auth_dropped));
     log.debug("following {} {} to {}", plan.status, hops.back().url, plan.next_url);
     facts = probe_target(cmd.target, ctx, ProbeLog(logger, fmt::format("[hop {}] ", hops.size() + 1)));
@@ -151,7 +210,7 @@ ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
     return facts;
   }
   facts = probe_target(cmd.target, **ctx, log);
-  if (raw.location) facts = follow_redirects(raw, std::move(facts), **ctx, logger);
+  if (raw.location) facts = follow_redirects(raw, std::move(facts), **ctx, logger, cmd.target.http.body_sink);
   return facts;
 }
 
@@ -160,6 +219,8 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
 
   ProbeCommand cmd = make_probe_command(raw, process_environment());
   ProbeResult result;
+  Presentation how;
+  if (!cmd.usage_error) cmd.usage_error = open_output_files(cmd, how);
   if (cmd.usage_error) {
     result.facts.url = redact_url(raw.url);
     result.facts.usage_error = cmd.usage_error;
@@ -177,7 +238,7 @@ int run_probe_command(const RawProbeArgs& raw, bool json) {
   }
   result.facts.warnings = cmd.warnings;
   result.diagnosis = diagnose(result.facts);
-  return emit(result, cmd.json || json);
+  return emit(result, cmd.json || json, how);
 }
 
 // A probe option given before a subcommand ("mtls-probe -k serve"): the subcommand would silently ignore

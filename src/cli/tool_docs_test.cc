@@ -44,6 +44,10 @@ TEST(Docs, ValueKindsOfTheToolsOptions) {
   EXPECT_EQ(value_kind(f.option("--connect-timeout")), ValueKind::other);
   EXPECT_EQ(value_kind(f.option("--cert-type")), ValueKind::other);
   EXPECT_EQ(value_kind(f.option("--json")), ValueKind::none);
+  EXPECT_EQ(value_kind(f.option("--output")), ValueKind::file);
+  EXPECT_EQ(value_kind(f.option("--max-filesize")), ValueKind::other);
+  EXPECT_EQ(value_kind(f.option("--write-out")), ValueKind::other);
+  EXPECT_EQ(value_kind(f.option("--head")), ValueKind::none);
   EXPECT_EQ(value_kind(f.option("--client-ca", "serve")), ValueKind::file);
   EXPECT_EQ(value_kind(f.option("--pki-dir", "serve")), ValueKind::directory);
   EXPECT_EQ(value_kind(f.option("--client-auth-path", "serve")), ValueKind::other);  // a URL path

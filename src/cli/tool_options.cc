@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "front_end.h"
@@ -141,6 +142,22 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
 
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
+  app.add_option(
+         "-o,--output", raw.output,
+         "write the whole response body to FILE as it arrives (\"-\": stdout, the report then goes to "
+         "stderr; not with --json)")
+      ->group(out);
+  app.add_option("--max-filesize", raw.max_filesize,
+                 "BYTES[k|M|G] at most this much body into -o's file; a larger Content-Length is not "
+                 "downloaded (as curl)")
+      ->group(out);
+  app.add_flag("-i,--include", raw.include, "every response header (and trailer) in the text report")
+      ->group(out);
+  app.add_flag("-I,--head", raw.head, "send a HEAD request (implies -i)")->group(out);
+  app.add_option("-w,--write-out", raw.write_out,
+                 "FORMAT after the report: curl's %{variables} (%{json}: all of them); a FORMAT that starts "
+                 "with an at sign is read from the file it names (\"-\": stdin); on stderr with --json")
+      ->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
 }
 
@@ -306,6 +323,60 @@ RawProbeArgs url_out_of_grpc_health(RawProbeArgs raw) {
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_filesize(std::string_view text) {
+  std::uint64_t value = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  if (i == 0 || text.size() - i > 1) return std::nullopt;
+  int shift = 0;
+  if (i < text.size()) {
+    switch (text[i]) {
+      case 'k':
+      case 'K': shift = 10; break;
+      case 'm':
+      case 'M': shift = 20; break;
+      case 'g':
+      case 'G': shift = 30; break;
+      case 't':
+      case 'T': shift = 40; break;
+      default: return std::nullopt;
+    }
+  }
+  if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+namespace {
+
+// -o, --max-filesize, -i, -I, -w: checked here; the file and @FILE are opened by the front end.
+std::optional<std::string> output_options(const RawProbeArgs& raw, ProbeCommand& cmd) {
+  HttpOptions& http = cmd.target.http;
+  if (raw.head) {
+    if (raw.data || !raw.method.empty()) return "-I/--head sends HEAD: leave out -d and -X";
+    http.method = "HEAD";
+  }
+  cmd.include_headers = raw.include || raw.head;
+  http.sink_skips_redirects = raw.location;
+  if (raw.output == "-" && cmd.json)
+    return "-o - writes the body to stdout, which --json keeps for its object";
+  cmd.output_file = raw.output;
+  if (!raw.max_filesize.empty()) {
+    auto size = parse_filesize(raw.max_filesize);
+    if (!size) return "--max-filesize takes a number of bytes, optionally with k, M, G or T (e.g. 10M)";
+    if (raw.output.empty())
+      return "--max-filesize bounds the body -o FILE writes (without -o the report keeps the first 1 MiB)";
+    if (*size > 0) http.max_filesize = size;
+  }
+  cmd.write_out = raw.write_out;
+  return std::nullopt;
+}
+
+}  // namespace
+
 ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& env) {
   const RawProbeArgs raw = url_out_of_grpc_health(as_parsed);
   ProbeCommand cmd;
@@ -430,6 +501,7 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
   }
   t.http.data = raw.data;
   if (raw.max_redirs < -1) return usage("--max-redirs takes a number of redirects (-1: no limit)");
+  if (auto bad = output_options(raw, cmd)) return usage(*bad);
   if (auto alpn = alpn_offer(raw, t.note_h1_fallback); alpn) {
     t.alpn = std::move(alpn.value());
   } else {
@@ -448,9 +520,9 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
 }
 
 std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t) {
-  if (raw.data || !raw.method.empty())
+  if (raw.data || !raw.method.empty() || raw.head)
     return "--grpc-health sends its own request (POST " + std::string(kGrpcHealthCheckPath) +
-           "): leave out -d and -X";
+           "): leave out -d and -X (and -I)";
   if (raw.http11) return "--grpc-health needs HTTP/2: leave out --http1.1";
   if (t.url.target != "/")
     return "--grpc-health asks " + std::string(kGrpcHealthCheckPath) +

@@ -3,8 +3,10 @@
 // network. Each outside input (URL, -H, --resolve) is parsed here, once.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mtls_probe/base/result.h"
@@ -45,6 +47,9 @@ struct RawProbeArgs {
   bool location = false;  // -L/--location: follow redirects, each hop a probe of its own
   long max_redirs = 50;   // --max-redirs N (curl's default 50; -1: no limit)
   int verbose = 0;
+  // Output (curl's): -o FILE ("-": stdout), --max-filesize BYTES[k|M|G], -i, -I, -w FORMAT|@FILE|@-.
+  std::string output, max_filesize, write_out;
+  bool include = false, head = false;
 };
 
 // Registers the probe options on app, writing into raw.
@@ -57,7 +62,14 @@ struct ProbeCommand {
   std::vector<std::string> warnings;              // shown in the report, never contain secrets
   std::optional<std::string> usage_error;         // -> usage-error
   std::optional<IdentityFailure> identity_error;  // password source problems -> identity-error
+  std::string output_file;       // -o: the front end opens it (target.http.body_sink) before any network
+  bool include_headers = false;  // -i / -I: every response header in the text report
+  std::string write_out;         // -w as given (FORMAT, @FILE or @-): the front end reads @FILE
 };
+
+// curl's --max-filesize BYTES: digits with an optional k/K, M, G or T suffix (powers of 1024). 0: no limit
+// (as curl). nullopt: not a size.
+std::optional<std::uint64_t> parse_filesize(std::string_view text);
 
 // Checks and combines raw values: URL, -H, --resolve, versions, timeouts, password sources, the proxy.
 // env is where https_proxy, no_proxy, ... and --proxy-password-env are read (an empty lookup: no

@@ -796,7 +796,44 @@ class Builder {
       hint("the response was cut short or malformed; a proxy or the application may have crashed mid-answer");
       return;
     }
+    if (body_output_verdict(status)) return;
     plain_status_verdict(status);
+  }
+
+  // -o FILE: the body did not all reach the file (--max-filesize, or the file refused it). Returns true when
+  // that decided the verdict.
+  bool body_output_verdict(int status) {
+    const std::string reason = f_.http_reason.empty() ? "" : " " + f_.http_reason;
+    const std::string file = f_.body_file == "-" ? "stdout" : f_.body_file;
+    const std::uint64_t limit = f_.max_filesize.value_or(0);
+    if (f_.body_write_error) {
+      set(Verdict::http_error, fmt::format("The server answered {}{}; writing the body to {} failed after {} "
+                                           "bytes: {}.",
+                                           status, reason, file, f_.body_bytes, *f_.body_write_error));
+      hint("check the free space and permissions where -o writes");
+      return true;
+    }
+    if (f_.oversize_content_length) {
+      set(Verdict::http_error,
+          fmt::format(
+              "The server answered {}{} with Content-Length {}, above --max-filesize {}: the body was not "
+              "downloaded (as curl).",
+              status, reason, *f_.oversize_content_length, limit));
+      hint(fmt::format("raise --max-filesize above {} bytes to download it", *f_.oversize_content_length));
+      return true;
+    }
+    if (f_.max_filesize_exceeded) {
+      set(Verdict::http_error,
+          fmt::format(
+              "The server answered {}{}; the body exceeded --max-filesize at {} bytes: reading stopped "
+              "there, {} keeps the first {} bytes.",
+              status, reason, limit, file, f_.body_bytes));
+      hint(
+          "the server did not announce the size (no Content-Length), so the limit was found while reading; "
+          "raise --max-filesize to download the whole body");
+      return true;
+    }
+    return false;
   }
 
   // The statuses and pages by which servers speak about client certificates at the HTTP layer.

@@ -166,8 +166,28 @@ std::string_view HttpResponseParser::take_body(std::string_view in, std::uint64_
   auto n = static_cast<std::size_t>(std::min<std::uint64_t>({in.size(), max, room}));
   if (body_.size() < limits_.body_keep)
     body_.append(in.substr(0, std::min(n, limits_.body_keep - body_.size())));
+  if (limits_.sink != nullptr && n > 0 && !limits_.sink->write(in.substr(0, n))) sink_failed_ = true;
   body_bytes_ += n;
   return in.substr(n);
+}
+
+HttpLimits http_limits_for(const HttpOptions& http) {
+  HttpLimits limits;
+  if (!http.body_sink) return limits;
+  limits.sink = http.body_sink.get();
+  limits.max_body_bytes = http.max_filesize.value_or(std::numeric_limits<std::uint64_t>::max());
+  limits.refuse_oversize_length = http.max_filesize.has_value();
+  limits.sink_skips_redirects = http.sink_skips_redirects;
+  return limits;
+}
+
+void skip_sink_for_redirect(HttpLimits& limits, int status, bool has_location) {
+  if (limits.sink == nullptr || !limits.sink_skips_redirects || !is_followed_redirect(status) || !has_location)
+    return;
+  const HttpLimits report_only;
+  limits.sink = nullptr;
+  limits.max_body_bytes = std::min(limits.max_body_bytes, report_only.max_body_bytes);
+  limits.refuse_oversize_length = false;
 }
 
 // The first bytes of a response must be "HTTP/1.<digit>": fail as soon as they are not, rather than
@@ -198,6 +218,7 @@ HttpResponseParser::State HttpResponseParser::feed(std::string_view in) {
         std::size_t before = in.size();
         in = take_body(in, remaining_);
         remaining_ -= before - in.size();
+        if (sink_failed_) return complete();
         if (remaining_ == 0) {
           if (phase_ == Phase::body_length) return complete();
           phase_ = Phase::chunk_crlf;
@@ -213,6 +234,7 @@ HttpResponseParser::State HttpResponseParser::feed(std::string_view in) {
           return complete();
         }
         in = take_body(in, std::numeric_limits<std::uint64_t>::max());
+        if (sink_failed_) return complete();
         break;
       case Phase::chunk_crlf:
         // Exactly CRLF (or a bare LF) after the chunk data.
@@ -346,6 +368,7 @@ HttpResponseParser::State HttpResponseParser::on_head_end() {
     return state_;
   }
   headers_done_ = true;
+  skip_sink_for_redirect(limits_, status, header("Location").has_value());
   if (head_request_ || status == 204 || status == 304 || status == 101) return complete();
 
   // Transfer-Encoding wins over Content-Length (RFC 7230 3.3.3); chunked must be the last coding.
@@ -392,6 +415,11 @@ HttpResponseParser::State HttpResponseParser::on_head_end() {
   if (length) {
     content_length_ = remaining_ = *length;
     if (*length == 0) return complete();
+    if (limits_.refuse_oversize_length && *length > limits_.max_body_bytes) {  // as curl: not even started
+      oversize_length_ = *length;
+      truncated_ = true;
+      return complete();
+    }
     phase_ = Phase::body_length;
     if (limits_.max_body_bytes == 0) {
       truncated_ = true;

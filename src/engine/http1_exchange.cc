@@ -19,6 +19,8 @@ class Http1Exchange final : public HttpExchange {
     const TargetOptions& t = *ctx_.target;
     request_ = build_request(t.http, t.url.authority(), t.url.target);
     ctx_.facts->request_line = t.http.method + " " + t.url.target + " HTTP/1.1";
+    const std::size_t data_bytes = t.http.data ? t.http.data->size() : 0;
+    ctx_.facts->request_head_bytes = request_.size() - data_bytes;
     if (ctx_.log->tracing()) {
       for (const auto& line : request_trace_lines(request_)) ctx_.log->debug("> {}", escape_terminal(line));
     }
@@ -55,6 +57,7 @@ class Http1Exchange final : public HttpExchange {
     f.body_excerpt = p.body_kept();
     f.body_bytes = p.body_bytes();
     f.body_truncated = p.body_truncated();
+    f.oversize_content_length = p.oversize_length();
     if (p.state() == HttpResponseParser::State::error) {
       f.http_error = p.error();
     } else if (got_bytes_ && p.state() == HttpResponseParser::State::need_more && !f.timed_out_in) {
@@ -71,6 +74,8 @@ class Http1Exchange final : public HttpExchange {
     if (io == SslIo::want_write) return Status::want_write;
     // A failed write still goes on to read: the server may already have sent its verdict as an alert.
     ctx_.facts->request_sent = io == SslIo::done;
+    const std::uint64_t head = ctx_.facts->request_head_bytes;
+    ctx_.facts->request_body_bytes = written_ > head ? written_ - head : 0;
     parser_.emplace(ctx_.limits, ctx_.target->http.method == "HEAD");
     return std::nullopt;
   }

@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "mtls_probe/base/ascii.h"
@@ -165,6 +167,8 @@ class Http2Exchange final : public HttpExchange {
     f.body_excerpt = std::move(body_);
     f.body_bytes = body_bytes_;
     f.body_truncated = truncated_;
+    f.oversize_content_length = oversize_length_;
+    f.request_body_bytes = body_sent_;
     if (h2_error_) f.h2_error = h2_error_;
     f.h2_window_stall = window_stall();
     const bool response_done = headers_done_ && stream_closed_ && stream_error_ == NGHTTP2_NO_ERROR;
@@ -244,6 +248,11 @@ class Http2Exchange final : public HttpExchange {
         continue;
       fields.emplace_back(name, h.value);
     }
+    // As curl counts an HTTP/2 request: its HTTP/1.1 form (request line, "name: value" lines, blank line).
+    std::uint64_t head_bytes = ctx_.facts->request_line.size() + 4;
+    for (const auto& [n, v] : fields)
+      if (n.front() != ':') head_bytes += n.size() + 2 + v.size() + 2;
+    ctx_.facts->request_head_bytes = head_bytes;
     std::vector<nghttp2_nv> nva;
     for (auto& [n, v] : fields) {
       nva.push_back(nghttp2_nv{reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
@@ -325,7 +334,7 @@ class Http2Exchange final : public HttpExchange {
 
   static Http2Exchange& self(void* user_data) { return *static_cast<Http2Exchange*>(user_data); }
 
-  static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+  static int on_frame_recv(nghttp2_session* s, const nghttp2_frame* frame, void* ud) {
     return guard([&] {
       Http2Exchange& x = self(ud);
       x.trace_frame('<', frame);
@@ -337,8 +346,11 @@ class Http2Exchange final : public HttpExchange {
           break;
         case NGHTTP2_HEADERS:
           if (frame->hd.stream_id == x.stream_id_ && (frame->hd.flags & NGHTTP2_FLAG_END_HEADERS) != 0 &&
-              x.status_ && *x.status_ >= 200)
+              x.status_ && *x.status_ >= 200 && !x.headers_done_) {
             x.headers_done_ = true;
+            skip_sink_for_redirect(x.ctx_.limits, *x.status_, x.has_header("location"));
+            x.refuse_oversize_body(s);
+          }
           break;
         default: break;
       }
@@ -413,12 +425,22 @@ class Http2Exchange final : public HttpExchange {
                            void* ud) {
     return guard([&] {
       Http2Exchange& x = self(ud);
-      if (stream_id != x.stream_id_ || x.truncated_) return 0;
+      if (stream_id != x.stream_id_ || x.truncated_ || x.cancelled_) return 0;
       const size_t room = x.ctx_.limits.body_keep - std::min(x.body_.size(), x.ctx_.limits.body_keep);
       x.body_.append(reinterpret_cast<const char*>(data), std::min(room, len));
       // Counted up to the cap, as HTTP/1.1's parser counts: what lies past it was never read as body.
-      x.body_bytes_ += std::min<uint64_t>(len, x.ctx_.limits.max_body_bytes - x.body_bytes_);
-      if (x.body_bytes_ >= x.ctx_.limits.max_body_bytes) {
+      const auto take =
+          static_cast<size_t>(std::min<uint64_t>(len, x.ctx_.limits.max_body_bytes - x.body_bytes_));
+      x.body_bytes_ += take;
+      BodySink* sink = x.ctx_.limits.sink;
+      if (sink != nullptr && take > 0 && !sink->write({reinterpret_cast<const char*>(data), take})) {
+        x.cancel(s);  // nowhere to put the rest: the sink's error is the fact (record_body_sink)
+        return 0;
+      }
+      // More than the cap arrived (HTTP/1.1's parser also stops only when more comes than it may read).
+      const bool over =
+          x.ctx_.limits.sink != nullptr ? take < len : x.body_bytes_ >= x.ctx_.limits.max_body_bytes;
+      if (over) {
         x.truncated_ = true;  // enough read: the rest is not ours to wait for
         x.cancel(s);
       }
@@ -449,6 +471,26 @@ class Http2Exchange final : public HttpExchange {
     return static_cast<ssize_t>(n);
   }
 
+  bool has_header(std::string_view lower_name) const {
+    return std::any_of(headers_.begin(), headers_.end(), [&](const auto& h) { return h.first == lower_name; });
+  }
+
+  // -o --max-filesize: a content-length above it ends the stream before any DATA is read, as curl.
+  void refuse_oversize_body(nghttp2_session* s) {
+    if (!ctx_.limits.refuse_oversize_length) return;
+    for (const auto& [name, value] : headers_) {
+      if (name != "content-length") continue;
+      std::uint64_t length = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+      if (ec != std::errc() || end != value.data() + value.size() || length <= ctx_.limits.max_body_bytes)
+        return;
+      oversize_length_ = length;
+      truncated_ = true;
+      cancel(s);
+      return;
+    }
+  }
+
   void cancel(nghttp2_session* s) {
     cancelled_ = true;
     nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, stream_id_, NGHTTP2_CANCEL);
@@ -472,6 +514,7 @@ class Http2Exchange final : public HttpExchange {
   bool got_bytes_ = false;
   bool closed_ = false;  // the TLS connection ended
   bool over_ = false;
+  std::optional<std::uint64_t> oversize_length_;  // content-length above --max-filesize (refused)
   bool cancelled_ = false;  // we reset our stream ourselves (a cap): not the server's error
   bool stream_closed_ = false;
   uint32_t stream_error_ = 0;

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -318,6 +319,10 @@ void Probe::finish_connect() {
     return finish();
   }
   f.connected_address = conn.endpoint.text();
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  if (getsockname(conn.fd.get(), reinterpret_cast<sockaddr*>(&local), &local_len) == 0)
+    f.local_address = endpoint_from_sockaddr(reinterpret_cast<sockaddr*>(&local), local_len).text();
   endpoint_ = conn.endpoint;
   f.connect_ms = ms_since(stage_start_);
   log_.debug("connected to {}{}", target_.proxy ? "proxy " : "", *f.connected_address);

@@ -148,7 +148,8 @@ void Probe::begin_request() {
     facts_.grpc.emplace();
     facts_.grpc->service = *target_.grpc_health;
   }
-  const ExchangeContext ctx{ssl_.get(), &facts_, &log_, &target_, max_deadline_, HttpLimits{}};
+  const ExchangeContext ctx{ssl_.get(), &facts_,       &log_,
+                            &target_,   max_deadline_, http_limits_for(target_.http)};
   exchange_ = h2 ? make_http2_exchange(ctx) : make_http1_exchange(ctx);
 }
 
@@ -165,6 +166,20 @@ bool Probe::exchange_step() {
   return true;
 }
 
+namespace {
+
+// -o: where the body went, and whether --max-filesize (or the sink) stopped it. Both exchanges count
+// body_bytes as what they handed to the sink.
+void record_body_sink(ProbeFacts& f, const HttpOptions& http) {
+  if (!http.body_sink) return;
+  f.body_file = http.body_sink->name();
+  f.max_filesize = http.max_filesize;
+  if (!f.body_write_error && !http.body_sink->error().empty()) f.body_write_error = http.body_sink->error();
+  f.max_filesize_exceeded = http.max_filesize && f.body_truncated && !f.body_write_error;
+}
+
+}  // namespace
+
 void Probe::finish_response() {
   ProbeFacts& f = facts_;
   SSL* ssl = ssl_.get();
@@ -173,6 +188,7 @@ void Probe::finish_response() {
     if (auto m = record_ca_names(ssl, f, tls_.identity()); m) f.issuer_in_acceptable_ca_names = m;
   }
   exchange_->finish();
+  record_body_sink(f, target_.http);
   if (f.grpc) record_grpc_response(f, HttpLimits{});
   // A polite close: our close_notify. Non-blocking, best effort, no waiting for the peer's.
   SSL_shutdown(ssl);

@@ -11,6 +11,7 @@
 
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/base/words.h"
+#include "mtls_probe/engine/http.h"
 #include "mtls_probe/report/report.h"
 #include "mtls_probe/report/text_layout.h"
 
@@ -482,7 +483,22 @@ std::vector<std::string> body_lines(std::string_view body) {
   return out;
 }
 
-Section http_section(const ProbeFacts& f) {
+// -i: the response's header fields (then its trailers) in the order they came, credentials redacted.
+void add_header_lines(const ProbeFacts& f, Section& s) {
+  for (const auto& [name, value] : f.response_headers) s.lines.push_back(esc(header_trace_line(name, value)));
+  for (const auto& [name, value] : f.response_trailers)
+    s.lines.push_back("trailer " + esc(header_trace_line(name, value)));
+}
+
+// -o: where the body went.
+void add_body_file_line(const ProbeFacts& f, Section& s) {
+  if (f.body_file.empty()) return;
+  s.lines.push_back(fmt::format("body: {} written to {}{}", plural(static_cast<long>(f.body_bytes), "byte"),
+                                f.body_file == "-" ? "stdout" : esc(f.body_file),
+                                f.max_filesize_exceeded ? " (stopped at --max-filesize)" : ""));
+}
+
+Section http_section(const ProbeFacts& f, bool include_headers) {
   Section s{"HTTP", {}, f.ttfb_ms};
   const bool timed_out = f.timed_out_in == Phase::http;
   if (!f.request_sent && !f.http_status && !timed_out && !f.http_error) return s;
@@ -491,7 +507,9 @@ Section http_section(const ProbeFacts& f) {
     std::string line = fmt::format("status {}", *f.http_status);
     if (!f.http_reason.empty()) line += " " + clip(esc(f.http_reason), 80);
     s.lines.push_back(std::move(line));
-    if (*f.http_status >= 300 && *f.http_status < 400) {
+    if (include_headers) add_header_lines(f, s);
+    add_body_file_line(f, s);
+    if (!include_headers && *f.http_status >= 300 && *f.http_status < 400) {
       if (auto location = response_header(f, "location")) s.lines.push_back("Location: " + clip(esc(*location), 200));
     }
     if (*f.http_status >= 400) {
@@ -644,7 +662,8 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
     if (f.h2_refusal) sections.push_back(h2_attempt_section(f));  // only after a retry over HTTP/1.1
     sections.push_back(tcp_section(f));
     if (f.proxy) sections.push_back(proxy_section(f, d.interception));  // only a proxied probe has the phase
-    for (Section s : {tls_section(f), client_section(f), http_section(f)}) sections.push_back(std::move(s));
+    for (Section s : {tls_section(f), client_section(f), http_section(f, style.include_headers)})
+      sections.push_back(std::move(s));
     // A gRPC probe that got as far as its request; before that the other sections tell the story.
     if (f.grpc) sections.push_back(grpc_section(*f.grpc));
     for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);

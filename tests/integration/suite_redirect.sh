@@ -69,6 +69,13 @@ check "text: Redirects section" grep -q '^  Redirects' "$OUT_TEXT"
 check "text: hop 1 line" grep -q "1\. GET https://127.0.0.1:$P1/ -> 302 https://127.0.0.1:$P2/x" "$OUT_TEXT"
 check "text: hop 2 is this report" grep -q "2\. https://127.0.0.1:$P2/x (this report)" "$OUT_TEXT"
 
+scenario "-L -o FILE: the file holds the last hop's body only, not the 302's page"
+BODY_FILE="$TMP/last-hop.body"
+probe "${CACERT[@]}" "${ID_GOOD[@]}" -L -o "$BODY_FILE" "https://127.0.0.1:$P1/"
+expect_verdict ok 0
+check "-o file is hop 2's body (x ok)" grep -qx "x ok " "$BODY_FILE"
+check "-o file has no 302 page" bash -c "! grep -qi '302 Found' '$BODY_FILE'"
+
 scenario "-L: 307 keeps POST and its body, 302 turns it into a GET without one"
 probe "${CACERT[@]}" "${ID_GOOD[@]}" -L -d "a=12345" "https://127.0.0.1:$P1/post307"
 expect_verdict ok 0

@@ -211,6 +211,7 @@ struct ProbeFacts {
   // ---- connect
   bool connect_attempted = false;
   std::optional<std::string> connected_address;  // "127.0.0.1:8443" / "[::1]:8443"
+  std::optional<std::string> local_address;      // our end of that connection, same form (getsockname)
   std::optional<std::string> connect_error;      // strerror of the last attempt
   int connect_errno = 0;
   std::vector<ConnectAttempt> connect_attempts;  // in the order they started
@@ -257,6 +258,8 @@ struct ProbeFacts {
   // ---- http
   bool request_sent = false;
   std::string request_line;                 // "GET /path HTTP/1.1" / "GET /path HTTP/2"
+  std::uint64_t request_head_bytes = 0;     // request line + headers as sent (HTTP/2: their HTTP/1.1 form)
+  std::uint64_t request_body_bytes = 0;     // -d bytes handed to the connection
   std::optional<std::string> http_version;  // "1.1" | "2": the exchange that ran (from the ALPN picked)
   std::optional<H2ErrorRecord> h2_error;    // HTTP/2 only: the GOAWAY / RST_STREAM seen
   std::optional<H2Refusal> h2_refusal;      // set: HTTP/2 was refused and the probe retried over HTTP/1.1
@@ -268,6 +271,13 @@ struct ProbeFacts {
   uint64_t body_bytes = 0;
   std::vector<std::pair<std::string, std::string>> response_trailers;  // HTTP/2 and HTTP/1.1 chunked
   bool body_truncated = false;                                         // stopped reading at the body cap
+  // -o FILE: the whole body went to this sink as it arrived ("-": stdout; "": not asked, body capped as
+  // body_excerpt). body_bytes is then what was written. --max-filesize bounds it.
+  std::string body_file;
+  std::optional<std::uint64_t> max_filesize;
+  bool max_filesize_exceeded = false;  // more body came than --max-filesize: reading stopped there
+  std::optional<std::uint64_t> oversize_content_length;  // Content-Length above it: nothing was read
+  std::optional<std::string> body_write_error;           // the sink refused bytes (disk full, EPIPE)
   std::optional<std::string> http_error;  // malformed response / closed early (protocol-error)
   bool closed_before_response = false;    // peer closed (or reset) before any response byte
   bool reset_after_request = false;       // ECONNRESET after the request went out

@@ -34,7 +34,23 @@ struct HttpLimits {
   std::size_t max_headers = 256;
   std::size_t body_keep = std::size_t{16} * 1024;  // kept for the report
   std::uint64_t max_body_bytes = 1 << 20;          // read at most this much, then stop (truncated)
+  BodySink* sink = nullptr;  // -o: every body byte read goes here too (max_body_bytes is then --max-filesize)
+  // -o --max-filesize: a Content-Length above max_body_bytes stops the exchange before any body is read.
+  bool refuse_oversize_length = false;
+  bool sink_skips_redirects = false;  // -L: a followed redirect's body does not go to the sink
 };
+
+// A status that -L follows when the response has a Location (curl's set).
+constexpr bool is_followed_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// -L and a redirect that will be followed: this response's body is not written to -o's sink, and is read
+// only as far as the report's caps (HttpLimits' defaults). Changes limits in place.
+void skip_sink_for_redirect(HttpLimits& limits, int status, bool has_location);
+
+// The limits for target's exchange: the report's caps, or -o's sink bounded by --max-filesize.
+HttpLimits http_limits_for(const HttpOptions& http);
 
 class HttpResponseParser {
  public:
@@ -62,6 +78,9 @@ class HttpResponseParser {
   const std::string& body_kept() const { return body_; }
   std::uint64_t body_bytes() const { return body_bytes_; }
   bool body_truncated() const { return truncated_; }  // stopped at max_body_bytes (state complete)
+  // Content-Length announced more than max_body_bytes and refuse_oversize_length: no body was read.
+  std::optional<std::uint64_t> oversize_length() const { return oversize_length_; }
+  bool sink_failed() const { return sink_failed_; }  // the sink refused bytes: reading stopped
   const std::string& error() const { return error_; }
 
  private:
@@ -105,6 +124,8 @@ class HttpResponseParser {
   std::string body_;
   std::uint64_t body_bytes_ = 0;
   bool truncated_ = false;
+  std::optional<std::uint64_t> oversize_length_;
+  bool sink_failed_ = false;
   std::string error_;
   std::size_t head_bytes_ = 0;  // status lines + headers so far, 1xx interim responses included
   std::size_t trailer_bytes_ = 0;

@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mtls_probe/engine/proxy.h"
@@ -84,10 +86,26 @@ struct RequestHeader {
   bool send = true;
 };
 
+// Where -o sends the whole response body: the engine hands it every body byte as it arrives and keeps only
+// the bounded excerpt itself, so memory does not grow with the body. Made and opened by the front end.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // false: the bytes could not be written (the exchange stops reading; error() says why).
+  virtual bool write(std::string_view bytes) = 0;
+  virtual std::string error() const = 0;
+  virtual std::string name() const = 0;  // the file as the user named it, "-" for stdout
+};
+
 struct HttpOptions {
   std::string method = "GET";
   std::vector<RequestHeader> headers;
   std::optional<std::string> data;  // request body
+  std::shared_ptr<BodySink> body_sink;        // -o: null = body capped to the report's excerpt
+  std::optional<std::uint64_t> max_filesize;  // --max-filesize: at most this much body into the sink
+  // -L: the body of a redirect that will be followed (3xx with Location) is not the body asked for, so it
+  // does not go to the sink (as curl); only the last hop's body does.
+  bool sink_skips_redirects = false;
 };
 
 enum class IpFamily { any, v4, v6 };  // resolve and connect with this family only

@@ -15,6 +15,7 @@ struct TextStyle {
   // Columns to fit in: the front end passes text::output_width(STDOUT_FILENO) (the terminal's, COLUMNS, or
   // at most 80 into a pipe). A line is longer only when it is one unbreakable word (a long DN, a URL).
   std::size_t width = 100;
+  bool include_headers = false;  // -i / -I: every response header and trailer, in order, in the HTTP section
 };
 
 // The human report: verdict line first, then evidence per phase (DNS, TCP, TLS, CLIENT, HTTP), then hints.
