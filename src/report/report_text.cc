@@ -200,7 +200,12 @@ Section tcp_section(const ProbeFacts& f) {
   const bool timed_out = f.timed_out_in == Phase::connect;
   if (!f.connect_attempted && !timed_out) return s;
   const uint16_t port = f.proxy ? f.proxy->port : f.port;  // through a proxy, TCP goes to the proxy
-  if (f.connected_address) {
+  if (f.bind_error) {
+    s.lines.push_back(fmt::format("could not bind to {} (--interface): {}", esc(f.interface_spec), esc(*f.bind_error)));
+  } else if (f.connected_address && f.connect_to_host && !f.proxy) {
+    s.lines.push_back(fmt::format("connected to {} for {}:{} (--connect-to)", esc(*f.connected_address), esc(f.host),
+                                  f.port));
+  } else if (f.connected_address) {
     s.lines.push_back(fmt::format("connected to {}{}", f.proxy ? "proxy " : "", esc(*f.connected_address)));
   } else if (timed_out) {
     s.lines.push_back(fmt::format("port {}: {}", f.port, timeout_text(f, f.proxy ? "connecting to the proxy" : "connecting")));
@@ -214,6 +219,12 @@ Section tcp_section(const ProbeFacts& f) {
   } else {
     s.lines.push_back("not connected");
   }
+  if (f.connect_to_host && f.proxy)
+    s.lines.push_back(fmt::format("CONNECT to {}:{} for {}:{} (--connect-to)", esc(*f.connect_to_host),
+                                  f.connect_to_port, esc(f.host), f.port));
+  if (f.local_ip && !f.interface_spec.empty())
+    s.lines.push_back(fmt::format("from {} port {} (--interface {})", esc(*f.local_ip), f.local_port,
+                                  esc(f.interface_spec)));
   add_attempt_lines(f, s);
   if (!f.proxy_bypassed_by.empty())
     s.lines.push_back(fmt::format("direct: {} is in {}, so the configured proxy was not used", esc(f.host),
