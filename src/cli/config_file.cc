@@ -11,7 +11,9 @@
 namespace mtls_probe::tool {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view skip_blanks(std::string_view s) {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
@@ -69,15 +71,20 @@ std::string option_name(std::string_view word) {
   return word.front() == '-' ? std::string(word) : "--" + std::string(word);
 }
 
-bool is_config_option(std::string_view name) { return name == "-K" || name == "--config"; }
+bool is_config_option(std::string_view name) {
+  return name == "-K" || name == "--config";
+}
 
-Unexpected<std::string> fail(std::string message) { return Unexpected{std::move(message)}; }
+Unexpected<std::string> fail(std::string message) {
+  return Unexpected{std::move(message)};
+}
 
 // One non-comment line: its option, or an error that names FILE:LINE and the option, never the value.
 Expected<ConfigOption, std::string> parse_line(std::string_view line, const std::string& where,
                                                const OptionLookup& lookup) {
   std::size_t name_end = 0;
-  while (name_end < line.size() && !is_blank(line[name_end]) && line[name_end] != '=' && line[name_end] != ':')
+  while (name_end < line.size() && !is_blank(line[name_end]) && line[name_end] != '=' &&
+         line[name_end] != ':')
     ++name_end;
   const std::string name = option_name(line.substr(0, name_end));
   std::string_view rest = skip_blanks(line.substr(name_end));
@@ -85,12 +92,14 @@ Expected<ConfigOption, std::string> parse_line(std::string_view line, const std:
   std::optional<OptionInfo> info =
       is_config_option(name) ? OptionInfo{"--config", true, false, false} : lookup(name);
   if (!info)
-    return fail(fmt::format("{}: unknown option '{}' (not an option of mtls-probe; curl's config files may "
-                            "hold options mtls-probe does not have)",
-                            where, shown(name)));
+    return fail(
+        fmt::format("{}: unknown option '{}' (not an option of mtls-probe; curl's config files may "
+                    "hold options mtls-probe does not have)",
+                    where, shown(name)));
   ConfigOption out{"", info->positional ? "" : info->long_name, 0};
   if (rest.empty()) {
-    if (info->takes_value && !info->optional_value) return fail(fmt::format("{}: {} needs a value", where, shown(name)));
+    if (info->takes_value && !info->optional_value)
+      return fail(fmt::format("{}: {} needs a value", where, shown(name)));
     if (info->positional) return fail(fmt::format("{}: url needs a value", where));
     out.word = info->long_name;
     return out;
@@ -100,7 +109,8 @@ Expected<ConfigOption, std::string> parse_line(std::string_view line, const std:
   std::optional<Value> value = take_value(rest);
   if (!value) return fail(fmt::format("{}: the value of {} has no closing '\"'", where, shown(name)));
   if (!skip_blanks(value->rest).empty())
-    return fail(fmt::format("{}: text after the value of {} (quote a value that has spaces)", where, shown(name)));
+    return fail(
+        fmt::format("{}: text after the value of {} (quote a value that has spaces)", where, shown(name)));
   if (info->positional || is_config_option(name)) {
     out.word = std::move(value->text);
   } else {
@@ -116,8 +126,8 @@ struct Expander {
   std::optional<std::string> file(const std::string& path, int depth) {
     const std::string source = path == "-" ? "(stdin)" : path;
     if (depth > kMaxConfigDepth)
-      return fmt::format("{}: -K/--config nested more than {} deep (does a config file include itself?)", source,
-                         kMaxConfigDepth);
+      return fmt::format("{}: -K/--config nested more than {} deep (does a config file include itself?)",
+                         source, kMaxConfigDepth);
     auto text = ctx.reader(path);
     if (!text) return fmt::format("-K {}: {}", source, text.error());
     if (text->size() > kMaxConfigBytes)
@@ -153,8 +163,9 @@ Expected<std::string, std::string> read_config_file(const std::string& path) {
   return text;
 }
 
-Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_view text, const std::string& source,
-                                                                 const OptionLookup& lookup) {
+Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_view text,
+                                                                   const std::string& source,
+                                                                   const OptionLookup& lookup) {
   std::vector<ConfigOption> options;
   int number = 0;
   while (!text.empty()) {
@@ -175,7 +186,7 @@ Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_v
 }
 
 Expected<std::vector<ArgWord>, std::string> expand_config_args(const std::vector<std::string>& args,
-                                                              const ExpandContext& ctx) {
+                                                               const ExpandContext& ctx) {
   Expander e{ctx, {}};
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -213,7 +224,8 @@ bool last_from_config(const std::vector<ArgWord>& words, std::string_view name, 
   for (const auto& w : words) {
     const std::string_view t = w.text;
     if (t == "--") break;
-    const bool is_long = t == name || (t.size() > name.size() && t.substr(0, name.size()) == name && t[name.size()] == '=');
+    const bool is_long =
+        t == name || (t.size() > name.size() && t.substr(0, name.size()) == name && t[name.size()] == '=');
     const bool is_short = short_name != 0 && t.size() >= 2 && t[0] == '-' && t[1] == short_name;
     if (is_long || is_short) from_config = w.from_config;
   }

@@ -26,10 +26,10 @@ inline constexpr std::size_t kMaxConfigBytes = 1 << 20;  // a config file is sho
 
 // What the command line knows about an option name ("cacert", "-k", "--max-time").
 struct OptionInfo {
-  std::string long_name;         // "--cacert" (the canonical spelling, used in the expansion)
-  bool takes_value = false;      // needs a value
-  bool optional_value = false;   // may have one (--grpc-health [SERVICE])
-  bool positional = false;       // "url": the value is the positional argument
+  std::string long_name;        // "--cacert" (the canonical spelling, used in the expansion)
+  bool takes_value = false;     // needs a value
+  bool optional_value = false;  // may have one (--grpc-health [SERVICE])
+  bool positional = false;      // "url": the value is the positional argument
 };
 using OptionLookup = std::function<std::optional<OptionInfo>(std::string_view name)>;
 
@@ -53,17 +53,18 @@ struct ConfigOption {
 
 // Parses one config file's text. source names it in errors ("FILE:LINE: ..."); an error never shows a value.
 // A -K/--config line comes back as long_name "--config" with the word being the file name.
-Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_view text, const std::string& source,
-                                                                 const OptionLookup& lookup);
+Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_view text,
+                                                                   const std::string& source,
+                                                                   const OptionLookup& lookup);
 
-// argv (without argv[0]) with every -K FILE / --config FILE / --config=FILE / -KFILE replaced by the options of
-// FILE, recursively. lookup_for(words so far) gives the options of the subcommand in force at that point.
+// argv (without argv[0]) with every -K FILE / --config FILE / --config=FILE / -KFILE replaced by the options
+// of FILE, recursively. lookup_for(words so far) gives the options of the subcommand in force at that point.
 struct ExpandContext {
   std::function<OptionLookup(const std::vector<ArgWord>& before)> lookup_for;
   ConfigReader reader = read_config_file;
 };
 Expected<std::vector<ArgWord>, std::string> expand_config_args(const std::vector<std::string>& args,
-                                                              const ExpandContext& ctx);
+                                                               const ExpandContext& ctx);
 
 // Whether the last occurrence of the long option `name` (e.g. "--pass") in words came from a config file.
 bool last_from_config(const std::vector<ArgWord>& words, std::string_view name, char short_name);

@@ -101,9 +101,11 @@ Words texts(const std::vector<ArgWord>& w) {
 
 TEST(ConfigExpansion, InsertedAtTheKsPlace) {
   Files f{{{"a.conf", "cacert a.pem\nmax-time 3\n"}}};
-  auto w = expand_config_args({"--cacert", "x.pem", "-K", "a.conf", "-m", "9", "https://h.test"}, f.context());
+  auto w =
+      expand_config_args({"--cacert", "x.pem", "-K", "a.conf", "-m", "9", "https://h.test"}, f.context());
   ASSERT_TRUE(w.has_value()) << w.error();
-  EXPECT_EQ(texts(*w), (Words{"--cacert", "x.pem", "--cacert=a.pem@", "--max-time=3@", "-m", "9", "https://h.test"}));
+  EXPECT_EQ(texts(*w),
+            (Words{"--cacert", "x.pem", "--cacert=a.pem@", "--max-time=3@", "-m", "9", "https://h.test"}));
   w = expand_config_args({"--config=a.conf"}, f.context());
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(w->size(), 2u);

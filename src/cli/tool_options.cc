@@ -34,6 +34,8 @@ std::string upper(std::string s) {
 }  // namespace
 
 void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
+  // As curl: an option given again wins over the earlier one (a -K file's options sit where -K stands).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("url", raw.url, "https URL to probe");
 
   auto* id = "Client identity";

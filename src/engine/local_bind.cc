@@ -36,7 +36,9 @@ LocalBind host_addresses(const std::string& host) {
   return out;
 }
 
-bool empty(const LocalBind& b) { return !b.v4 && !b.v6; }
+bool empty(const LocalBind& b) {
+  return !b.v4 && !b.v6;
+}
 
 }  // namespace
 
@@ -65,9 +67,13 @@ LocalBindResult resolve_local_bind(const std::string& spec) {
     r.bind = host_addresses(spec.substr(5));
     if (empty(r.bind)) r.error = "the host " + spec.substr(5) + " did not resolve here";
   } else {
-    r.bind = interface_addresses(spec);  // curl: an interface name first, then an address or host
-    if (empty(r.bind)) r.bind = host_addresses(spec);
-    if (empty(r.bind)) r.error = "no interface or address " + spec + " here";
+    // An interface name first, then an address (curl). A host name only with host!: a mistyped interface
+    // name must not become a DNS query that leaves the machine.
+    r.bind = interface_addresses(spec);
+    Endpoint ep;
+    if (empty(r.bind) && (numeric_endpoint(spec, 0, ep) || spec == "localhost"))
+      r.bind = host_addresses(spec);
+    if (empty(r.bind)) r.error = "no interface or address " + spec + " here (a host name: host!" + spec + ")";
   }
   return r;
 }

@@ -18,8 +18,9 @@ struct LocalBind {
 };
 
 // "if!NAME": an interface only; "host!NAME": an address or a host name only (a name resolves here, with
-// the system resolver: /etc/hosts first); otherwise an interface of that name, else an address or host,
-// as curl. The error says why no local address exists ("no interface or address nosuchif0 here").
+// the system resolver: /etc/hosts first); otherwise an interface of that name, else an address (or
+// "localhost"): unlike curl, a bare word is not looked up in DNS, so a mistyped interface sends nothing. The
+// error says why no local address exists ("no interface or address nosuchif0 here").
 struct LocalBindResult {
   LocalBind bind;
   std::string error;  // "" when bind has at least one address
