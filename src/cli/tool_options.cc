@@ -34,8 +34,6 @@ std::string upper(std::string s) {
 }  // namespace
 
 void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
-  // As curl: an option given again wins over the earlier one (a -K file's options sit where -K stands).
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("url", raw.url, "https URL to probe");
 
   auto* id = "Client identity";
@@ -157,6 +155,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
+  // As curl: an option given again wins over the earlier one (a -K file's options sit where -K stands).
+  for (CLI::Option* o : app.get_options()) {
+    if (o->get_multi_option_policy() == CLI::MultiOptionPolicy::Throw && o->get_items_expected_max() == 1)
+      o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
 }
 
 const std::vector<SecretOption>& secret_options() {
