@@ -156,14 +156,16 @@ Section dns_section(const ProbeFacts& f) {
   Section s{"DNS", {}, f.dns_ms};
   const bool timed_out = f.timed_out_in == Phase::dns;
   if (!f.dns_attempted && !timed_out) return s;
-  const std::string host = esc(f.proxy ? "proxy " + f.proxy->host : f.host);
+  // With --connect-to the name resolved is HOST2 (the proxy's, through a proxy: the CONNECT carries HOST2).
+  const std::string resolved = f.connect_to_host && !f.proxy ? *f.connect_to_host : f.host;
+  const std::string host = esc(f.proxy ? "proxy " + f.proxy->host : resolved);
   if (f.dns_error) {
     s.lines.push_back(fmt::format("{}: could not resolve: {}", host, esc(*f.dns_error)));
   } else if (timed_out && f.addresses.empty()) {
     s.lines.push_back(fmt::format("{}: {}", host, timeout_text(f, "resolving")));
   } else if (f.resolved_by_override && std::find(f.addresses.begin(), f.addresses.end(),
-                                                 f.proxy ? f.proxy->host : f.host) != f.addresses.end()) {
-    s.lines.push_back(fmt::format("{} (IP literal)", host));
+                                                 f.proxy ? f.proxy->host : resolved) != f.addresses.end()) {
+    s.lines.push_back(fmt::format("{} (IP literal{})", host, resolved != f.host && !f.proxy ? ", --connect-to" : ""));
   } else {
     std::string addrs;
     for (std::size_t i = 0; i < f.addresses.size() && i < kMaxAddresses; ++i) {
