@@ -446,7 +446,8 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
     t.connect_to.push_back(std::move(parsed.value()));
   }
   t.interface_spec = raw.interface_spec;
-  if (t.interface_spec == "if!" || t.interface_spec == "host!") return usage("--interface needs a name after '!'");
+  if (t.interface_spec == "if!" || t.interface_spec == "host!")
+    return usage("--interface needs a name after '!'");
   auto seconds = [&](double s, const char* name) -> std::optional<std::chrono::milliseconds> {
     if (!std::isfinite(s) || s <= 0 || s > 86400) {
       usage(std::string(name) + " takes a number of seconds above 0 (at most 86400)");

@@ -346,10 +346,11 @@ class Builder {
 
   // --interface named a local end that this machine does not have (curl's exit 45).
   void bind_failure() {
-    set(Verdict::connect_failure,
-        fmt::format("Could not bind to {} (--interface): {}; nothing was sent.", f_.interface_spec, *f_.bind_error));
-    hint("--interface takes an interface of this machine (ip -brief address lists them: lo, eth0, ...) or one "
-         "of its addresses; 'if!NAME' means an interface only, 'host!NAME' an address or host name only");
+    set(Verdict::connect_failure, fmt::format("Could not bind to {} (--interface): {}; nothing was sent.",
+                                              f_.interface_spec, *f_.bind_error));
+    hint(
+        "--interface takes an interface of this machine (ip -brief address lists them: lo, eth0, ...) or one "
+        "of its addresses; 'if!NAME' means an interface only, 'host!NAME' an address or host name only");
   }
 
   void connect_failure() {

@@ -44,7 +44,8 @@ ConnectTarget connect_target(const TargetOptions& t) {
 // binding a socket once here, so that an address that is not on this machine fails before any connect().
 std::optional<std::string> bind_problem(const std::string& spec, const LocalBind& local,
                                         std::vector<Endpoint>& endpoints) {
-  std::erase_if(endpoints, [&](const Endpoint& ep) { return local.for_family(ep.addr.ss_family) == nullptr; });
+  std::erase_if(endpoints,
+                [&](const Endpoint& ep) { return local.for_family(ep.addr.ss_family) == nullptr; });
   if (endpoints.empty()) return fmt::format("{} has no address of the target's IP family", spec);
   for (int family : {AF_INET, AF_INET6}) {
     const Endpoint* from = local.for_family(family);
@@ -320,9 +321,8 @@ void Probe::finish_resolve() {
   }
   for (const auto& ep : dns.endpoints) f.addresses.push_back(ep.ip);
   f.dns_ms = ms_since(stage_start_);
-  log_.debug("{}{} resolved to {} address(es){}", target_.proxy ? "proxy " : "",
-             connect_target(target_).host, dns.endpoints.size(),
-             f.resolved_by_override ? " (--resolve or IP literal)" : "");
+  log_.debug("{}{} resolved to {} address(es){}", target_.proxy ? "proxy " : "", connect_target(target_).host,
+             dns.endpoints.size(), f.resolved_by_override ? " (--resolve or IP literal)" : "");
   begin_connect(std::move(dns.endpoints));
 }
 
@@ -341,7 +341,9 @@ void Probe::begin_connect(std::vector<Endpoint> endpoints) {
       facts_.bind_error = std::move(problem);
       return finish();
     }
-    starter = [bind = local.bind](const Endpoint& ep, int& err) { return start_bound_tcp_connect(ep, bind, err); };
+    starter = [bind = local.bind](const Endpoint& ep, int& err) {
+      return start_bound_tcp_connect(ep, bind, err);
+    };
   }
   race_ = std::make_unique<ConnectRace>(happy_eyeballs_order(endpoints), Deadline{connect_deadline_},
                                         ConnectRace::kAttemptDelay, std::move(starter));

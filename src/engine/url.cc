@@ -567,7 +567,8 @@ Expected<ConnectToRule> parse_connect_to(const std::string& text) {
   auto host2 = connect_to_host(rest);
   if (!host2) return Unexpected{host2.error()};
   if (!take_colon()) return fail(fmt::format("missing PORT2 in --connect-to; {}", form));
-  if (rest.find(':') != std::string_view::npos) return fail(fmt::format("too many ':' in --connect-to; {}", form));
+  if (rest.find(':') != std::string_view::npos)
+    return fail(fmt::format("too many ':' in --connect-to; {}", form));
   auto port2 = connect_to_port(rest);
   if (!port2) return Unexpected{port2.error()};
   rule.host1 = std::move(*host1);

@@ -165,7 +165,8 @@ Section dns_section(const ProbeFacts& f) {
     s.lines.push_back(fmt::format("{}: {}", host, timeout_text(f, "resolving")));
   } else if (f.resolved_by_override && std::find(f.addresses.begin(), f.addresses.end(),
                                                  f.proxy ? f.proxy->host : resolved) != f.addresses.end()) {
-    s.lines.push_back(fmt::format("{} (IP literal{})", host, resolved != f.host && !f.proxy ? ", --connect-to" : ""));
+    s.lines.push_back(
+        fmt::format("{} (IP literal{})", host, resolved != f.host && !f.proxy ? ", --connect-to" : ""));
   } else {
     std::string addrs;
     for (std::size_t i = 0; i < f.addresses.size() && i < kMaxAddresses; ++i) {
@@ -203,10 +204,11 @@ Section tcp_section(const ProbeFacts& f) {
   if (!f.connect_attempted && !timed_out) return s;
   const uint16_t port = f.proxy ? f.proxy->port : f.port;  // through a proxy, TCP goes to the proxy
   if (f.bind_error) {
-    s.lines.push_back(fmt::format("could not bind to {} (--interface): {}", esc(f.interface_spec), esc(*f.bind_error)));
+    s.lines.push_back(
+        fmt::format("could not bind to {} (--interface): {}", esc(f.interface_spec), esc(*f.bind_error)));
   } else if (f.connected_address && f.connect_to_host && !f.proxy) {
-    s.lines.push_back(fmt::format("connected to {} for {}:{} (--connect-to)", esc(*f.connected_address), esc(f.host),
-                                  f.port));
+    s.lines.push_back(fmt::format("connected to {} for {}:{} (--connect-to)", esc(*f.connected_address),
+                                  esc(f.host), f.port));
   } else if (f.connected_address) {
     s.lines.push_back(fmt::format("connected to {}{}", f.proxy ? "proxy " : "", esc(*f.connected_address)));
   } else if (timed_out) {
