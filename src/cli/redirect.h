@@ -7,12 +7,10 @@
 #include <string_view>
 
 #include "mtls_probe/engine/facts.h"
+#include "mtls_probe/engine/http.h"  // is_followed_redirect
 #include "tool_options.h"
 
 namespace mtls_probe::tool {
-
-// 301, 302, 303, 307 and 308: the statuses curl follows with a Location (300 and 304 are not redirects).
-bool is_followed_redirect(int status);
 
 // RFC 3986 section 5.2: `reference` (absolute, network-path "//h/p", absolute-path "/p", relative "p",
 // "?q", "") resolved against the absolute URL `base`, dot segments removed, the fragment dropped.

@@ -15,6 +15,7 @@
 #include <iterator>
 
 #include "body_file.h"
+#include "config_file.h"
 #include "front_end.h"
 #include "mtls_probe/diagnosis/diagnosis.h"
 #include "mtls_probe/engine/probe.h"
@@ -268,6 +269,49 @@ int parse_error(const CLI::ParseError& e, const CLI::App& inspect_cmd, const CLI
   return probe_usage_error(message, json);
 }
 
+// The subcommand in force after `words` (the probe's own app when none was named yet).
+const CLI::App* app_after(const CLI::App& app, const std::vector<ArgWord>& words) {
+  const CLI::App* current = &app;
+  for (const auto& w : words) {
+    auto subs = current->get_subcommands([&](const CLI::App* sub) { return sub->check_name(w.text); });
+    if (!subs.empty()) current = subs.front();
+  }
+  return current;
+}
+
+// What CLI11 knows of an option name in `app` (or, as CLI11 falls through, its parents), for -K's files.
+std::optional<OptionInfo> option_info(const CLI::App* app, std::string_view name) {
+  if (name == "--url") return OptionInfo{"", true, false, true};
+  for (; app != nullptr; app = app->get_parent()) {
+    const CLI::Option* o = app->get_option_no_throw(std::string(name));
+    if (o == nullptr || !o->nonpositional()) continue;
+    OptionInfo info;
+    info.long_name = o->get_lnames().empty() ? "-" + o->get_snames().front() : "--" + o->get_lnames().front();
+    info.takes_value = o->get_items_expected_max() > 0;
+    info.optional_value = info.takes_value && o->get_items_expected_min() == 0;
+    return info;
+  }
+  return std::nullopt;
+}
+
+// The warning each secret option gives when its value is on the command line (not when it came from -K).
+std::optional<std::string_view> visible_secret_warning(std::string_view long_name) {
+  if (long_name == "--pass") return kPassVisible;
+  if (long_name == "--cert") return kCertPasswordVisible;
+  if (long_name == "--proxy-user") return kProxyPasswordVisible;
+  if (long_name == "--proxy") return kProxyUrlPasswordVisible;
+  return std::nullopt;
+}
+
+std::vector<std::string> warnings_not_to_give(const std::vector<ArgWord>& words) {
+  std::vector<std::string> out;
+  for (const auto& s : secret_options()) {
+    auto warning = visible_secret_warning(s.long_name);
+    if (warning && last_from_config(words, s.long_name, s.short_name)) out.emplace_back(*warning);
+  }
+  return out;
+}
+
 }  // namespace
 
 Subcommands define_command_line(CLI::App& app, CommandLine& cl, bool with_batch_options) {
@@ -309,17 +353,35 @@ int run(int argc, char** argv) {
   CLI::App* inspect_cmd = subs.inspect;
   CLI::App* batch_cmd = subs.batch;
 
+  // CLI11 parses a copy, with -K's files expanded in place; the secrets in argv itself are overwritten before
+  // anything else happens, so that `ps` shows them only for the instant before we got here (as curl does for
+  // --cert's password and -u).
+  const std::vector<std::string> given(argv + 1, argv + argc);
+  blank_argv_secrets(app, argc, argv);
+  ExpandContext expand;
+  expand.lookup_for = [&app](const std::vector<ArgWord>& before) -> OptionLookup {
+    const CLI::App* in = app_after(app, before);
+    return [in](std::string_view name) { return option_info(in, name); };
+  };
+  auto words = expand_config_args(given, expand);
+
   // --json must shape even a usage error, so it is known before CLI11 has parsed anything.
   bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--json") == 0) json = true;
+  for (const auto& w : words ? *words : std::vector<ArgWord>{}) json = json || w.text == "--json";
+  for (const auto& g : given) json = json || g == "--json";
+  if (!words) {
+    const std::string message = redact_urls_in_text(words.error());
+    for (const auto& g : given) {
+      if (g == "batch") return report_batch_usage_error(message, json);
+      if (g == "inspect") return report_inspect_usage_error(message, json);
+      if (g == "serve") return report_serve_usage_error(message);
+    }
+    return probe_usage_error(message, json);
   }
-
-  // CLI11 parses a copy; the secrets in argv itself are overwritten before anything else happens, so that
-  // `ps` shows them only for the instant before we got here (as curl does for --cert's password and -u).
   std::vector<std::string> args;
-  for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 takes them last first
-  blank_argv_secrets(app, argc, argv);
+  for (auto it = words->rbegin(); it != words->rend(); ++it) args.push_back(it->text);  // CLI11: last first
+  cl.probe.secrets_from_config = warnings_not_to_give(*words);
+  cl.batch.probe.secrets_from_config = cl.probe.secrets_from_config;
 
   try {
     app.parse(args);

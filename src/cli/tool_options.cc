@@ -66,6 +66,16 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->group(trust)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);  // one value per occurrence, so the URL after it stays positional
+  app.add_option("--connect-to", raw.connect_to,
+                 "HOST1:PORT1:HOST2:PORT2 connect to HOST2:PORT2 instead of HOST1:PORT1; SNI, Host and the "
+                 "certificate name check stay the URL's (as curl; repeatable, empty parts match any / keep)")
+      ->group(trust)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
+  app.add_option("--interface", raw.interface_spec,
+                 "NAME|ADDRESS|HOST bind the local end to this interface or address (as curl; if!NAME, "
+                 "host!NAME)")
+      ->group(trust);
   app.add_flag("-4,--ipv4", raw.ipv4, "resolve and connect with IPv4 only (as curl)")->group(trust);
   app.add_flag("-6,--ipv6", raw.ipv6, "resolve and connect with IPv6 only (as curl)")->group(trust);
   app.add_option("--dns-servers", raw.dns_servers,
@@ -140,6 +150,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->expected(0, 1)
       ->allow_extra_args(false);
 
+  // Expanded before CLI11 parses (tool_cli.cc, config_file.h); declared here for --help.
+  app.add_option("-K,--config", raw.config_file,
+                 "FILE read options from FILE, curl's config syntax (- = stdin); ~/.curlrc is not read")
+      ->group(trust);
+
   auto* out = "Output";
   app.add_flag("--json", raw.json, "print exactly one JSON object on stdout")->group(out);
   app.add_option(
@@ -159,6 +174,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
                  "with an at sign is read from the file it names (\"-\": stdin); on stderr with --json")
       ->group(out);
   app.add_flag("-v,--verbose", raw.verbose, "handshake trace on stderr")->group(out);
+  // As curl: an option given again wins over the earlier one (a -K file's options sit where -K stands).
+  for (CLI::Option* o : app.get_options()) {
+    if (o->get_multi_option_policy() == CLI::MultiOptionPolicy::Throw && o->get_items_expected_max() == 1)
+      o->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
 }
 
 const std::vector<SecretOption>& secret_options() {
@@ -351,6 +371,19 @@ std::optional<std::uint64_t> parse_filesize(std::string_view text) {
 }
 
 namespace {
+ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& env);
+}  // namespace
+
+ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
+  ProbeCommand cmd = build_probe_command(raw, env);
+  std::erase_if(cmd.warnings, [&](const std::string& w) {
+    return std::find(raw.secrets_from_config.begin(), raw.secrets_from_config.end(), w) !=
+           raw.secrets_from_config.end();
+  });
+  return cmd;
+}
+
+namespace {
 
 // -o, --max-filesize, -i, -I, -w: checked here; the file and @FILE are opened by the front end.
 std::optional<std::string> output_options(const RawProbeArgs& raw, ProbeCommand& cmd) {
@@ -375,9 +408,7 @@ std::optional<std::string> output_options(const RawProbeArgs& raw, ProbeCommand&
   return std::nullopt;
 }
 
-}  // namespace
-
-ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& env) {
+ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& env) {
   const RawProbeArgs raw = url_out_of_grpc_health(as_parsed);
   ProbeCommand cmd;
   cmd.json = raw.json;
@@ -478,6 +509,14 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
     if (!parsed) return usage(parsed.error().message);
     t.resolve.push_back(std::move(parsed.value()));
   }
+  for (const auto& c : raw.connect_to) {
+    auto parsed = parse_connect_to(c);
+    if (!parsed) return usage(parsed.error().message);
+    t.connect_to.push_back(std::move(parsed.value()));
+  }
+  t.interface_spec = raw.interface_spec;
+  if (t.interface_spec == "if!" || t.interface_spec == "host!")
+    return usage("--interface needs a name after '!'");
   auto seconds = [&](double s, const char* name) -> std::optional<std::chrono::milliseconds> {
     if (!std::isfinite(s) || s <= 0 || s > 86400) {
       usage(std::string(name) + " takes a number of seconds above 0 (at most 86400)");
@@ -518,6 +557,8 @@ ProbeCommand make_probe_command(const RawProbeArgs& as_parsed, const EnvLookup& 
   }
   return cmd;
 }
+
+}  // namespace
 
 std::optional<std::string> grpc_health_problem(const RawProbeArgs& raw, const TargetOptions& t) {
   if (raw.data || !raw.method.empty() || raw.head)

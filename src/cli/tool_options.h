@@ -30,6 +30,9 @@ struct RawProbeArgs {
   bool ipv4 = false, ipv6 = false;         // -4 / -6
   std::optional<std::string> dns_servers;  // --dns-servers
   std::vector<std::string> resolve, headers;
+  std::vector<std::string> connect_to;  // --connect-to HOST1:PORT1:HOST2:PORT2 (repeatable)
+  std::string interface_spec;           // --interface NAME|ADDRESS|HOST
+  std::string config_file;              // -K/--config: only for --help (expanded before parsing)
   double connect_timeout = 10, max_time = 30;
   std::string method;
   std::optional<std::string> data;
@@ -50,6 +53,8 @@ struct RawProbeArgs {
   // Output (curl's): -o FILE ("-": stdout), --max-filesize BYTES[k|M|G], -i, -I, -w FORMAT|@FILE|@-.
   std::string output, max_filesize, write_out;
   bool include = false, head = false;
+  // The process-list warnings not to give: the secret came from a -K config file, not from argv.
+  std::vector<std::string> secrets_from_config;
 };
 
 // Registers the probe options on app, writing into raw.

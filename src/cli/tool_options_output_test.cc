@@ -8,19 +8,10 @@
 
 #include "body_file.h"
 #include "tool_options.h"
+#include "tool_test_support.h"
 
 namespace mtls_probe::tool {
 namespace {
-
-ProbeCommand parse(std::vector<std::string> args) {
-  CLI::App app;
-  RawProbeArgs raw;
-  add_probe_options(app, raw);
-  std::vector<const char*> argv{"mtls-probe"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
-  return make_probe_command(raw);
-}
 
 TEST(OutputOptions, ParseFilesize) {
   EXPECT_EQ(parse_filesize("0"), std::optional<std::uint64_t>(0));

@@ -146,6 +146,7 @@ class Builder {
       return;
     }
     if (f_.identity_error) return identity_failure();
+    if (f_.bind_error) return bind_failure();  // local: before any proxy, nothing was sent
     // Before the tunnel stands, and whenever the proxy's own connection broke under it.
     if (f_.proxy && (!f_.proxy->tunnel_established || f_.proxy->tls_alert || f_.proxy->error)) return proxy_failure();
     if (f_.fatal_alert) return alert_verdict(*f_.fatal_alert);
@@ -342,6 +343,15 @@ class Builder {
                        "stream: it does not take a request body this way", w.server_initial_window));
     }
     hint("compare with --http1.1, where the body goes without flow control");
+  }
+
+  // --interface named a local end that this machine does not have (curl's exit 45).
+  void bind_failure() {
+    set(Verdict::connect_failure, fmt::format("Could not bind to {} (--interface): {}; nothing was sent.",
+                                              f_.interface_spec, *f_.bind_error));
+    hint(
+        "--interface takes an interface of this machine (ip -brief address lists them: lo, eth0, ...) or one "
+        "of its addresses; 'if!NAME' means an interface only, 'host!NAME' an address or host name only");
   }
 
   void connect_failure() {

@@ -121,6 +121,21 @@ TEST(Diagnosis, DnsFailure) {
   EXPECT_TRUE(any_hint_contains(d, "--resolve"));
 }
 
+TEST(Diagnosis, InterfaceThatIsNotHereIsAConnectFailureOfItsOwn) {
+  ProbeFacts f;
+  f.host = "example.test";
+  f.addresses = {"127.0.0.1"};
+  f.connect_attempted = true;
+  f.interface_spec = "192.0.2.1";
+  f.bind_error = "192.0.2.1: Cannot assign requested address";
+  f.proxy.emplace();  // local: told before anything about a proxy
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::connect_failure);
+  EXPECT_NE(d.summary.find("Could not bind to 192.0.2.1 (--interface)"), std::string::npos) << d.summary;
+  EXPECT_NE(d.summary.find("Cannot assign requested address"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "if!NAME"));
+}
+
 TEST(Diagnosis, ConnectRefused) {
   ProbeFacts f;
   f.host = "localhost";

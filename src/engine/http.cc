@@ -24,9 +24,6 @@ namespace {
 constexpr std::size_t kMaxChunkLine = 4096;  // chunk-size line with extensions
 constexpr std::size_t kSnippet = 48;         // bytes of a bad line quoted in an error message
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool is_ows(char c) {
   return c == ' ' || c == '\t';
 }

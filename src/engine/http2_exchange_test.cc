@@ -18,24 +18,7 @@ namespace mtls_probe {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::shared_ptr<ClientTlsContext> client_context(bool with_identity = true) {
-  const serve::PkiFiles& pki = serve::testing::shared_pki();
-  std::shared_ptr<const ClientIdentity> identity;
-  if (with_identity) {
-    IdentityOptions id;
-    id.cert_file = pki.client_cert;
-    id.key_file = pki.client_key;
-    auto loaded = load_client_identity(id);
-    EXPECT_TRUE(loaded.has_value());
-    if (loaded) identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
-  }
-  TlsOptions tls;
-  tls.cacert_file = pki.ca_cert;
-  auto ctx = ClientTlsContext::create(tls, identity, false);
-  EXPECT_TRUE(ctx.has_value());
-  return ctx ? *ctx : nullptr;
-}
+using serve::testing::client_context;
 
 TargetOptions target(uint16_t port, const std::string& path,
                      std::vector<std::string> alpn = {"h2", "http/1.1"}) {

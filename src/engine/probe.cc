@@ -3,6 +3,7 @@
 // records the stage's facts and begins the next one, or finish() at the first stage that fails.
 #include "mtls_probe/engine/probe.h"
 
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "mtls_probe/engine/local_bind.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/report/report.h"
@@ -28,13 +30,35 @@ struct ConnectTarget {
   bool host_is_ip = false;
 };
 
+bool is_ip_literal(const std::string& host) {
+  Endpoint ep;
+  return numeric_endpoint(host, 0, ep);
+}
+
 ConnectTarget connect_target(const TargetOptions& t) {
-  if (t.proxy) {
-    Endpoint ep;
-    const bool ip = numeric_endpoint(t.proxy->host, 0, ep);
-    return {t.proxy->host, t.proxy->port, ip};
+  if (t.proxy) return {t.proxy->host, t.proxy->port, is_ip_literal(t.proxy->host)};
+  const OriginEndpoint origin = origin_endpoint(t);
+  return {origin.host, origin.port, origin.host_is_ip};
+}
+
+// The local end --interface names, for the families of `endpoints` (the others are dropped): checked by
+// binding a socket once here, so that an address that is not on this machine fails before any connect().
+std::optional<std::string> bind_problem(const std::string& spec, const LocalBind& local,
+                                        std::vector<Endpoint>& endpoints) {
+  std::erase_if(endpoints,
+                [&](const Endpoint& ep) { return local.for_family(ep.addr.ss_family) == nullptr; });
+  if (endpoints.empty()) return fmt::format("{} has no address of the target's IP family", spec);
+  for (int family : {AF_INET, AF_INET6}) {
+    const Endpoint* from = local.for_family(family);
+    const bool used = std::any_of(endpoints.begin(), endpoints.end(),
+                                  [&](const Endpoint& ep) { return ep.addr.ss_family == family; });
+    if (from == nullptr || !used) continue;
+    UniqueFd probe_fd(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe_fd) return fmt::format("{}: {}", from->ip, std::strerror(errno));
+    if (const int e = bind_local(probe_fd.get(), *from); e != 0)
+      return fmt::format("{}: {}", from->ip, std::strerror(e));
   }
-  return {t.url.host, t.url.port, t.url.host_is_ip};
+  return std::nullopt;
 }
 
 // --resolve or an IP literal: the addresses given, without a lookup (empty when neither applies).
@@ -76,6 +100,12 @@ DnsOutcome only_family(std::vector<Endpoint> endpoints, IpFamily family) {
 }
 
 }  // namespace
+
+OriginEndpoint origin_endpoint(const TargetOptions& t) {
+  if (auto to = apply_connect_to(t.connect_to, t.url.host, t.url.port))
+    return {to->first, to->second, is_ip_literal(to->first), true};
+  return {t.url.host, t.url.port, t.url.host_is_ip, false};
+}
 
 const char* stage_name(ProbeStage s) {
   switch (s) {
@@ -250,6 +280,11 @@ void Probe::start(Clock::time_point now) {
     f.proxy->port = target_.proxy->port;
   }
   f.path = target_.url.target;
+  if (const OriginEndpoint origin = origin_endpoint(target_); origin.by_connect_to) {
+    f.connect_to_host = origin.host;
+    f.connect_to_port = origin.port;
+  }
+  f.interface_spec = target_.interface_spec;
   begin_resolve(now);
   advance();
 }
@@ -287,9 +322,8 @@ void Probe::finish_resolve() {
   }
   for (const auto& ep : dns.endpoints) f.addresses.push_back(ep.ip);
   f.dns_ms = ms_since(stage_start_);
-  log_.debug("{}{} resolved to {} address(es){}", target_.proxy ? "proxy " : "",
-             target_.proxy ? target_.proxy->host : target_.url.host, dns.endpoints.size(),
-             f.resolved_by_override ? " (--resolve or IP literal)" : "");
+  log_.debug("{}{} resolved to {} address(es){}", target_.proxy ? "proxy " : "", connect_target(target_).host,
+             dns.endpoints.size(), f.resolved_by_override ? " (--resolve or IP literal)" : "");
   begin_connect(std::move(dns.endpoints));
 }
 
@@ -299,8 +333,21 @@ void Probe::begin_connect(std::vector<Endpoint> endpoints) {
   stage_ = ProbeStage::connect;
   stage_start_ = Clock::now();
   facts_.connect_attempted = true;
+  SocketStarter starter = seams_.start_socket;
+  if (!target_.interface_spec.empty()) {
+    LocalBindResult local = resolve_local_bind(target_.interface_spec);
+    std::optional<std::string> problem =
+        local.error.empty() ? bind_problem(target_.interface_spec, local.bind, endpoints) : local.error;
+    if (problem) {
+      facts_.bind_error = std::move(problem);
+      return finish();
+    }
+    starter = [bind = local.bind](const Endpoint& ep, int& err) {
+      return start_bound_tcp_connect(ep, bind, err);
+    };
+  }
   race_ = std::make_unique<ConnectRace>(happy_eyeballs_order(endpoints), Deadline{connect_deadline_},
-                                        ConnectRace::kAttemptDelay, seams_.start_socket);
+                                        ConnectRace::kAttemptDelay, std::move(starter));
   race_->start(stage_start_);
 }
 
@@ -319,10 +366,10 @@ void Probe::finish_connect() {
     return finish();
   }
   f.connected_address = conn.endpoint.text();
-  sockaddr_storage local{};
-  socklen_t local_len = sizeof local;
-  if (getsockname(conn.fd.get(), reinterpret_cast<sockaddr*>(&local), &local_len) == 0)
-    f.local_address = endpoint_from_sockaddr(reinterpret_cast<sockaddr*>(&local), local_len).text();
+  if (auto local = local_endpoint(conn.fd.get())) {
+    f.local_ip = local->ip;
+    f.local_port = local->port;
+  }
   endpoint_ = conn.endpoint;
   f.connect_ms = ms_since(stage_start_);
   log_.debug("connected to {}{}", target_.proxy ? "proxy " : "", *f.connected_address);

@@ -27,6 +27,7 @@ namespace mtls_probe {
 namespace {
 
 using namespace std::chrono_literals;
+using serve::testing::client_context;
 
 // The throw-away PKI of `serve` (CA, server and client certificates), made once for these tests.
 const serve::PkiFiles& pki() {
@@ -43,23 +44,6 @@ TargetOptions target_for(const std::string& url_text) {
   t.connect_timeout = 5s;
   t.max_time = 10s;
   return t;
-}
-
-std::shared_ptr<ClientTlsContext> client_context(bool with_identity) {
-  TlsOptions tls;
-  tls.cacert_file = pki().ca_cert;
-  std::shared_ptr<const ClientIdentity> identity;
-  if (with_identity) {
-    IdentityOptions id;
-    id.cert_file = pki().client_cert;
-    id.key_file = pki().client_key;
-    auto loaded = load_client_identity(id);
-    EXPECT_TRUE(loaded.has_value());
-    if (loaded) identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
-  }
-  auto ctx = ClientTlsContext::create(tls, identity, false);
-  EXPECT_TRUE(ctx.has_value());
-  return ctx ? *ctx : nullptr;
 }
 
 // The peer's end of the socketpair, with a script run on a thread of its own.

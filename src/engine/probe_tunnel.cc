@@ -8,14 +8,11 @@
 #include <array>
 #include <cerrno>
 
+#include "mtls_probe/engine/net.h"
 #include "mtls_probe/engine/probe.h"
 
 namespace mtls_probe {
 namespace {
-
-bool would_block(int err) {
-  return err == EAGAIN || err == EWOULDBLOCK;
-}
 
 // A 2xx answer to CONNECT: the tunnel stands.
 bool opens_tunnel(std::optional<int> status) {
@@ -108,10 +105,14 @@ void Probe::begin_tunnel() {
   if (target_.proxy->user)
     creds = ProxyCredentials{*target_.proxy->user, target_.proxy->password.value_or("")};
   p.credentials_sent = creds.has_value();
-  // The origin as the proxy must reach it: the URL's host and port (an IPv6 literal in brackets, no zone).
+  // The origin as the proxy must reach it: the URL's host and port, or --connect-to's (as curl), an IPv6
+  // literal in brackets, no zone.
+  const OriginEndpoint to = origin_endpoint(target_);
   Url origin = target_.url;
+  origin.host = to.host;
+  origin.host_is_ipv6 = to.host.find(':') != std::string::npos;
   origin.port = 443;  // authority() then leaves the port out: it is written always, as curl does
-  const std::string authority = origin.authority() + ":" + std::to_string(target_.url.port);
+  const std::string authority = origin.authority() + ":" + std::to_string(to.port);
   tunnel_ = std::make_unique<TunnelState>();
   tunnel_->request = build_connect_request(authority, creds);
   if (creds) OPENSSL_cleanse(creds->password.data(), creds->password.size());

@@ -92,10 +92,6 @@ bool ip_entry_matches(std::string_view entry, const std::string& host, AddressKi
   return ((a[whole] ^ n[whole]) & mask) == 0;
 }
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
 }  // namespace
 
 std::string ProxySpec::authority() const {

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/engine/net.h"
 
 namespace mtls_probe {
 
@@ -95,10 +96,6 @@ namespace {
 
 Transport* transport_of(BIO* bio) {
   return static_cast<Transport*>(BIO_get_data(bio));
-}
-
-bool would_block(int err) {
-  return err == EAGAIN || err == EWOULDBLOCK;
 }
 
 int bio_write(BIO* bio, const char* buf, int len) {

@@ -23,9 +23,6 @@ constexpr std::size_t kMaxLabelLength = 63;
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool is_hex(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -498,6 +495,81 @@ Expected<ResolveOverride> parse_resolve(const std::string& text) {
     rest.remove_prefix(comma + 1);
   }
   return out;
+}
+
+namespace {
+
+// One HOST part of --connect-to: "" (any / keep), a name, an IPv4 literal or "[v6]"; the rest after it.
+Expected<std::string> connect_to_host(std::string_view& rest) {
+  constexpr std::string_view what = "--connect-to";
+  std::string_view text;
+  if (!rest.empty() && rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos) return fail("unterminated '[' in --connect-to");
+    auto h = parse_ipv6_literal(rest.substr(1, close - 1), what);
+    if (!h) return Unexpected{h.error()};
+    rest.remove_prefix(close + 1);
+    return h->name;
+  }
+  const std::size_t colon = rest.find(':');
+  text = rest.substr(0, colon);
+  rest.remove_prefix(text.size());
+  if (text.empty()) return std::string();
+  auto h = parse_host_name(text, what);
+  if (!h) return Unexpected{h.error()};
+  return h->name;
+}
+
+Expected<uint16_t> connect_to_port(std::string_view text) {
+  if (text.empty()) return uint16_t{0};
+  return parse_port(text, "--connect-to");
+}
+
+}  // namespace
+
+Expected<ConnectToRule> parse_connect_to(const std::string& text) {
+  constexpr std::string_view form = "expected --connect-to HOST1:PORT1:HOST2:PORT2 (any part may be empty)";
+  if (text.size() > kMaxUrlLength) return fail("--connect-to argument is too long");
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (is_ctl_or_space(c)) return fail(fmt::format("--connect-to argument contains {}", describe_char(c)));
+  }
+  ConnectToRule rule;
+  std::string_view rest = text;
+  auto take_colon = [&]() {
+    if (rest.empty() || rest.front() != ':') return false;
+    rest.remove_prefix(1);
+    return true;
+  };
+  auto host1 = connect_to_host(rest);
+  if (!host1) return Unexpected{host1.error()};
+  if (!take_colon()) return fail(fmt::format("missing port in --connect-to; {}", form));
+  const std::size_t colon = rest.find(':');
+  if (colon == std::string_view::npos) return fail(fmt::format("missing HOST2 in --connect-to; {}", form));
+  auto port1 = connect_to_port(rest.substr(0, colon));
+  if (!port1) return Unexpected{port1.error()};
+  rest.remove_prefix(colon + 1);
+  auto host2 = connect_to_host(rest);
+  if (!host2) return Unexpected{host2.error()};
+  if (!take_colon()) return fail(fmt::format("missing PORT2 in --connect-to; {}", form));
+  if (rest.find(':') != std::string_view::npos)
+    return fail(fmt::format("too many ':' in --connect-to; {}", form));
+  auto port2 = connect_to_port(rest);
+  if (!port2) return Unexpected{port2.error()};
+  rule.host1 = std::move(*host1);
+  rule.port1 = *port1;
+  rule.host2 = std::move(*host2);
+  rule.port2 = *port2;
+  return rule;
+}
+
+std::optional<std::pair<std::string, uint16_t>> apply_connect_to(const std::vector<ConnectToRule>& rules,
+                                                                 const std::string& host, uint16_t port) {
+  for (const auto& r : rules) {
+    if ((!r.host1.empty() && r.host1 != host) || (r.port1 != 0 && r.port1 != port)) continue;
+    return std::pair<std::string, uint16_t>{r.host2.empty() ? host : r.host2, r.port2 == 0 ? port : r.port2};
+  }
+  return std::nullopt;
 }
 
 Expected<std::pair<std::string, std::string>> parse_header_option(const std::string& text) {

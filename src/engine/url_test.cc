@@ -242,6 +242,63 @@ TEST(Url, HttpToken) {
   EXPECT_FALSE(is_http_token("\xc3\xa4"));
 }
 
+// --connect-to
+
+TEST(ConnectTo, AllFourParts) {
+  auto r = parse_connect_to("Example.Test:443:127.0.0.1:8443");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->host1, "example.test");
+  EXPECT_EQ(r->port1, 443);
+  EXPECT_EQ(r->host2, "127.0.0.1");
+  EXPECT_EQ(r->port2, 8443);
+}
+
+TEST(ConnectTo, EmptyPartsMatchAnyOrKeep) {
+  auto r = parse_connect_to("::other.test:");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->host1, "");
+  EXPECT_EQ(r->port1, 0);
+  EXPECT_EQ(r->host2, "other.test");
+  EXPECT_EQ(r->port2, 0);
+  r = parse_connect_to(":::");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+}
+
+TEST(ConnectTo, Ipv6InBrackets) {
+  auto r = parse_connect_to("[2001:DB8::1]:443:[::1]:9443");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->host1, "2001:db8::1");
+  EXPECT_EQ(r->host2, "::1");
+  EXPECT_EQ(r->port2, 9443);
+}
+
+TEST(ConnectTo, RefusesBadForms) {
+  EXPECT_FALSE(parse_connect_to("h:443:x").has_value());           // three parts
+  EXPECT_FALSE(parse_connect_to("h:443:x:1:2").has_value());       // five
+  EXPECT_FALSE(parse_connect_to("h:99999:x:1").has_value());       // port
+  EXPECT_FALSE(parse_connect_to("h:443:x:0").has_value());         // port 0
+  EXPECT_FALSE(parse_connect_to("[::1:443:x:1").has_value());      // bracket
+  EXPECT_FALSE(parse_connect_to("h:443:bad host:1").has_value());  // space
+  EXPECT_FALSE(parse_connect_to("h:443:ex_a$mple:1").has_value());
+}
+
+TEST(ConnectTo, FirstMatchWinsAndEmptyPartsKeepTheOriginal) {
+  std::vector<ConnectToRule> rules{
+      *parse_connect_to("other.test:443:10.0.0.1:1"),
+      *parse_connect_to("example.test::127.0.0.1:"),
+      *parse_connect_to("::127.0.0.2:9"),
+  };
+  auto to = apply_connect_to(rules, "example.test", 8443);
+  ASSERT_TRUE(to.has_value());
+  EXPECT_EQ(to->first, "127.0.0.1");
+  EXPECT_EQ(to->second, 8443);
+  to = apply_connect_to(rules, "third.test", 443);
+  ASSERT_TRUE(to.has_value());
+  EXPECT_EQ(to->first, "127.0.0.2");
+  EXPECT_EQ(to->second, 9);
+  EXPECT_FALSE(apply_connect_to({rules[0]}, "other.test", 8443).has_value());  // port differs
+}
+
 // --resolve
 
 TEST(Resolve, Ipv4) {

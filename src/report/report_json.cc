@@ -372,11 +372,18 @@ json to_json(const ProbeResult& result) {
               {"of_proxy", f.proxy.has_value()},  // through a proxy, the addresses are the proxy's
               {"addresses", str_array(f.addresses)},
               {"error", opt_str(f.dns_error)}};
-  j["connect"] = {{"attempted", f.connect_attempted},
-                  {"address", opt_str(f.connected_address)},
-                  {"error", opt_str(f.connect_error)},
-                  {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)},
-                  {"attempts", attempts_json(f.connect_attempts)}};
+  j["connect"] = {
+      {"attempted", f.connect_attempted},
+      {"address", opt_str(f.connected_address)},
+      {"error", opt_str(f.connect_error)},
+      {"errno", f.connect_error ? json(f.connect_errno) : json(nullptr)},
+      {"local_ip", opt_str(f.local_ip)},
+      {"local_port", f.local_ip ? json(f.local_port) : json(nullptr)},
+      {"interface", f.interface_spec.empty() ? json(nullptr) : str(f.interface_spec)},
+      {"bind_error", opt_str(f.bind_error)},
+      {"connect_to", f.connect_to_host ? json{{"host", str(*f.connect_to_host)}, {"port", f.connect_to_port}}
+                                       : json(nullptr)},
+      {"attempts", attempts_json(f.connect_attempts)}};
   j["proxy"] = proxy_json(f, d);
   j["proxy_bypassed_by"] = f.proxy_bypassed_by.empty() ? json(nullptr) : str(f.proxy_bypassed_by);
   // With or without a proxy configured (a transparent inspecting device needs no proxy setting).

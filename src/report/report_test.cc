@@ -886,6 +886,39 @@ TEST(Json, ConnectAttempts) {
   EXPECT_EQ(to_json(usage_case())["connect"]["attempts"], json::array());
 }
 
+ProbeResult connect_to_case() {
+  ProbeResult r = ok_case();
+  r.facts.host = "example.test";
+  r.facts.port = 443;
+  r.facts.connect_to_host = "127.0.0.1";
+  r.facts.connect_to_port = 8443;
+  r.facts.addresses = {"127.0.0.1"};
+  r.facts.resolved_by_override = true;
+  r.facts.connected_address = "127.0.0.1:8443";
+  r.facts.interface_spec = "lo";
+  r.facts.local_ip = "127.0.0.1";
+  r.facts.local_port = 40000;
+  return r;
+}
+
+TEST(Text, ConnectToAndInterfaceAreShown) {
+  const std::string t = render_text(connect_to_case(), TextStyle{false, 200});
+  EXPECT_TRUE(has_line_containing(t, "connected to 127.0.0.1:8443 for example.test:443 (--connect-to)")) << t;
+  EXPECT_TRUE(has_line_containing(t, "127.0.0.1 (IP literal, --connect-to)")) << t;
+  EXPECT_TRUE(has_line_containing(t, "from 127.0.0.1 port 40000 (--interface lo)")) << t;
+}
+
+TEST(Json, ConnectToInterfaceAndLocalEnd) {
+  const json j = to_json(connect_to_case());
+  EXPECT_EQ(j["connect"]["connect_to"]["host"], "127.0.0.1");
+  EXPECT_EQ(j["connect"]["connect_to"]["port"], 8443);
+  EXPECT_EQ(j["connect"]["local_ip"], "127.0.0.1");
+  EXPECT_EQ(j["connect"]["local_port"], 40000);
+  EXPECT_EQ(j["connect"]["interface"], "lo");
+  EXPECT_TRUE(j["connect"]["bind_error"].is_null());
+  EXPECT_TRUE(to_json(ok_case())["connect"]["connect_to"].is_null());
+}
+
 TEST(Text, ConnectAttemptsOnlyWhenMoreThanOne) {
   const std::string t = render_text(two_attempts_case());
   EXPECT_TRUE(has_line_containing(t, "tried [::1]:8443: connection refused (0.2 ms)")) << t;

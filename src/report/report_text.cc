@@ -157,14 +157,17 @@ Section dns_section(const ProbeFacts& f) {
   Section s{"DNS", {}, f.dns_ms};
   const bool timed_out = f.timed_out_in == Phase::dns;
   if (!f.dns_attempted && !timed_out) return s;
-  const std::string host = esc(f.proxy ? "proxy " + f.proxy->host : f.host);
+  // With --connect-to the name resolved is HOST2 (the proxy's, through a proxy: the CONNECT carries HOST2).
+  const std::string resolved = f.connect_to_host && !f.proxy ? *f.connect_to_host : f.host;
+  const std::string host = esc(f.proxy ? "proxy " + f.proxy->host : resolved);
   if (f.dns_error) {
     s.lines.push_back(fmt::format("{}: could not resolve: {}", host, esc(*f.dns_error)));
   } else if (timed_out && f.addresses.empty()) {
     s.lines.push_back(fmt::format("{}: {}", host, timeout_text(f, "resolving")));
   } else if (f.resolved_by_override && std::find(f.addresses.begin(), f.addresses.end(),
-                                                 f.proxy ? f.proxy->host : f.host) != f.addresses.end()) {
-    s.lines.push_back(fmt::format("{} (IP literal)", host));
+                                                 f.proxy ? f.proxy->host : resolved) != f.addresses.end()) {
+    s.lines.push_back(
+        fmt::format("{} (IP literal{})", host, resolved != f.host && !f.proxy ? ", --connect-to" : ""));
   } else {
     std::string addrs;
     for (std::size_t i = 0; i < f.addresses.size() && i < kMaxAddresses; ++i) {
@@ -201,7 +204,13 @@ Section tcp_section(const ProbeFacts& f) {
   const bool timed_out = f.timed_out_in == Phase::connect;
   if (!f.connect_attempted && !timed_out) return s;
   const uint16_t port = f.proxy ? f.proxy->port : f.port;  // through a proxy, TCP goes to the proxy
-  if (f.connected_address) {
+  if (f.bind_error) {
+    s.lines.push_back(
+        fmt::format("could not bind to {} (--interface): {}", esc(f.interface_spec), esc(*f.bind_error)));
+  } else if (f.connected_address && f.connect_to_host && !f.proxy) {
+    s.lines.push_back(fmt::format("connected to {} for {}:{} (--connect-to)", esc(*f.connected_address),
+                                  esc(f.host), f.port));
+  } else if (f.connected_address) {
     s.lines.push_back(fmt::format("connected to {}{}", f.proxy ? "proxy " : "", esc(*f.connected_address)));
   } else if (timed_out) {
     s.lines.push_back(fmt::format("port {}: {}", f.port, timeout_text(f, f.proxy ? "connecting to the proxy" : "connecting")));
@@ -215,6 +224,12 @@ Section tcp_section(const ProbeFacts& f) {
   } else {
     s.lines.push_back("not connected");
   }
+  if (f.connect_to_host && f.proxy)
+    s.lines.push_back(fmt::format("CONNECT to {}:{} for {}:{} (--connect-to)", esc(*f.connect_to_host),
+                                  f.connect_to_port, esc(f.host), f.port));
+  if (f.local_ip && !f.interface_spec.empty())
+    s.lines.push_back(fmt::format("from {} port {} (--interface {})", esc(*f.local_ip), f.local_port,
+                                  esc(f.interface_spec)));
   add_attempt_lines(f, s);
   if (!f.proxy_bypassed_by.empty())
     s.lines.push_back(fmt::format("direct: {} is in {}, so the configured proxy was not used", esc(f.host),

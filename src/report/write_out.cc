@@ -82,7 +82,8 @@ std::vector<std::pair<std::string_view, Value>> variables(const ProbeResult& r) 
   const ProbeFacts& f = r.facts;
   const Times t = cumulative_times(f);
   const auto [remote_ip, remote_port] = split_address(f.connected_address);
-  const auto [local_ip, local_port] = split_address(f.local_address);
+  const std::string local_ip = f.local_ip.value_or("");
+  const std::uint64_t local_port = f.local_port;
   const int status = f.http_status.value_or(0);
   const double total_s = t.total / 1000.0;
   const auto speed =

@@ -16,7 +16,8 @@ ProbeResult fetched() {
   f.dns_ms = 1.5;
   f.connect_attempted = true;
   f.connected_address = "127.0.0.1:8443";
-  f.local_address = "127.0.0.1:40000";
+  f.local_ip = "127.0.0.1";
+  f.local_port = 40000;
   f.connect_ms = 0.5;
   f.tls_attempted = true;
   f.handshake_completed = true;

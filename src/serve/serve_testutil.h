@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "mtls_probe/engine/tls_context.h"
+#include "mtls_probe/identity/identity.h"
 #include "mtls_probe/serve/serve.h"
 
 namespace mtls_probe::serve::testing {
@@ -24,6 +26,25 @@ inline const PkiFiles& shared_pki() {
     return made ? made->files : PkiFiles{};
   }();
   return files;
+}
+
+// A client TLS context that trusts the shared PKI's CA, with its good client identity or none.
+inline std::shared_ptr<ClientTlsContext> client_context(bool with_identity = true) {
+  const PkiFiles& pki = shared_pki();
+  std::shared_ptr<const ClientIdentity> identity;
+  if (with_identity) {
+    IdentityOptions id;
+    id.cert_file = pki.client_cert;
+    id.key_file = pki.client_key;
+    auto loaded = load_client_identity(id);
+    EXPECT_TRUE(loaded.has_value());
+    if (loaded) identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
+  }
+  TlsOptions tls;
+  tls.cacert_file = pki.ca_cert;
+  auto ctx = ClientTlsContext::create(tls, identity, false);
+  EXPECT_TRUE(ctx.has_value());
+  return ctx ? *ctx : nullptr;
 }
 
 // A logger that discards everything: a server whose log no test reads.

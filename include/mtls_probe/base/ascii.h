@@ -27,6 +27,9 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
                                             [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_blank(char c) { return c == ' ' || c == '\t'; }  // space or horizontal tab
+
 // The value of a hexadecimal digit, or -1 for any other character.
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

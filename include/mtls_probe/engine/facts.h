@@ -210,8 +210,14 @@ struct ProbeFacts {
 
   // ---- connect
   bool connect_attempted = false;
+  // --connect-to sent the connection here instead of host:port (the URL's names stay for SNI and Host).
+  std::optional<std::string> connect_to_host;
+  uint16_t connect_to_port = 0;
+  std::string interface_spec;             // --interface as given ("" = none)
+  std::optional<std::string> bind_error;  // the local end could not be bound there: nothing was sent
+  std::optional<std::string> local_ip;    // the connected socket's local end (getsockname)
+  uint16_t local_port = 0;
   std::optional<std::string> connected_address;  // "127.0.0.1:8443" / "[::1]:8443"
-  std::optional<std::string> local_address;      // our end of that connection, same form (getsockname)
   std::optional<std::string> connect_error;      // strerror of the last attempt
   int connect_errno = 0;
   std::vector<ConnectAttempt> connect_attempts;  // in the order they started

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,9 @@ namespace mtls_probe {
 using Clock = std::chrono::steady_clock;
 
 // Milliseconds from start to now: the phase timings of the facts.
+// A non-blocking call that would have had to wait (not an error).
+inline bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
 inline double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }

@@ -72,6 +72,16 @@ struct Url {
   std::string authority() const;  // Host header value: "host", "host:8443", "[::1]:8443"
 };
 
+// curl's --connect-to HOST1:PORT1:HOST2:PORT2: a connection for HOST1:PORT1 goes to HOST2:PORT2 instead,
+// while SNI, the Host header and the certificate name check stay the URL's. Empty parts: host1 "" and port1 0
+// match any, host2 "" and port2 0 keep the original.
+struct ConnectToRule {
+  std::string host1;  // lower-cased; IPv6 without brackets; "" = any
+  uint16_t port1 = 0;
+  std::string host2;
+  uint16_t port2 = 0;
+};
+
 struct ResolveOverride {  // curl's --resolve HOST:PORT:ADDR
   std::string host;       // or "*"
   uint16_t port = 0;
@@ -115,7 +125,11 @@ struct TargetOptions {
   std::string url_text;    // as given, for the report (redacted when shown)
   Url url;                 // parsed once, by the front end
   std::string servername;  // SNI and name-check override ("" = the URL's host)
-  std::vector<ResolveOverride> resolve;
+  std::vector<ResolveOverride> resolve;   // applies to the host connected to (after connect_to)
+  std::vector<ConnectToRule> connect_to;  // the first that matches the URL's host and port wins
+  // --interface NAME|ADDRESS|HOST (curl; "if!NAME": an interface only, "host!NAME": an address or host
+  // only): the socket's local end is bound there before connect ("" = the system picks).
+  std::string interface_spec;
   IpFamily ip_family = IpFamily::any;
   std::string dns_servers;  // c-ares "host[:port],..." ("" = the system's, /etc/resolv.conf)
   HttpOptions http;

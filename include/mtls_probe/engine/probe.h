@@ -28,6 +28,16 @@
 
 namespace mtls_probe {
 
+// Where the origin's connection goes: the URL's host and port, or where the first matching --connect-to
+// rule sends it (SNI, Host and the name check stay the URL's). Through a proxy, the CONNECT target.
+struct OriginEndpoint {
+  std::string host;
+  uint16_t port = 0;
+  bool host_is_ip = false;
+  bool by_connect_to = false;
+};
+OriginEndpoint origin_endpoint(const TargetOptions& t);
+
 enum class ProbeStage { resolve, connect, proxy_tls, tunnel, tls_handshake, send_request, read_response, done };
 const char* stage_name(ProbeStage s);  // "resolve", "connect", "tls-handshake", ...
 

@@ -38,6 +38,14 @@ Expected<HostPort> parse_host_port(std::string_view authority, std::string_view 
 // --resolve HOST:PORT:ADDR[,ADDR...] as curl (ADDR may be [v6]); refuses a bad port or address.
 Expected<ResolveOverride> parse_resolve(const std::string& text);
 
+// --connect-to HOST1:PORT1:HOST2:PORT2 as curl: any part may be empty ("::h2:" is valid), an IPv6 host in
+// brackets. Refuses a bad host or port, or a wrong number of parts.
+Expected<ConnectToRule> parse_connect_to(const std::string& text);
+
+// Where a connection for host:port goes under the first matching rule (nullopt: none matches).
+std::optional<std::pair<std::string, uint16_t>> apply_connect_to(const std::vector<ConnectToRule>& rules,
+                                                                 const std::string& host, uint16_t port);
+
 // -H 'Name: value': a valid token name, no CR/LF anywhere. Returns {name, value} with value trimmed.
 Expected<std::pair<std::string, std::string>> parse_header_option(const std::string& text);
 // The same as the request header to send: "Name:" (empty after a colon) removes a default header.
