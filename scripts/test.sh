@@ -6,7 +6,7 @@
 #      the .deb, a probe with the installed /usr/bin/mtls-probe, man page, completion, apt-get remove
 #   2. one clang build with AddressSanitizer + UndefinedBehaviorSanitizer and libFuzzer coverage: the unit
 #      tests and the integration suites but those labelled "release_only" (tests/CMakeLists.txt), then the
-#      libFuzzer targets briefly (scripts/fuzz.sh; FUZZ_SECONDS per target, default 8) from that same
+#      libFuzzer targets briefly (scripts/fuzz.sh; FUZZ_SECONDS per target, default 5) from that same
 #      build, so nothing is compiled three times
 # Both builds emit line tables only (-g1): stack traces keep file:line, and full debug info was a third of
 # the compile time on the CI's 2 cores. Both are unity builds (CMAKE_UNITY_BUILD, 8 sources per
@@ -50,7 +50,7 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
     ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 600 --label-exclude release_only
   if [ "${SKIP_FUZZ:-0}" != 1 ]; then
     stage "fuzzing"
-    FUZZ_BUILD_DIR=build-asan FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "${FUZZ_SECONDS:-8}"
+    FUZZ_BUILD_DIR=build-asan FUZZ_NO_BUILD=1 bash scripts/fuzz.sh "${FUZZ_SECONDS:-5}"
   fi
 fi
 stage "done"
