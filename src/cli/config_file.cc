@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "front_end.h"
 #include "mtls_probe/base/ascii.h"
 
 namespace mtls_probe::tool {
@@ -146,19 +147,7 @@ struct Expander {
 }  // namespace
 
 Expected<std::string, std::string> read_config_file(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    std::istreambuf_iterator<char> it(std::cin), end;
-    for (; it != end && text.size() <= kMaxConfigBytes; ++it) text += *it;
-    return text;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Unexpected{std::string(std::strerror(errno))};
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Unexpected{std::string("could not be read")};
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return text;
+  return read_small_text_file(path, kMaxConfigBytes);
 }
 
 Expected<std::vector<ConfigOption>, std::string> parse_config_text(std::string_view text,

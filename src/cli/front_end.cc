@@ -8,7 +8,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <ostream>
 
 #include "mtls_probe/identity/identity.h"
@@ -35,6 +40,22 @@ void set_up(spdlog::logger& logger, int verbose, LogStyle style) {
 }
 
 }  // namespace
+
+Expected<std::string, std::string> read_small_text_file(const std::string& path, std::size_t max_bytes) {
+  std::string text;
+  if (path == "-") {
+    std::istreambuf_iterator<char> it(std::cin), end;
+    for (; it != end && text.size() <= max_bytes; ++it) text += *it;
+    return text;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Unexpected{std::string(std::strerror(errno))};
+  text.resize(max_bytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Unexpected{std::string("could not be read")};
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
 
 void wipe_secret(std::string& s) {
   OPENSSL_cleanse(s.data(), s.size());

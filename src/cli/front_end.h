@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 
 namespace spdlog {
@@ -31,6 +32,10 @@ inline constexpr int kServeCannotListen = 4;   // bind/listen failed: the probe'
                                                // from the server's side of the same socket
 
 // ---- password sources
+
+// The text of a small file named on the command line ("-": stdin), at most max_bytes + 1 bytes (one more
+// than allowed, so that the caller can tell a file that is too long); else why it could not be read.
+Expected<std::string, std::string> read_small_text_file(const std::string& path, std::size_t max_bytes);
 
 // Overwrites a secret in memory (OPENSSL_cleanse); the optional one is then empty.
 void wipe_secret(std::string& s);

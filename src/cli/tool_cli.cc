@@ -65,25 +65,27 @@ int emit(const ProbeResult& result, bool json, const Presentation& how = {}) {
   return exit_code(result.diagnosis.verdict);
 }
 
-// -w @FILE / @-: the format read whole; anything else is the format itself. nullopt: not readable.
-std::optional<std::string> read_write_out(const std::string& given) {
+constexpr std::size_t kMaxWriteOutBytes = 1 << 20;  // a write-out format is a line or two; this is not one
+
+// -w @FILE / @-: the format read whole (bounded); anything else is the format itself. Else a usage error.
+Expected<std::string, std::string> read_write_out(const std::string& given) {
   if (!given.starts_with("@")) return given;
   const std::string name = given.substr(1);
-  std::ifstream file;
-  if (name != "-") {
-    file.open(name, std::ios::binary);
-    if (!file) return std::nullopt;
-  }
-  std::istream& in = name == "-" ? std::cin : file;
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto text = read_small_text_file(name, kMaxWriteOutBytes);
+  if (!text) return Unexpected{"-w: cannot read " + name + ": " + text.error()};
+  if (text->size() > kMaxWriteOutBytes)
+    return Unexpected{
+        fmt::format("-w: {} is larger than {} bytes: not a write-out format", name, kMaxWriteOutBytes)};
+  return text;
 }
 
 // -o FILE and -w @FILE, before any network: a file that cannot be opened is a usage error.
 std::optional<std::string> open_output_files(ProbeCommand& cmd, Presentation& how) {
   how.include_headers = cmd.include_headers;
   if (!cmd.write_out.empty()) {
-    how.write_out = read_write_out(cmd.write_out);
-    if (!how.write_out) return "-w: cannot read " + cmd.write_out.substr(1) + ": " + std::strerror(errno);
+    auto format = read_write_out(cmd.write_out);
+    if (!format) return format.error();
+    how.write_out = std::move(format.value());
   }
   if (cmd.output_file.empty()) return std::nullopt;
   auto sink = open_body_file(cmd.output_file);
