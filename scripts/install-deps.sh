@@ -12,6 +12,10 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   nginx apache2 curl python3 python3-grpcio faketime procps iproute2 valgrind time \
   haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl tshark \
   clang libclang-rt-14-dev \
-  dpkg-dev file man-db groff-base zsh >/dev/null
+  dpkg-dev file man-db groff-base zsh \
+  softhsm2 opensc libengine-pkcs11-openssl gnutls-bin p11-kit-modules libp11-kit-dev >/dev/null
 # dpkg-dev (dpkg-shlibdeps) and file: cpack -G DEB computes the package's Depends; man-db, groff-base and zsh:
 # the man page and completion checks (suite_docs.sh, scripts/package-test.sh).
+# softhsm2, opensc (pkcs11-tool, pkcs11-spy), gnutls-bin (p11tool), p11-kit-modules (the proxy module) and
+# libengine-pkcs11-openssl: PKCS#11 keys and suite_pkcs11.sh's tokens; libp11-kit-dev: pkcs11.h for the
+# suite's shim module (tests/support/pkcs11_shim.c).
