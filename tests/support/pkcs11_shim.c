@@ -25,24 +25,26 @@
  *     C_GetTokenInfo:    the real flags, with the PIN flags as a card sets them: CKF_USER_PIN_COUNT_LOW
  *                        after a failure, CKF_USER_PIN_FINAL_TRY when one more failure locks the PIN,
  *                        CKF_USER_PIN_LOCKED (alone) once it is locked.
- *   MTLS_SHIM_NO_PSS=1   an older card: no RSA-PSS on the card. The PSS mechanisms (CKM_RSA_PKCS_PSS and
- *                        CKM_SHAx_RSA_PKCS_PSS) are absent from C_GetMechanismList, C_GetMechanismInfo says
- *                        CKR_MECHANISM_INVALID for them and C_SignInit with one returns CKR_MECHANISM_INVALID.
- *                        Raw RSA (CKM_RSA_X_509) goes too: with it a host can pad PSS itself and have the
- *                        card do the bare RSA operation (libp11 falls back to exactly that), so a card that
- *                        offered it would not be one that "cannot sign PSS". CKM_RSA_PKCS (PKCS#1 v1.5, what
- *                        TLS 1.2 can use) stays.
- * One counter for the whole module (one card): suites give each token that needs the model its own state
+ *   MTLS_SHIM_NO_PSS=1   an older card: no RSA-PSS on the card. The PSS mechanisms (CKM_RSA_PKCS_PSS,
+ *                        CKM_SHAx_RSA_PKCS_PSS) are absent from C_GetMechanismList, C_GetMechanismInfo
+ *                        answers CKR_MECHANISM_INVALID for them, and so does C_SignInit with one of them.
+ *                        Raw RSA (CKM_RSA_X_509) goes as well: with it the host pads PSS itself and has the
+ *                        card do the bare RSA operation, and libp11 falls back to exactly that (tried: with
+ *                        the PSS mechanisms alone hidden, openssl s_client -engine pkcs11 completes a
+ *                        TLS 1.3 handshake with the RSA key), so a card with raw RSA is not one that
+ *                        cannot sign PSS. CKM_RSA_PKCS (PKCS#1 v1.5, usable under TLS 1.2) stays.
+ * One counter for the whole module (one card): a suite gives each case that needs the model its own state
  * file. The state file is locked (flock) around each read-modify-write, so concurrent processes see one
  * card.
  *
  * A PKCS#11 module must hand out a function list that outlives the call, so the copied list and the
- * target's handle are the module's only static data (filled once, under pthread_once).
+ * pointer to the target's list are the module's only static data (filled once, under pthread_once).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <p11-kit/pkcs11.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,12 +52,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <p11-kit/pkcs11.h>
-
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
-static CK_FUNCTION_LIST shim_list;         /* the target's list with our entries */
-static CK_FUNCTION_LIST_PTR target_list;   /* the target's own list (its functions) */
+static CK_FUNCTION_LIST shim_list;       /* the target's list with our entries */
+static CK_FUNCTION_LIST_PTR target_list; /* the target's own list (its functions) */
 static CK_RV load_result = CKR_GENERAL_ERROR;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
@@ -68,20 +68,20 @@ struct card_state {
 };
 
 static long max_tries(void) {
-  const char *text = getenv("MTLS_SHIM_MAX_TRIES");
-  char *end = NULL;
+  const char* text = getenv("MTLS_SHIM_MAX_TRIES");
+  char* end = NULL;
   long n = text ? strtol(text, &end, 10) : 0;
   return (text && *text && end && *end == '\0' && n > 0) ? n : 3;
 }
 
 static int no_pss(void) {
-  const char *text = getenv("MTLS_SHIM_NO_PSS");
+  const char* text = getenv("MTLS_SHIM_NO_PSS");
   return text && strcmp(text, "1") == 0;
 }
 
 /* Opens and locks the state file (creating it); returns the fd or -1 when there is no card model. */
 static int state_open_locked(int lock_kind) {
-  const char *path = getenv("MTLS_SHIM_STATE");
+  const char* path = getenv("MTLS_SHIM_STATE");
   if (!path || !*path) return -1;
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -100,7 +100,7 @@ static struct card_state state_read(int fd) {
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   if (n <= 0) return st;
   buf[n] = '\0';
-  const char *line = buf;
+  const char* line = buf;
   while (line && *line) {
     sscanf(line, "failures %ld", &st.failures);
     sscanf(line, "logins %ld", &st.logins);
@@ -183,10 +183,8 @@ static int is_hidden_mechanism(CK_MECHANISM_TYPE m) {
     case CKM_SHA256_RSA_PKCS_PSS:
     case CKM_SHA384_RSA_PKCS_PSS:
     case CKM_SHA512_RSA_PKCS_PSS:
-    case CKM_RSA_X_509:
-      return 1;
-    default:
-      return 0;
+    case CKM_RSA_X_509: return 1;
+    default: return 0;
   }
 }
 
@@ -197,7 +195,7 @@ static CK_RV shim_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, 
   CK_ULONG n = 0;
   CK_RV rv = target_list->C_GetMechanismList(slot, NULL, &n);
   if (rv != CKR_OK) return rv;
-  CK_MECHANISM_TYPE *all = calloc(n ? n : 1, sizeof *all);
+  CK_MECHANISM_TYPE* all = calloc(n ? n : 1, sizeof *all);
   if (!all) return CKR_HOST_MEMORY;
   rv = target_list->C_GetMechanismList(slot, all, &n);
   CK_ULONG kept = 0;
@@ -228,12 +226,12 @@ static CK_RV shim_SignInit(CK_SESSION_HANDLE session, CK_MECHANISM_PTR mechanism
 /* loading the target */
 
 static void load_target(void) {
-  const char *path = getenv("MTLS_SHIM_TARGET");
+  const char* path = getenv("MTLS_SHIM_TARGET");
   if (!path || !*path) {
     fprintf(stderr, "pkcs11_shim: MTLS_SHIM_TARGET is not set\n");
     return;
   }
-  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  void* handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     fprintf(stderr, "pkcs11_shim: cannot load MTLS_SHIM_TARGET: %s\n", dlerror());
     return;
