@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
-  libssl-dev openssl libc-ares-dev libnghttp2-dev libexpat1-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
+  libssl-dev openssl libp11-kit-dev libengine-pkcs11-openssl p11-kit-modules libc-ares-dev libnghttp2-dev libexpat1-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev libbenchmark-dev hyperfine \
   nginx apache2 curl python3 python3-grpcio faketime procps iproute2 valgrind time \
   haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl tshark \

@@ -32,7 +32,7 @@ std::string describe_error(unsigned long code, const char* data, int flags) {
 
 }  // namespace
 
-std::string drain_openssl_errors() {
+std::string drain_openssl_errors(std::vector<unsigned long>* codes) {
   std::string out;
   std::vector<std::string> seen;
   bool truncated = false;
@@ -41,6 +41,7 @@ std::string drain_openssl_errors() {
   // Keep looping after the text is full: the queue must be empty afterwards so that a later
   // failure is not blamed on these stale entries.
   while (unsigned long code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+    if (codes != nullptr) codes->push_back(code);
     std::string entry = describe_error(code, data, flags);
     // The same failure is often queued more than once (nested callers, a decoder retried per format).
     if (std::find(seen.begin(), seen.end(), entry) != seen.end()) continue;

@@ -17,6 +17,7 @@
 #include <ostream>
 
 #include "mtls_probe/identity/identity.h"
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/report.h"
 
 namespace mtls_probe::tool {
@@ -94,6 +95,37 @@ PasswordSource resolve_password_source(PasswordOptions given, bool identity_give
   wipe_secret(given.cert_password);
   OPENSSL_cleanse(given.pass.data(), given.pass.size());
   return out;
+}
+
+TokenSetup resolve_token_options(const TokenArgs& args, bool uri_given, IdentityOptions& id) {
+  TokenSetup out;
+  const bool token_option = !args.pkcs11_module.empty() || !args.pin_env.empty() || !args.pin_file.empty();
+  if (token_option && !uri_given) {
+    out.usage_error = "--pkcs11-module, --pin-env and --pin-file go with a PKCS#11 URI (--cert / --key pkcs11:...)";
+    return out;
+  }
+  if (!args.pin_env.empty() && !args.pin_file.empty()) {
+    out.usage_error = "give the PIN once: --pin-env or --pin-file, not both";
+    return out;
+  }
+  id.pkcs11_module = args.pkcs11_module;
+  if (args.pin_env.empty() && args.pin_file.empty()) return out;
+  auto pin = !args.pin_env.empty() ? password_from_env(args.pin_env) : password_from_file(args.pin_file, "PIN file");
+  if (pin) {
+    id.pin = std::move(pin.value());
+  } else {
+    out.read_error = std::move(pin.error());
+  }
+  return out;
+}
+
+std::optional<std::string> check_pkcs11_uri(const std::string& option, const std::string& uri) {
+  auto parsed = parse_pkcs11_uri(uri);
+  if (!parsed) return option + ": " + parsed.error();
+  if (parsed->has_pin_value)
+    return option + ": the URI holds a pin-value, which other users see in the process list: give the PIN with "
+                    "--pin-env VAR or --pin-file FILE";
+  return std::nullopt;
 }
 
 bool use_color(int fd) {

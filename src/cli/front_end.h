@@ -12,6 +12,7 @@
 
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
+#include "mtls_probe/engine/options.h"
 
 namespace spdlog {
 class logger;
@@ -88,6 +89,26 @@ struct PasswordSource {
 // identity to use it on is a usage error. The copies in `given` and a dropped password are wiped.
 PasswordSource resolve_password_source(PasswordOptions given, bool identity_given,
                                        const PasswordRules& rules = {});
+
+// ---- PKCS#11 tokens (probe, batch and inspect alike)
+
+struct TokenArgs {
+  std::string pkcs11_module;  // --pkcs11-module PATH
+  std::string pin_env;        // --pin-env VAR
+  std::string pin_file;       // --pin-file FILE
+};
+
+struct TokenSetup {
+  std::optional<std::string> usage_error;  // both PIN sources, a pin-value in a URI, a token option alone
+  std::optional<IdentityFailure> read_error;  // the PIN variable is unset, the file unreadable
+};
+
+// Checks the token options and fills id's module and PIN (read here, once). uri_given: an identity option
+// names a pkcs11: URI (the PIN and module options go with nothing else).
+TokenSetup resolve_token_options(const TokenArgs& args, bool uri_given, IdentityOptions& id);
+
+// A URI the front end accepts: it parses, and holds no pin-value (which the process list would show).
+std::optional<std::string> check_pkcs11_uri(const std::string& option, const std::string& uri);
 
 // ---- colour
 

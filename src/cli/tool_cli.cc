@@ -197,9 +197,11 @@ ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
   if (id.configured()) {
     auto loaded = load_client_identity(id);
     if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
+    if (id.pin) OPENSSL_cleanse(id.pin->data(), id.pin->size());
     if (!loaded) {
       facts.url = redact_url(cmd.target.url_text);
       facts.identity_configured = true;
+      facts.identity_source = identity_source_of(id);
       facts.identity_error = loaded.error();
       return facts;
     }

@@ -143,7 +143,7 @@ TEST(Docs, BashCompletionKnowsFileOptionsAndSubcommands) {
   EXPECT_TRUE(contains(bash, "local commands='serve inspect batch'"));
   const std::string probe =
       bash.substr(bash.find("    '') "), bash.find("    serve) ") - bash.find("    '') "));
-  EXPECT_TRUE(contains(probe, "files=' --p12 --p12-password-file -E --cert --key --cacert "));
+  EXPECT_TRUE(contains(probe, "files=' --p12 --p12-password-file -E --cert --key --pkcs11-module --pin-file --cacert "));
   EXPECT_TRUE(contains(probe, "dirs=' --capath "));
   EXPECT_TRUE(contains(probe, " --proxy-capath "));
   EXPECT_FALSE(contains(probe, "--pki-dir"));  // serve's, not the probe's
@@ -157,7 +157,8 @@ TEST(Docs, ZshCompletionQuotesDescriptions) {
   EXPECT_TRUE(contains(zsh, "server'\\''s CA list"));
   EXPECT_TRUE(contains(zsh,
                        "'(-E --cert)-E[client certificate FILE(:PASSWORD) (PEM, or P12 with --cert-type "
-                       "P12)]:FILE(\\:PASSWORD):_files'"));
+                       "P12), or a PKCS#11 URI '\\''pkcs11:token=...;object=...'\\'' (RFC 7512) for a certificate "
+                       "on a token]:FILE(\\:PASSWORD):_files'"));
   EXPECT_TRUE(contains(zsh, "'*-H[extra header"));
   EXPECT_TRUE(contains(zsh, "    batch) found=_mtls_probe_batch; break ;;\n"));
 }

@@ -10,6 +10,7 @@
 
 #include "front_end.h"
 #include "mtls_probe/base/ascii.h"
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/inspect_report.h"
 #include "tool_options.h"
 
@@ -33,12 +34,39 @@ std::optional<inspect::Format> forced_format(const RawInspectArgs& raw, std::opt
 
 constexpr const char* kKeyForPkcs12 = "--key goes with a PEM certificate; a PKCS#12 file carries its own key";
 
+// inspect pkcs11:...: one URI (FILE, --cert or --key), its module and PIN; no file, password or key file.
+InspectCommand token_inspect_command(const RawInspectArgs& raw, const std::string& uri, InspectCommand cmd) {
+  auto usage = [&](std::string msg) {
+    if (!cmd.usage_error) cmd.usage_error = std::move(msg);
+    if (cmd.options.identity.pin) wipe_secret(cmd.options.identity.pin);
+    return cmd;
+  };
+  cmd.file = redact_pkcs11_uri(uri);
+  cmd.format = inspect::Format::pkcs11;
+  const int named = !raw.file.empty() + !raw.p12.empty() + !raw.cert.empty() + !raw.key.empty();
+  if (named > 1 && !(raw.file.empty() && raw.p12.empty() && raw.cert == raw.key))
+    return usage("give the PKCS#11 URI once (FILE, --cert or --key), with no identity file beside it");
+  if (!raw.cert_type.empty()) return usage("--cert-type does not go with a PKCS#11 URI");
+  if (!raw.pass.empty() || !raw.p12_password_env.empty() || !raw.p12_password_file.empty())
+    return usage("a PKCS#11 token takes a PIN (--pin-env / --pin-file), not a password");
+  if (auto err = check_pkcs11_uri("the URI", uri)) return usage(*err);
+  cmd.options.identity.pkcs11_key_uri = uri;
+  cmd.options.cacert_file = raw.cacert;
+  TokenSetup token = resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, true,
+                                           cmd.options.identity);
+  if (token.usage_error) return usage(*token.usage_error);
+  cmd.identity_error = std::move(token.read_error);
+  return cmd;
+}
+
 }  // namespace
 
 CLI::App* add_inspect_command(CLI::App& app, RawInspectArgs& r) {
   auto* cmd = app.add_subcommand(
       "inspect", "examine a client identity (.p12/.pfx or PEM) without any network: contents and problems");
-  cmd->add_option("file", r.file, "identity FILE: PKCS#12 (.p12/.pfx) or PEM certificate (+ chain, + key)")
+  cmd->add_option("file", r.file,
+                  "identity FILE: PKCS#12 (.p12/.pfx) or PEM certificate (+ chain, + key), or a PKCS#11 URI "
+                  "'pkcs11:token=...' (what the token holds; with a PIN, its key checked)")
       ->type_name("FILE");
   const std::string id = "Client identity";
   cmd->add_option("--p12", r.p12, "PKCS#12 identity FILE (instead of FILE)")->type_name("FILE")->group(id);
@@ -59,6 +87,16 @@ CLI::App* add_inspect_command(CLI::App& app, RawInspectArgs& r) {
       ->group(id);
   cmd->add_option("--pass", r.pass, "password (curl spelling; visible in the process list: warns)")
       ->type_name("PASSWORD")
+      ->group(id);
+  cmd->add_option("--pkcs11-module", r.pkcs11_module,
+                  "PKCS#11 module for a pkcs11: URI (default: p11-kit's proxy module)")
+      ->type_name("PATH")
+      ->group(id);
+  cmd->add_option("--pin-env", r.pin_env, "read the token's PIN from environment VAR (one login)")
+      ->type_name("VAR")
+      ->group(id);
+  cmd->add_option("--pin-file", r.pin_file, "read the token's PIN from the first line of FILE (one login)")
+      ->type_name("FILE")
       ->group(id);
   const std::string checks = "Checks and output";
   cmd->add_option("--cacert", r.cacert,
@@ -84,6 +122,14 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
     return cmd;
   };
 
+  const std::string uri = is_pkcs11_uri(raw.file)   ? raw.file
+                          : is_pkcs11_uri(raw.cert) ? raw.cert
+                          : is_pkcs11_uri(raw.key)  ? raw.key
+                                                    : std::string();
+  if (!uri.empty()) return token_inspect_command(raw, uri, std::move(cmd));
+  TokenSetup token = resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, false,
+                                           cmd.options.identity);
+  if (token.usage_error) return usage(*token.usage_error);
   std::string cert_file;
   if (!raw.cert.empty()) {
     auto [file, pw] = split_cert_password(raw.cert);
@@ -111,6 +157,43 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
   return cmd;
 }
 
+namespace {
+
+// Prints the facts as the chosen printer does; the exit code is the result's.
+int print_inspect_result(const InspectCommand& cmd, inspect::IdentityFacts facts, std::ostream& out,
+                         bool color) {
+  inspect::InspectResult result = inspect::make_result(std::move(facts));
+  result.warnings = cmd.warnings;
+  if (cmd.json) {
+    out << inspect::report_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  } else {
+    out << inspect::report_text(result, TextStyle{color});
+  }
+  out.flush();
+  return result.exit_code();
+}
+
+template <typename EmitUsage>
+int execute_token_inspect(InspectCommand& cmd, std::ostream& out, EmitUsage& emit_usage, bool color) {
+  inspect::IdentityFacts facts;
+  if (cmd.identity_error) {
+    facts.file = cmd.file;
+    facts.format = inspect::Format::pkcs11;
+    facts.identity_error = cmd.identity_error;
+  } else {
+    auto gathered = inspect::gather_token_facts(cmd.options);
+    wipe_secret(cmd.options.identity.pin);
+    if (!gathered) {
+      const Error& e = gathered.error();
+      return emit_usage(e.openssl_detail.empty() ? e.message : e.message + " (" + e.openssl_detail + ")");
+    }
+    facts = std::move(gathered.value());
+  }
+  return print_inspect_result(cmd, std::move(facts), out, color);
+}
+
+}  // namespace
+
 int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, spdlog::logger& log,
                     bool color) {
   auto emit_usage = [&](const std::string& message) {
@@ -124,6 +207,7 @@ int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, s
   };
   for (const auto& w : cmd.warnings) log.warn("warning: {}", w);
   if (cmd.usage_error) return emit_usage(*cmd.usage_error);
+  if (cmd.format == inspect::Format::pkcs11) return execute_token_inspect(cmd, out, emit_usage, color);
 
   const inspect::IdentityFile file = inspect::read_identity(cmd.file, cmd.format);
   if (!cmd.options.identity.key_file.empty() && file.format == inspect::Format::pkcs12)
@@ -142,16 +226,7 @@ int execute_inspect(InspectCommand& cmd, std::ostream& out, std::ostream& err, s
     facts = std::move(gathered.value());
   }
   wipe_secret(cmd.options.identity.password);
-
-  inspect::InspectResult result = inspect::make_result(std::move(facts));
-  result.warnings = cmd.warnings;
-  if (cmd.json) {
-    out << inspect::report_json(result).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  } else {
-    out << inspect::report_text(result, TextStyle{color});
-  }
-  out.flush();
-  return result.exit_code();
+  return print_inspect_result(cmd, std::move(facts), out, color);
 }
 
 int report_inspect_usage_error(const std::string& message, bool json) {

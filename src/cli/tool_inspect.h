@@ -27,6 +27,7 @@ struct RawInspectArgs {
   std::string p12, cert, cert_type, key;
   std::string p12_password_env, p12_password_file, pass;
   std::string cacert;
+  std::string pkcs11_module, pin_env, pin_file;  // FILE (or --cert / --key) is a pkcs11: URI
   bool json = false;
 };
 

@@ -16,6 +16,7 @@
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
+#include "mtls_probe/identity/pkcs11_uri.h"
 
 namespace mtls_probe::tool {
 namespace {
@@ -43,11 +44,24 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--pass", raw.pass, "password (curl spelling; visible in the process list: warns)")
       ->group(id);
   app.add_option("-E,--cert", raw.cert,
-                 "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12)")
+                 "client certificate FILE[:PASSWORD] (PEM, or P12 with --cert-type P12), or a PKCS#11 URI "
+                 "'pkcs11:token=...;object=...' (RFC 7512) for a certificate on a token")
       ->group(id);
   app.add_option("--cert-type", raw.cert_type, "PEM (default) or P12")->group(id);
-  app.add_option("--key", raw.key, "private key FILE (PEM) for --cert")->group(id);
-  app.add_option("--key-type", raw.key_type, "PEM")->group(id);
+  app.add_option("--key", raw.key, "private key FILE (PEM) for --cert, or a PKCS#11 URI for a key on a token")
+      ->group(id);
+  app.add_option("--key-type", raw.key_type,
+                 "PEM (default); ENG or PROV as curl (the key is a pkcs11: URI: both use libp11's engine, as "
+                 "no pkcs11 provider is packaged for OpenSSL 3.0)")
+      ->group(id);
+  app.add_option("--pkcs11-module", raw.pkcs11_module,
+                 "PKCS#11 module FILE (.so) for pkcs11: URIs (default: p11-kit's proxy, which reaches every "
+                 "registered module)")
+      ->group(id);
+  app.add_option("--pin-env", raw.pin_env, "read the token's PIN from environment variable VAR (tried once)")
+      ->group(id);
+  app.add_option("--pin-file", raw.pin_file, "read the token's PIN from the first line of FILE (tried once)")
+      ->group(id);
   app.add_flag("--no-cert", raw.no_cert, "present no client certificate even where one is configured")
       ->group(id);
   app.add_option("--as", raw.as,
@@ -185,6 +199,7 @@ const std::vector<SecretOption>& secret_options() {
   static const std::vector<SecretOption> list{
       {"--pass", 0, SecretPart::whole},
       {"--cert", 'E', SecretPart::after_colon},
+      {"--key", 0, SecretPart::pin_value},
       {"--proxy-user", 'U', SecretPart::after_colon},
       {"--proxy", 'x', SecretPart::url_password},
   };
@@ -213,8 +228,20 @@ void blank_url_password(char* value) {
   if (colon != nullptr) std::memset(colon + 1, '*', static_cast<std::size_t>(at - colon - 1));
 }
 
+// pkcs11:...?pin-value=PIN (refused, but the process list would show it meanwhile)
+void blank_pin_value(char* value) {
+  for (char* p = std::strstr(value, "pin-value="); p != nullptr; p = std::strstr(p, "pin-value=")) {
+    p += std::strlen("pin-value=");
+    while (*p != '\0' && *p != '&' && *p != ';') *p++ = '*';
+  }
+}
+
 void blank_value(char* value, SecretPart part) {
   if (part == SecretPart::url_password) return blank_url_password(value);
+  if (part == SecretPart::pin_value || (part == SecretPart::after_colon && is_pkcs11_uri(value))) {
+    if (is_pkcs11_uri(value)) blank_pin_value(value);
+    return;
+  }
   if (part == SecretPart::after_colon) {
     char* p = value;
     while (*p != '\0' && !(*p == ':' && !(p > value && p[-1] == '\\'))) ++p;
@@ -385,6 +412,30 @@ ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
 
 namespace {
 
+// --cert / --key naming a PKCS#11 URI: either alone names both the key and its certificate on the token;
+// a certificate FILE with a token key is read from the file. nullopt when fine (or no URI at all).
+std::optional<std::string> token_identity(const RawProbeArgs& raw, const std::string& cert_type,
+                                          IdentityOptions& id) {
+  const bool cert_uri = is_pkcs11_uri(raw.cert);
+  const bool key_uri = is_pkcs11_uri(raw.key);
+  if (!cert_uri && !key_uri) return std::nullopt;
+  if (!raw.p12.empty()) return "give either --p12 or a PKCS#11 URI, not both";
+  if (cert_type == "P12") return "--cert-type P12 does not go with a PKCS#11 URI";
+  if (cert_uri && !raw.key.empty() && !key_uri)
+    return "a certificate on a token (--cert pkcs11:...) needs its key there too: --key pkcs11:... or no --key";
+  if (cert_uri) {
+    if (auto err = check_pkcs11_uri("--cert", raw.cert)) return err;
+  }
+  if (key_uri) {
+    if (auto err = check_pkcs11_uri("--key", raw.key)) return err;
+  }
+  id.pkcs11_key_uri = key_uri ? raw.key : raw.cert;
+  if (cert_uri) id.pkcs11_cert_uri = raw.cert;
+  else if (!raw.cert.empty()) id.cert_file = raw.cert;  // the key on the token, its certificate in a file
+  id.pkcs11_provider = ascii_upper(raw.key_type) == "PROV";
+  return std::nullopt;
+}
+
 // -o, --max-filesize, -i, -I, -w: checked here; the file and @FILE are opened by the front end.
 std::optional<std::string> output_options(const RawProbeArgs& raw, ProbeCommand& cmd) {
   HttpOptions& http = cmd.target.http;
@@ -429,9 +480,18 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
   // ---- identity
   std::string cert_type = ascii_upper(raw.cert_type.empty() ? "PEM" : raw.cert_type);
   if (cert_type != "PEM" && cert_type != "P12") return usage("--cert-type must be PEM or P12");
-  if (!raw.key_type.empty() && ascii_upper(raw.key_type) != "PEM") return usage("--key-type must be PEM");
+  const std::string key_type = ascii_upper(raw.key_type);
+  if (!key_type.empty() && key_type != "PEM" && key_type != "ENG" && key_type != "PROV")
+    return usage("--key-type must be PEM, ENG or PROV");
+  const bool token = is_pkcs11_uri(raw.cert) || is_pkcs11_uri(raw.key);
+  if (auto err = token_identity(raw, cert_type, o.identity)) return usage(*err);
+  if (!token && (key_type == "ENG" || key_type == "PROV"))
+    return usage("--key-type " + key_type + " goes with a PKCS#11 key (--key pkcs11:...)");
+  TokenSetup token_setup = resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, token, o.identity);
+  if (token_setup.usage_error) return usage(*token_setup.usage_error);
+  if (token_setup.read_error) cmd.identity_error = std::move(token_setup.read_error);
   PasswordOptions given{raw.p12_password_env, raw.p12_password_file, raw.pass, std::nullopt};
-  if (!raw.cert.empty()) {
+  if (!raw.cert.empty() && !token) {
     auto [file, pw] = split_cert_password(raw.cert);
     if (file.empty()) return usage("--cert needs a file name");
     if (cert_type == "P12") {
@@ -450,7 +510,7 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
     if (!o.identity.cert_file.empty()) return usage("give either --p12 or --cert, not both");
     o.identity.p12_file = raw.p12;
   }
-  if (!raw.key.empty()) {
+  if (!raw.key.empty() && !token) {
     if (o.identity.cert_file.empty()) return usage("--key goes with --cert FILE (PEM)");
     o.identity.key_file = raw.key;
   }
@@ -460,6 +520,10 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
       cmd.warnings.push_back(std::move(w));
   }
   if (pw.usage_error) return usage(*pw.usage_error);
+  if (token && (pw.password || pw.read_error)) {
+    if (pw.password) OPENSSL_cleanse(pw.password->data(), pw.password->size());
+    return usage("a PKCS#11 token takes a PIN (--pin-env / --pin-file), not a password");
+  }
   if (pw.read_error) cmd.identity_error = std::move(pw.read_error);
   o.identity.password = std::move(pw.password);
   o.identity.no_cert = raw.no_cert;

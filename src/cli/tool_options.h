@@ -23,6 +23,7 @@ namespace mtls_probe::tool {
 struct RawProbeArgs {
   std::string url;
   std::string p12, p12_password_env, p12_password_file, pass, cert, cert_type, key, key_type;
+  std::string pkcs11_module, pin_env, pin_file;  // a key on a PKCS#11 token (--cert / --key pkcs11:...)
   bool no_cert = false;
   std::string as;  // --as openssl|strict
   std::string cacert, capath, servername, tls_min, tls_max;
@@ -99,6 +100,7 @@ enum class SecretPart {
   whole,        // --pass PASSWORD
   after_colon,  // --cert FILE:PASSWORD: only what follows the first unescaped ':' ("\:" is part of FILE)
   url_password,  // -x http://USER:PASSWORD@HOST:PORT: only PASSWORD
+  pin_value,     // --key pkcs11:...?pin-value=PIN: only PIN (a key FILE is left alone)
 };
 struct SecretOption {
   const char* long_name;  // "--pass"

@@ -15,6 +15,17 @@ const Wording& for_problem(IdentityProblem problem) {
     case IdentityProblem::no_certificate: return kNoCertificate;
     case IdentityProblem::key_mismatch: return kKeyMismatch;
     case IdentityProblem::password_source: return kPasswordSource;
+    case IdentityProblem::pkcs11_module_not_found: return kPkcs11ModuleNotFound;
+    case IdentityProblem::pkcs11_module_failed: return kPkcs11ModuleFailed;
+    case IdentityProblem::token_absent: return kTokenAbsent;
+    case IdentityProblem::token_ambiguous: return kTokenAmbiguous;
+    case IdentityProblem::pin_needed: return kPinNeeded;
+    case IdentityProblem::wrong_pin: return kWrongPin;
+    case IdentityProblem::pin_locked: return kPinLocked;
+    case IdentityProblem::object_not_found: return kObjectNotFound;
+    case IdentityProblem::key_cannot_sign: return kKeyCannotSign;
+    case IdentityProblem::mechanism_unsupported: return kMechanismUnsupported;
+    case IdentityProblem::signing_failed: return kSigningFailed;
   }
   static constexpr Wording kNone{"", ""};
   return kNone;

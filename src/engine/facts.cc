@@ -31,6 +31,17 @@ const char* identity_problem_name(IdentityProblem p) {
     case IdentityProblem::no_certificate: return "no-certificate";
     case IdentityProblem::key_mismatch: return "key-mismatch";
     case IdentityProblem::password_source: return "password-source";
+    case IdentityProblem::pkcs11_module_not_found: return "pkcs11-module-not-found";
+    case IdentityProblem::pkcs11_module_failed: return "pkcs11-module-failed";
+    case IdentityProblem::token_absent: return "token-absent";
+    case IdentityProblem::token_ambiguous: return "token-ambiguous";
+    case IdentityProblem::pin_needed: return "pin-needed";
+    case IdentityProblem::wrong_pin: return "wrong-pin";
+    case IdentityProblem::pin_locked: return "pin-locked";
+    case IdentityProblem::object_not_found: return "object-not-found";
+    case IdentityProblem::key_cannot_sign: return "key-cannot-sign";
+    case IdentityProblem::mechanism_unsupported: return "mechanism-unsupported";
+    case IdentityProblem::signing_failed: return "signing-failed";
   }
   return "unknown";
 }
@@ -62,6 +73,8 @@ ProbeFacts facts_for_h1_retry(const ProbeFacts& first, double refused_at_ms) {
   f.client_cert = first.client_cert;
   f.client_chain_subjects = first.client_chain_subjects;
   f.legacy_pkcs12 = first.legacy_pkcs12;
+  f.identity_source = first.identity_source;
+  f.pkcs11 = first.pkcs11;
   f.warnings = first.warnings;
   f.host = first.host;
   f.port = first.port;

@@ -267,6 +267,8 @@ void Probe::start(Clock::time_point now) {
     for (const auto& c : id->chain)
       f.client_chain_subjects.push_back(name_to_string(X509_get_subject_name(c.get())));
     f.legacy_pkcs12 = id->legacy_pkcs12;
+    f.identity_source = id->source;
+    f.pkcs11 = id->pkcs11;
   }
   f.host = target_.url.host;
   f.port = target_.url.port;

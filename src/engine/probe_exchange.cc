@@ -128,6 +128,7 @@ void Probe::handshake_failed(Io io) {
     }
   }
   record_session_facts(ssl_.get(), f, epoch_, session_.server_hello_seen);
+  record_signing_failure(ssl_.get(), tls_.identity(), f);
   // The CertificateRequest may have arrived before the handshake failed (TLS 1.3: it comes before the
   // server's Certificate, whose verification can abort the handshake): OpenSSL has parsed its CA list
   // then, but our certificate callback never ran to record it.

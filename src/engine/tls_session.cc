@@ -1,5 +1,6 @@
 #include "mtls_probe/engine/tls_session.h"
 
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/identity/pkcs11_backend.h"
+#include "mtls_probe/identity/pkcs11_token.h"
 #include "mtls_probe/report/report.h"
 
 namespace mtls_probe {
@@ -223,8 +226,27 @@ void record_tls_failure(ProbeFacts& f) {
       f.peer_not_tls = true;
     }
   }
-  std::string q = drain_openssl_errors();
+  std::vector<unsigned long> codes;
+  std::string q = drain_openssl_errors(&codes);
   if (!q.empty()) f.tls_error = f.tls_error.empty() ? q : f.tls_error + "; " + q;
+  if (auto rv = pkcs11_rv_in_error_codes(codes)) f.tls_pkcs11_rv = rv;
+}
+
+void record_signing_failure(SSL* ssl, const ClientIdentity* id, ProbeFacts& f) {
+  if (id == nullptr || f.identity_error || SSL_get_state(ssl) != TLS_ST_CW_CERT_VRFY) return;
+  const auto rv = f.tls_pkcs11_rv;
+  if (!rv && !id->pkcs11) return;  // a key in a file that failed to sign: the TLS error says why
+  IdentityFailure e;
+  e.phase = "CertificateVerify";
+  e.problem = rv ? problem_for_rv(*rv) : IdentityProblem::signing_failed;
+  e.openssl_detail = f.tls_error;
+  const bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+  const bool rsa = EVP_PKEY_get_base_id(id->key.get()) == EVP_PKEY_RSA;
+  const std::string scheme = rsa ? (tls13 ? "RSA-PSS (TLS 1.3)" : "RSA") : tls13 ? "TLS 1.3's scheme" : "the scheme";
+  const std::string where = id->pkcs11 ? fmt::format("token \"{}\"", id->pkcs11->token_label) : "the key";
+  e.message = fmt::format("{} could not sign the handshake's CertificateVerify with {} ({})", where, scheme,
+                          rv ? ckr_name(*rv) : std::string("no PKCS#11 code"));
+  f.identity_error = std::move(e);
 }
 
 // version_known: the ServerHello has arrived, so SSL_get_version names the negotiated version even when

@@ -429,6 +429,7 @@ Expected<ClientIdentity, IdentityFailure> load_pkcs12_identity(const std::string
   }
 
   ClientIdentity id;
+  id.source = "pkcs12";
   id.legacy_pkcs12 = legacy_retry || uses_legacy_algorithms(p12);
   auto refuse = [&](IdentityFailure f) {
     keep_unusable_p12(parsed, unusable);
@@ -619,6 +620,7 @@ Expected<ClientIdentity, IdentityFailure> load_pem_identity(const std::string& c
   }
 
   ClientIdentity id;
+  id.source = "pem";
   id.key = std::move(key);
   id.leaf = std::move(certs.front());
   certs.erase(certs.begin());
@@ -691,10 +693,18 @@ bool ensure_legacy_provider() {
 
 Expected<ClientIdentity, IdentityFailure> load_client_identity(const IdentityOptions& opts) {
   ERR_clear_error();  // stale entries from earlier work must not end up in this identity's report
+  if (!opts.pkcs11_key_uri.empty()) return load_pkcs11_identity(opts);
   if (!opts.p12_file.empty()) return load_p12(opts);
   if (!opts.cert_file.empty()) return load_pem(opts);
   return Unexpected{
       IdentityFailure{IdentityProblem::no_certificate, "no client certificate was configured", ""}};
+}
+
+std::string identity_source_of(const IdentityOptions& opts) {
+  if (!opts.pkcs11_key_uri.empty()) return "pkcs11";
+  if (!opts.p12_file.empty()) return "pkcs12";
+  if (!opts.cert_file.empty()) return "pem";
+  return "";
 }
 
 CertificateSummary summarize_certificate(X509* cert, long long now_epoch_seconds) {
@@ -750,8 +760,8 @@ Expected<std::string, IdentityFailure> password_from_env(const std::string& var)
   return std::string(value);
 }
 
-Expected<std::string, IdentityFailure> password_from_file(const std::string& file) {
-  auto bytes = read_secret_file(file, "password file", kMaxPasswordFile);
+Expected<std::string, IdentityFailure> password_from_file(const std::string& file, const char* what) {
+  auto bytes = read_secret_file(file, what, kMaxPasswordFile);
   if (!bytes) {
     IdentityFailure f = std::move(bytes.error());
     f.problem = IdentityProblem::password_source;

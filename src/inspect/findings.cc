@@ -105,7 +105,9 @@ void check_purpose(const CertificateFacts& leaf, std::vector<Finding>& out) {
 // The private key and the issuer, unless the loader already reported them.
 void check_key_and_issuer(const IdentityFacts& f, std::vector<Finding>& out) {
   const CertificateFacts& leaf = *f.leaf;
-  if (!f.private_key && !has_code(out, "no-private-key")) {
+  // A token read without its PIN shows no private key: unchecked (pin-not-given says so), not absent.
+  const bool key_unseen = f.token && !f.token->pin_given;
+  if (!f.private_key && !key_unseen && !has_code(out, "no-private-key")) {
     out.push_back(finding(Severity::error, "no-private-key",
                           fmt::format("'{}' holds no private key for the certificate", f.file),
                           hints::kNoPrivateKey.inspect));
@@ -153,6 +155,19 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
+// A token inspected without its PIN shows only public objects: the key is unchecked, not broken.
+void check_token(const IdentityFacts& f, std::vector<Finding>& out) {
+  const TokenSurvey& s = f.token->survey;
+  if (f.identity_error || s.matching.size() != 1) return;
+  if (!f.leaf)
+    out.push_back(finding(Severity::error, "object-not-found", "the token holds no certificate matching the URI",
+                          hints::kObjectNotFound.inspect));
+  if (!f.token->pin_given && s.tokens[s.matching[0]].login_required)
+    out.push_back(finding(Severity::warning, "pin-not-given",
+                          "without the PIN only the token's public objects are listed and the key is not checked",
+                          "Give --pin-env VAR or --pin-file FILE to check the key (one login)."));
+}
+
 std::vector<Finding> find_problems(const IdentityFacts& f) {
   std::vector<Finding> out;
   if (f.identity_error) {
@@ -173,6 +188,7 @@ std::vector<Finding> find_problems(const IdentityFacts& f) {
   }
   if (f.verification && !f.verification->verified) check_verification(f, out);
   if (f.pkcs12 && f.pkcs12->legacy) check_legacy(*f.pkcs12, out);
+  if (f.token) check_token(f, out);
   std::stable_partition(out.begin(), out.end(),
                         [](const Finding& x) { return x.severity == Severity::error; });
   return out;

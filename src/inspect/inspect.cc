@@ -95,7 +95,7 @@ void describe_contents(const Contents& contents, const InspectOptions& opts, X50
 }  // namespace
 
 const char* format_name(Format f) {
-  return f == Format::pkcs12 ? "pkcs12" : "pem";
+  return f == Format::pkcs12 ? "pkcs12" : f == Format::pkcs11 ? "pkcs11" : "pem";
 }
 
 IdentityFile read_identity(const std::string& path, std::optional<Format> forced) {

@@ -1,10 +1,12 @@
 // `inspect --json`: one object for every outcome (a usage error too). Strings go through sanitize_utf8, so
 // dump() cannot throw.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/inspect_report.h"
 
 namespace mtls_probe::inspect {
@@ -110,6 +112,46 @@ nlohmann::json findings_json(const std::vector<Finding>& findings) {
   return out;
 }
 
+nlohmann::json token_json(const IdentityFacts& f) {
+  if (!f.token) return nullptr;
+  const TokenSurvey& s = f.token->survey;
+  nlohmann::json tokens = nlohmann::json::array();
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    const TokenInfo& t = s.tokens[i];
+    tokens.push_back({{"label", str(t.label)},
+                      {"manufacturer", str(t.manufacturer)},
+                      {"model", str(t.model)},
+                      {"serial", str(t.serial)},
+                      {"slot_id", t.slot_id},
+                      {"login_required", t.login_required},
+                      {"pin_locked", t.pin_locked},
+                      {"pin_count_low", t.pin_count_low},
+                      {"pin_final_try", t.pin_final_try},
+                      {"matches_uri", std::find(s.matching.begin(), s.matching.end(), i) != s.matching.end()}});
+  }
+  return {{"module", str(s.module)},
+          {"library_description", str(s.library_description)},
+          {"tokens", std::move(tokens)},
+          {"logged_in", s.logged_in},
+          {"pin_given", f.token->pin_given},
+          {"mechanisms", s.mechanisms},
+          {"key_backend", f.token->key ? str(f.token->key->backend) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json objects_json(const IdentityFacts& f) {
+  if (!f.token) return nullptr;
+  nlohmann::json out = nlohmann::json::array();
+  for (const TokenObject& o : f.token->survey.objects) {
+    out.push_back({{"class", o.object_class},
+                   {"label", str(o.label)},
+                   {"id", pkcs11_id_hex(o.id)},
+                   {"key_type", o.key_type.empty() ? nlohmann::json(nullptr) : str(o.key_type)},
+                   {"can_sign", o.can_sign ? nlohmann::json(*o.can_sign) : nlohmann::json(nullptr)},
+                   {"matches_uri", o.matches_uri}});
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json report_json(const InspectResult& r) {
@@ -133,6 +175,9 @@ nlohmann::json report_json(const InspectResult& r) {
     j["chain_status"] = nullptr;
   }
   j["key"] = private_key_json(f);
+  j["key_matches_certificate"] = f.key_matches ? nlohmann::json(*f.key_matches) : nlohmann::json(nullptr);
+  j["token"] = token_json(f);
+  j["objects"] = objects_json(f);
   j["verification"] = verification_json(f);
   j["findings"] = findings_json(r.findings);
   j["warnings"] = str_list(r.warnings);
@@ -147,7 +192,7 @@ nlohmann::json usage_error_json(const std::string& message, const std::string& f
   j["error"] = str(message);
   j["file"] = file.empty() ? nlohmann::json(nullptr) : str(file);
   for (const char* k : {"format", "identity_error", "pkcs12", "certificate", "chain", "chain_status", "key",
-                        "verification"}) {
+                        "key_matches_certificate", "token", "objects", "verification"}) {
     j[k] = nullptr;
   }
   j["findings"] = nlohmann::json::array();

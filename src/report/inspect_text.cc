@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/inspect_report.h"
 #include "mtls_probe/report/text_layout.h"
 
@@ -172,10 +173,60 @@ void add_verification(const VerificationFacts& v, Sections& out) {
   out.push_back(std::move(s));
 }
 
+std::string token_flags(const TokenInfo& t) {
+  std::string out = t.login_required ? "login required" : "no login needed";
+  if (t.pin_locked) out += ", USER PIN LOCKED";
+  if (t.pin_final_try) out += ", final PIN try";
+  if (t.pin_count_low) out += ", a wrong PIN was given since the last login";
+  return out;
+}
+
+std::string object_line(const TokenObject& o) {
+  std::string line = fmt::format("  {} \"{}\"", o.object_class, esc(o.label));
+  if (!o.id.empty()) line += " id " + pkcs11_id_hex(o.id);
+  if (!o.key_type.empty()) line += " " + esc(o.key_type);
+  if (o.can_sign == false) line += ", may not sign (CKA_SIGN false)";
+  if (o.matches_uri) line += "  <- the URI";
+  return line;
+}
+
+// The module, the tokens present (the one the URI names marked) and that token's objects.
+void add_token(const TokenInspection& t, Sections& out) {
+  const TokenSurvey& s = t.survey;
+  Section m{"MODULE", {esc(s.module)}};
+  if (!s.library_description.empty())
+    m.lines.push_back(esc(s.library_description) + " (" + esc(s.library_manufacturer) + ")");
+  out.push_back(std::move(m));
+  Section tokens{"TOKENS", {}};
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    const TokenInfo& k = s.tokens[i];
+    const bool named = std::find(s.matching.begin(), s.matching.end(), i) != s.matching.end();
+    tokens.lines.push_back(fmt::format("\"{}\" {} {}, serial {}, slot {}: {}{}", esc(k.label), esc(k.manufacturer),
+                                       esc(k.model), esc(k.serial), k.slot_id, token_flags(k),
+                                       named ? "  <- the URI" : ""));
+  }
+  if (s.tokens.empty()) tokens.lines.emplace_back("no token present");
+  out.push_back(std::move(tokens));
+  if (s.matching.size() != 1) return;
+  Section objects{"OBJECTS", {}};
+  objects.lines.emplace_back(s.logged_in ? "as seen after the login:" : "as seen without a login (public objects):");
+  for (const TokenObject& o : s.objects) objects.lines.push_back(object_line(o));
+  if (s.objects_truncated) objects.lines.emplace_back("  ... (more than 256 objects)");
+  if (!s.mechanisms.empty()) {
+    std::string mechs;
+    for (const auto& x : s.mechanisms) mechs += (mechs.empty() ? "" : ", ") + x;
+    objects.lines.push_back("signature mechanisms: " + mechs);
+  }
+  if (t.key) objects.lines.push_back("the key signed a test message through " + esc(t.key->backend) +
+                                     " and matches the certificate");
+  out.push_back(std::move(objects));
+}
+
 Sections sections_of(const IdentityFacts& f) {
   Sections out;
-  out.push_back({"FORMAT", {f.format == Format::pkcs12 ? "PKCS#12" : "PEM"}});
+  out.push_back({"FORMAT", {f.format == Format::pkcs12 ? "PKCS#12" : f.format == Format::pkcs11 ? "PKCS#11 token" : "PEM"}});
   if (f.identity_error) add_identity(f, out);
+  if (f.token) add_token(*f.token, out);
   if (f.pkcs12) add_pkcs12(*f.pkcs12, out);
   if (f.leaf) {
     add_certificate(f, out);

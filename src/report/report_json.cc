@@ -84,7 +84,7 @@ json request_phase(const ProbeFacts& f) {
 // The furthest phase the probe started ("done": a complete HTTP response arrived).
 const char* phase_reached(const ProbeFacts& f) {
   if (f.usage_error) return phase_name(Phase::setup);
-  if (f.identity_error) return phase_name(Phase::identity);
+  if (f.identity_error && f.identity_error->phase == "load") return phase_name(Phase::identity);
   if (f.http_status && !f.http_error && !f.timed_out_in) return phase_name(Phase::done);
   if (f.request_sent || f.http_status) return phase_name(Phase::http);
   if (f.tls_attempted) return phase_name(Phase::tls);
@@ -92,6 +92,24 @@ const char* phase_reached(const ProbeFacts& f) {
   if (f.connect_attempted) return phase_name(Phase::connect);
   if (f.dns_attempted) return phase_name(Phase::dns);
   return phase_name(Phase::setup);
+}
+
+// Where a token-held key lives (never a PIN): null for a key from a file.
+json pkcs11_json(const ProbeFacts& f) {
+  if (!f.pkcs11) return nullptr;
+  const Pkcs11Facts& p = *f.pkcs11;
+  return {{"module", str(p.module)},
+          {"uri", str(p.uri)},
+          {"token_label", str(p.token_label)},
+          {"token_manufacturer", str(p.token_manufacturer)},
+          {"token_model", str(p.token_model)},
+          {"token_serial", str(p.token_serial)},
+          {"object_label", str(p.object_label)},
+          {"object_id", str(p.object_id)},
+          {"key_type", str(p.key_type)},
+          {"backend", str(p.backend)},
+          {"mechanisms", p.mechanisms},
+          {"pin_count_low", p.pin_count_low}};
 }
 
 json tls_json(const ProbeFacts& f) {
@@ -341,6 +359,7 @@ json to_json(const ProbeResult& result) {
   if (f.identity_error) {
     identity_error = {
         {"problem", identity_problem_name(f.identity_error->problem)},
+        {"phase", str(f.identity_error->phase)},
         {"message", str(f.identity_error->message)},
         {"openssl_detail",
          f.identity_error->openssl_detail.empty() ? json(nullptr) : str(f.identity_error->openssl_detail)}};
@@ -362,8 +381,10 @@ json to_json(const ProbeResult& result) {
   j["insecure"] = f.insecure;
   j["client_behaviour"] = str(f.client_behaviour);
   j["identity"] = {{"configured", f.identity_configured},
+                   {"source", f.identity_source.empty() ? json(nullptr) : str(f.identity_source)},
                    {"no_cert", f.no_cert},
                    {"legacy_pkcs12", f.legacy_pkcs12},
+                   {"pkcs11", pkcs11_json(f)},
                    {"error", std::move(identity_error)}};
   j["dns"] = {{"attempted", f.dns_attempted},
               {"host", f.host.empty() ? json(nullptr) : str(f.host)},

@@ -355,12 +355,32 @@ Section tls_section(const ProbeFacts& f) {
   return s;
 }
 
+// Where a token-held key lives, and what the token can sign with when that matters.
+void add_token_lines(const ProbeFacts& f, Section& s) {
+  if (!f.pkcs11) return;
+  const Pkcs11Facts& p = *f.pkcs11;
+  std::string where = fmt::format("key on PKCS#11 token \"{}\"", esc(p.token_label));
+  if (!p.token_model.empty() || !p.token_serial.empty())
+    where += fmt::format(" ({} {}, serial {})", esc(p.token_manufacturer), esc(p.token_model), esc(p.token_serial));
+  where += fmt::format(", object \"{}\"", esc(p.object_label));
+  if (!p.object_id.empty()) where += " id " + p.object_id;
+  s.lines.push_back(where + ", " + esc(p.key_type));
+  s.lines.push_back(fmt::format("through {} with module {}", esc(p.backend), esc(p.module)));
+  const bool lists_pss = std::find(p.mechanisms.begin(), p.mechanisms.end(), "RSA-PKCS-PSS") != p.mechanisms.end();
+  if (p.key_type == "RSA" && !p.mechanisms.empty() && !lists_pss)
+    s.lines.push_back("the token lists no RSA-PSS mechanism: TLS 1.3 needs it to sign with an RSA key");
+  if (p.pin_count_low) s.lines.push_back("the token says a wrong PIN was given since its last good login");
+}
+
 Section client_section(const ProbeFacts& f) {
   Section s{"CLIENT", {}, std::nullopt};
   if (f.identity_error) {
-    s.lines.push_back(fmt::format("identity unusable ({}): {}",
+    const bool in_handshake = f.identity_error->phase != "load";
+    s.lines.push_back(fmt::format("identity unusable ({}{}): {}",
                                   identity_problem_name(f.identity_error->problem),
+                                  in_handshake ? ", in " + f.identity_error->phase : std::string(),
                                   esc(f.identity_error->message)));
+    add_token_lines(f, s);
     if (!f.identity_error->openssl_detail.empty()) {
       const std::string_view d = f.identity_error->openssl_detail;
       s.lines.push_back("openssl: " + clip(esc(d.substr(0, d.find('\n'))), 200));
@@ -435,6 +455,7 @@ Section client_section(const ProbeFacts& f) {
     s.lines.push_back("with chain certificates: " + chain);
   }
   if (f.legacy_pkcs12) s.lines.push_back("(legacy PKCS#12 file, loaded with OpenSSL's legacy provider)");
+  add_token_lines(f, s);
 
   for (const auto& a : f.alerts) {
     if (!is_client_cert_alert(f, a)) continue;

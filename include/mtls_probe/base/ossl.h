@@ -35,7 +35,8 @@ inline UniqueX509 up_ref(X509* x) {
 }
 
 // Drains OpenSSL's thread-local error queue into one line ("" when empty). Call it right after a failure.
-std::string drain_openssl_errors();
+// codes, when given, receives every packed error code in queue order (for a caller that classifies).
+std::string drain_openssl_errors(std::vector<unsigned long>* codes = nullptr);
 
 // RFC 4514 one-line form of a name ("CN=alice,O=Corp").
 std::string name_to_string(const X509_NAME* name);

@@ -73,6 +73,51 @@ inline constexpr Wording kPasswordSource{
     "file whose first line is the password",
     "Check the environment variable or the password file named for the password."};
 
+// ---- PKCS#11 tokens (smart cards, HSMs, SoftHSM): each refused before any network traffic, but for the
+// signature scheme, which the handshake chooses
+inline constexpr Wording kPkcs11ModuleNotFound{
+    "the PKCS#11 module is not there: give the card's or HSM's module with --pkcs11-module PATH (p11-kit's "
+    "proxy /usr/lib/x86_64-linux-gnu/p11-kit-proxy.so reaches every module p11-kit knows: apt install p11-kit-modules)",
+    "Give the token's PKCS#11 module with --pkcs11-module PATH (e.g. /usr/lib/softhsm/libsofthsm2.so, "
+    "opensc-pkcs11.so), or install p11-kit's proxy module."};
+inline constexpr Wording kPkcs11ModuleFailed{
+    "the PKCS#11 module would not load or initialise: check it is the module for this token and this "
+    "architecture, and that its configuration (e.g. SOFTHSM2_CONF) is readable",
+    "The PKCS#11 module would not load or initialise: check its path, architecture and configuration."};
+inline constexpr Wording kTokenAbsent{
+    "no token present matches the URI: check the card is inserted and the token= label is exact "
+    "('mtls-probe inspect pkcs11:' or 'p11tool --list-tokens' lists the tokens)",
+    "No token present matches the URI: insert the card, or correct token= (the labels present are listed)."};
+inline constexpr Wording kTokenAmbiguous{
+    "several tokens match the URI: name one with token= (or serial=), so that a PIN is never tried on the wrong one",
+    "Several tokens match: add token= or serial= to the URI."};
+inline constexpr Wording kPinNeeded{
+    "the token needs its PIN to use the key: give it with --pin-env VAR or --pin-file FILE",
+    "Give the token's PIN with --pin-env VAR or --pin-file FILE to see its private keys."};
+inline constexpr Wording kWrongPin{
+    "the token refused the PIN (it was tried once and will not be tried again in this run): correct "
+    "--pin-env / --pin-file before trying again, since a card locks after a few wrong PINs",
+    "The token refused the PIN (tried once). Correct it before the next try: cards lock after a few wrong PINs."};
+inline constexpr Wording kPinLocked{
+    "the token's user PIN is locked (too many wrong PINs), so no PIN was tried: unblock it with the SO PIN or "
+    "PUK (e.g. 'pkcs11-tool --unlock-pin', 'yubico-piv-tool -a unblock-pin')",
+    "The user PIN is locked; no PIN was tried. Unblock it with the SO PIN / PUK."};
+inline constexpr Wording kObjectNotFound{
+    "the token holds no such object: check object= (CKA_LABEL) and id= ('mtls-probe inspect pkcs11:token=...' "
+    "lists its objects; private keys are listed once a PIN is given)",
+    "No object on the token matches object= / id=: the objects it holds are listed."};
+inline constexpr Wording kKeyCannotSign{
+    "the key on the token may not sign (CKA_SIGN is false): a TLS client key must sign; make a key with "
+    "signing allowed (pkcs11-tool --keypairgen --usage-sign)",
+    "The key may not sign (CKA_SIGN false), so it cannot authenticate a TLS client."};
+inline constexpr Wording kMechanismUnsupported{
+    "the token refused the signature scheme the handshake needed: TLS 1.3 signs with RSA-PSS, which older "
+    "cards lack; --tls-max 1.2 lets the client sign with PKCS#1 v1.5, or use an EC key",
+    "The token lacks a signature mechanism TLS needs (RSA-PSS for TLS 1.3 with an RSA key)."};
+inline constexpr Wording kSigningFailed{
+    "the token failed to sign: run with -v and check the card (removed, busy, or needs a fresh login)",
+    "The token failed to sign with the key."};
+
 // ---- the certificate's validity
 
 // probe: {} the date it expired

@@ -105,6 +105,18 @@ enum class IdentityProblem {
   no_certificate,
   key_mismatch,
   password_source,  // --p12-password-env / -file could not be read
+  // PKCS#11 tokens (--cert/--key pkcs11:...)
+  pkcs11_module_not_found,  // --pkcs11-module (or p11-kit's proxy) is not there
+  pkcs11_module_failed,     // there, but would not load or initialise
+  token_absent,             // no token present matches the URI's token attributes
+  token_ambiguous,          // several do: a PIN would be tried on each
+  pin_needed,               // the token wants a login and no --pin-env / --pin-file was given
+  wrong_pin,                // CKR_PIN_INCORRECT (tried once; never again in the run)
+  pin_locked,               // CKF_USER_PIN_LOCKED / CKR_PIN_LOCKED: not tried
+  object_not_found,         // no certificate / private key on the token matches object= / id=
+  key_cannot_sign,          // CKA_SIGN false (CKR_KEY_FUNCTION_NOT_PERMITTED)
+  mechanism_unsupported,    // the token refused the signature scheme (e.g. RSA-PSS under TLS 1.3)
+  signing_failed,           // the token failed to sign for another reason
 };
 const char* identity_problem_name(IdentityProblem p);  // "wrong-password", ...
 
@@ -112,6 +124,22 @@ struct IdentityFailure {
   IdentityProblem problem = IdentityProblem::not_recognised;
   std::string message;         // names the file and the exact problem
   std::string openssl_detail;  // error queue text (never contains secrets)
+  // Where it failed: "load" (before any traffic) or, for a key on a token that would not sign during the
+  // handshake, the TLS message it failed in ("CertificateVerify"; the connection was opened then).
+  std::string phase = "load";
+};
+
+// A client identity held on a PKCS#11 token: where the key lives (never a PIN).
+struct Pkcs11Facts {
+  std::string module;  // the module's path
+  std::string uri;     // the key's URI as given, without any pin-value
+  std::string token_label, token_manufacturer, token_model, token_serial;
+  std::string object_label;  // the private key's CKA_LABEL
+  std::string object_id;     // its CKA_ID, hex
+  std::string key_type;      // "RSA" | "EC" | ...
+  std::string backend;       // "engine" (libp11's pkcs11 engine) | "provider"
+  std::vector<std::string> mechanisms;  // the token's signature mechanisms ("RSA-PKCS-PSS", ...)
+  bool pin_count_low = false;           // the token says a wrong PIN was given since its last login
 };
 
 // One TCP connection attempt (Happy Eyeballs tries every address of the host).
@@ -191,6 +219,8 @@ struct ProbeFacts {
   std::optional<CertificateSummary> client_cert;   // the identity's leaf (when it loaded)
   std::vector<std::string> client_chain_subjects;  // chain certificates carried with the leaf
   bool legacy_pkcs12 = false;                      // needed OpenSSL's legacy provider
+  std::string identity_source;                     // "pkcs12" | "pem" | "pkcs11"; "" when none configured
+  std::optional<Pkcs11Facts> pkcs11;               // the key is on a token
   std::vector<std::string> warnings;               // e.g. "--pass is visible in the process list"
 
   // ---- dns
@@ -258,6 +288,7 @@ struct ProbeFacts {
   int verify_error_depth = -1;
   bool hostname_mismatch = false;
   std::string tls_error;      // OpenSSL error queue / reason on failure ("" when none)
+  std::optional<unsigned long> tls_pkcs11_rv;  // the CK_RV a token returned when the handshake failed
   bool peer_not_tls = false;  // the bytes that came back were not TLS (e.g. "wrong version number")
   bool peer_closed_during_handshake = false;  // EOF / reset before the handshake finished
 

@@ -23,7 +23,13 @@ struct IdentityOptions {
   std::string key_file;                 // PEM key; "" = key in cert_file
   std::optional<std::string> password;  // from whichever password source the front end allows
   bool no_cert = false;                 // present no certificate even where one is configured
-  bool configured() const { return !p12_file.empty() || !cert_file.empty(); }
+  // A key (and its certificate) on a PKCS#11 token: --cert / --key pkcs11:... (RFC 7512).
+  std::string pkcs11_key_uri;        // the private key's URI (either option alone names both)
+  std::string pkcs11_cert_uri;       // the certificate's
+  std::string pkcs11_module;         // --pkcs11-module; "" = the URI's module-path, else p11-kit's proxy
+  bool pkcs11_provider = false;      // --key-type PROV: asked for a provider (none is packaged: the engine)
+  std::optional<std::string> pin;    // --pin-env / --pin-file: tried once, wiped after loading
+  bool configured() const { return !p12_file.empty() || !cert_file.empty() || !pkcs11_key_uri.empty(); }
 };
 
 enum class TlsVersion { any, v1_0, v1_1, v1_2, v1_3 };

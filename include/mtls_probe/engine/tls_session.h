@@ -40,4 +40,9 @@ void record_tls_failure(ProbeFacts& f);
 // ServerHello has arrived, so SSL_get_version names the negotiated version even after a failure.
 void record_session_facts(SSL* ssl, ProbeFacts& f, long long now, bool version_known);
 
+// The handshake stopped while we wrote CertificateVerify and the key is on a token (or the error names a
+// PKCS#11 code): the identity failed to sign, which is recorded as an identity error of phase
+// "CertificateVerify" (the scheme the token refused, e.g. RSA-PSS under TLS 1.3, in the message).
+void record_signing_failure(SSL* ssl, const ClientIdentity* id, ProbeFacts& f);
+
 }  // namespace mtls_probe

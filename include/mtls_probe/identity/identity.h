@@ -1,6 +1,7 @@
 // Loading the client identity (PKCS#12 first, PEM too) before any network traffic.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,16 +15,28 @@
 namespace mtls_probe {
 
 struct ClientIdentity {
+  // First, so that it outlives the key: what a token's key needs to sign (the backend and its login).
+  std::shared_ptr<void> token_backend;
   UniqueEvpPkey key;
   UniqueX509 leaf;
   std::vector<UniqueX509> chain;  // intermediates carried with the leaf, sent after it
   bool legacy_pkcs12 = false;     // needed OpenSSL 3's legacy provider (RC2-40 / 3DES / ...)
+  std::string source;             // "pkcs12" | "pem" | "pkcs11"
+  std::optional<Pkcs11Facts> pkcs11;  // where a token-held key lives
 };
 
 // Loads and checks (key matches certificate) the identity described by opts. Never logs the password.
 // A PKCS#12 that needs legacy algorithms loads OpenSSL's legacy provider (next to default) on demand;
 // "wrong password" (MAC check fails) and "legacy algorithm unavailable" are reported as different problems.
 Expected<ClientIdentity, IdentityFailure> load_client_identity(const IdentityOptions& opts);
+
+// A key and certificate on a PKCS#11 token (opts.pkcs11_key_uri): the token survey first (module present,
+// exactly one token matches, PIN not locked, certificate present), then the backend's single login, then
+// the key is checked against the certificate and asked for one signature (CKA_SIGN).
+Expected<ClientIdentity, IdentityFailure> load_pkcs11_identity(const IdentityOptions& opts);
+
+// "pkcs11", "pkcs12" or "pem": where opts says the identity comes from ("" when none is configured).
+std::string identity_source_of(const IdentityOptions& opts);
 
 // ---- the steps of load_client_identity, for a caller that reads the file once itself (`inspect`)
 
@@ -65,7 +78,8 @@ CertificateSummary summarize_certificate(X509* cert, long long now_epoch_seconds
 // From the environment variable VAR (must be set; may be empty).
 Expected<std::string, IdentityFailure> password_from_env(const std::string& var);
 // From the first line of FILE (trailing \r\n removed).
-Expected<std::string, IdentityFailure> password_from_file(const std::string& file);
+Expected<std::string, IdentityFailure> password_from_file(const std::string& file,
+                                                        const char* what = "password file");
 
 // Loads OpenSSL's legacy provider next to default (idempotent). False when it is not available.
 bool ensure_legacy_provider();

@@ -13,6 +13,7 @@
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/options.h"
+#include "mtls_probe/identity/pkcs11_token.h"
 #include "mtls_probe/identity/secret_file.h"
 
 namespace mtls_probe::inspect {
@@ -20,8 +21,8 @@ namespace mtls_probe::inspect {
 // A certificate expiring within this many days gets the "expiring-soon" warning.
 inline constexpr long kExpiringSoonDays = 30;
 
-enum class Format { pkcs12, pem };
-const char* format_name(Format f);  // "pkcs12", "pem"
+enum class Format { pkcs12, pem, pkcs11 };
+const char* format_name(Format f);  // "pkcs12", "pem", "pkcs11"
 
 struct InspectOptions {
   // key_file and the password (wiped by the caller); p12_file or cert_file name the file only for
@@ -96,8 +97,17 @@ struct VerificationFacts {
   int security_level = 0;     // the auth level used: what a default OpenSSL server here would use
 };
 
+// What `inspect pkcs11:...` saw on the token: the survey (without a login, then after the PIN's one login)
+// and, when the key loaded, where it lives.
+struct TokenInspection {
+  TokenSurvey survey;              // the last look: after the login when there was one
+  std::optional<Pkcs11Facts> key;  // the key the URI names, when it loaded (and passed the checks)
+  bool pin_given = false;
+};
+
 struct IdentityFacts {
   std::string file;
+  std::optional<TokenInspection> token;  // Format::pkcs11
   Format format = Format::pem;
   std::optional<IdentityFailure> identity_error;  // the loader's verdict (exit 2)
   std::optional<Pkcs12Facts> pkcs12;              // PKCS#12 files that parse, even with a wrong password
@@ -125,6 +135,10 @@ struct Finding {
 // password) and verifies it to --cacert. Fails only for a --cacert file that cannot be used (a usage error,
 // exit 1); every problem of the identity itself is in the facts.
 Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts, const IdentityFile& file);
+// A PKCS#11 URI (opts.identity.pkcs11_key_uri; its module and PIN): the tokens, the objects, and with a
+// PIN the key, checked as the probe would load it (one login). Fails only for a bad --cacert, as above.
+Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts);
+
 // The same for the file opts.identity names: p12_file (PKCS#12), else cert_file (PEM).
 Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts);
 
