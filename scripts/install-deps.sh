@@ -13,9 +13,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   haproxy caddy lighttpd lighttpd-mod-gnutls nodejs tinyproxy squid-openssl tshark \
   clang libclang-rt-14-dev \
   dpkg-dev file man-db groff-base zsh \
-  softhsm2 opensc libengine-pkcs11-openssl gnutls-bin p11-kit-modules libp11-kit-dev >/dev/null
+  softhsm2 opensc gnutls-bin >/dev/null
 # dpkg-dev (dpkg-shlibdeps) and file: cpack -G DEB computes the package's Depends; man-db, groff-base and zsh:
 # the man page and completion checks (suite_docs.sh, scripts/package-test.sh).
-# softhsm2, opensc (pkcs11-tool, pkcs11-spy), gnutls-bin (p11tool), p11-kit-modules (the proxy module) and
-# libengine-pkcs11-openssl: PKCS#11 keys and suite_pkcs11.sh's tokens; libp11-kit-dev: pkcs11.h for the
-# suite's shim module (tests/support/pkcs11_shim.c).
+# softhsm2, opensc (pkcs11-tool, pkcs11-spy) and gnutls-bin (p11tool): suite_pkcs11.sh's tokens; it also needs
+# p11-kit-modules (the proxy module), libengine-pkcs11-openssl, and libp11-kit-dev (pkcs11.h, for the suite's
+# shim module tests/support/pkcs11_shim.c), which the build needs anyway.
