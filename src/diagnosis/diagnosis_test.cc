@@ -3,6 +3,8 @@
 #include "diagnosis/diagnosis_test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 #include <openssl/x509_vfy.h>
 
 #include <cerrno>
@@ -109,6 +111,47 @@ TEST(Diagnosis, IdentityProblemsEachGetTheirOwnHint) {
   EXPECT_NE(first_hints[3], first_hints[5]);
   EXPECT_NE(first_hints[5].find("not a wrong password"), std::string::npos);
   EXPECT_NE(first_hints[5].find("legacy"), std::string::npos);
+}
+
+TEST(Diagnosis, TokenProblemsEachGetTheirOwnHint) {
+  const IdentityProblem all[] = {IdentityProblem::pkcs11_module_not_found, IdentityProblem::pkcs11_module_failed,
+                                 IdentityProblem::token_absent,            IdentityProblem::token_ambiguous,
+                                 IdentityProblem::pin_needed,              IdentityProblem::wrong_pin,
+                                 IdentityProblem::pin_locked,              IdentityProblem::object_not_found,
+                                 IdentityProblem::key_cannot_sign,         IdentityProblem::mechanism_unsupported,
+                                 IdentityProblem::signing_failed};
+  std::set<std::string> hints;
+  for (IdentityProblem p : all) {
+    ProbeFacts f;
+    f.identity_error = IdentityFailure{p, "token \"probe\" said no", ""};
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::identity_error) << identity_problem_name(p);
+    ASSERT_FALSE(d.hints.empty()) << identity_problem_name(p);
+    hints.insert(d.hints.front());
+  }
+  EXPECT_EQ(hints.size(), std::size(all));  // no two read the same
+  ProbeFacts locked;
+  locked.identity_error = IdentityFailure{IdentityProblem::pin_locked, "locked", ""};
+  EXPECT_TRUE(any_hint_contains(diagnose(locked), "no PIN was tried"));
+  ProbeFacts wrong;
+  wrong.identity_error = IdentityFailure{IdentityProblem::wrong_pin, "refused", ""};
+  EXPECT_TRUE(any_hint_contains(diagnose(wrong), "tried once"));
+}
+
+TEST(Diagnosis, TokenThatCannotSignCertificateVerifyIsAnIdentityErrorWithTheTls12Way) {
+  ProbeFacts f = asked_and_sent();
+  f.handshake_completed = false;
+  f.tls_version = "TLSv1.3";
+  IdentityFailure e{IdentityProblem::mechanism_unsupported,
+                    "token \"card\" could not sign the handshake's CertificateVerify with RSA-PSS (TLS 1.3) "
+                    "(CKR_MECHANISM_INVALID)",
+                    ""};
+  e.phase = "CertificateVerify";
+  f.identity_error = e;
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::identity_error);
+  EXPECT_NE(d.summary.find("RSA-PSS"), std::string::npos);
+  EXPECT_TRUE(any_hint_contains(d, "--tls-max 1.2"));
 }
 
 TEST(Diagnosis, DnsFailure) {

@@ -250,6 +250,43 @@ TEST(Json, Http2Fields) {
   EXPECT_TRUE(has_line_containing(t, "HTTP/2 GOAWAY HTTP_1_1_REQUIRED (0xd) from the server")) << t;
 }
 
+// A key on a token: identity.source and identity.pkcs11 (never a PIN); a token that failed to sign inside
+// the handshake reached the TLS phase.
+TEST(Json, TokenIdentityFields) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["identity"]["pkcs11"].is_null());
+  r.facts.identity_source = "pkcs11";
+  Pkcs11Facts p;
+  p.module = "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so";
+  p.uri = "pkcs11:token=card;object=client";
+  p.token_label = "card";
+  p.object_label = "client";
+  p.object_id = "01";
+  p.key_type = "RSA";
+  p.backend = "engine";
+  p.mechanisms = {"RSA-PKCS"};
+  r.facts.pkcs11 = p;
+  json j = to_json(r);
+  EXPECT_EQ(j["identity"]["source"], "pkcs11");
+  EXPECT_EQ(j["identity"]["pkcs11"]["token_label"], "card");
+  EXPECT_EQ(j["identity"]["pkcs11"]["object_id"], "01");
+  EXPECT_EQ(j["identity"]["pkcs11"]["backend"], "engine");
+  const std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(t, "key on PKCS#11 token \"card\"")) << t;
+  EXPECT_TRUE(has_line_containing(t, "the token lists no RSA-PSS mechanism")) << t;
+  IdentityFailure e{IdentityProblem::mechanism_unsupported, "token \"card\" could not sign", ""};
+  e.phase = "CertificateVerify";
+  r.facts.identity_error = e;
+  r.diagnosis = diagnose(r.facts);
+  j = to_json(r);
+  EXPECT_EQ(j["identity"]["error"]["phase"], "CertificateVerify");
+  EXPECT_EQ(j["identity"]["error"]["problem"], "mechanism-unsupported");
+  EXPECT_NE(j["phase_reached"], "identity");
+  e.phase = "load";
+  r.facts.identity_error = e;
+  EXPECT_EQ(to_json(r)["phase_reached"], "identity");
+}
+
 // After a retry over HTTP/1.1: h1_retry, the refusal in h2_error, and the first attempt in h2_refusal.
 TEST(Json, H1RetryFields) {
   ProbeResult r = ok_case();
