@@ -61,9 +61,10 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--capath", raw.capath, "directory of hashed CA certificates")->group(trust);
   app.add_flag("-k,--insecure", raw.insecure, "do not abort when the server's certificate fails verification")
       ->group(trust);
-  app.add_flag("--cert-status", raw.cert_status,
-               "require a stapled OCSP response saying the server's certificate is good, signed by its issuer "
-               "or a responder it delegated to, and current (as curl; -k does not skip it)")
+  app.add_flag(
+         "--cert-status", raw.cert_status,
+         "require a stapled OCSP response saying the server's certificate is good, signed by its issuer "
+         "or a responder it delegated to, and current (as curl; -k does not skip it)")
       ->group(trust);
   app.add_option("--servername", raw.servername, "name for SNI and the certificate name check")->group(trust);
   app.add_option("--resolve", raw.resolve, "HOST:PORT:ADDR[,ADDR] use these addresses (as curl)")

@@ -1157,7 +1157,8 @@ TEST(DiagnoseCertStatus, EachFailureIsAnUntrustedServerCertificateWithItsHint) {
 
 // As curl: -k does not skip --cert-status, and the hint says how to go on.
 TEST(DiagnoseCertStatus, InsecureDoesNotSkipIt) {
-  ProbeFacts f = cert_status_failed(CertStatusProblem::not_stapled, "no OCSP response stapled (--cert-status)");
+  ProbeFacts f =
+      cert_status_failed(CertStatusProblem::not_stapled, "no OCSP response stapled (--cert-status)");
   f.insecure = true;
   const Diagnosis d = diagnose(f);
   EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted);

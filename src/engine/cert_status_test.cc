@@ -18,7 +18,10 @@ using OcspBasic = std::unique_ptr<OCSP_BASICRESP, OsslDeleter<OCSP_BASICRESP_fre
 using OcspResponse = std::unique_ptr<OCSP_RESPONSE, OsslDeleter<OCSP_RESPONSE_free>>;
 using OcspId = std::unique_ptr<OCSP_CERTID, OsslDeleter<OCSP_CERTID_free>>;
 using Asn1Time = std::unique_ptr<ASN1_TIME, OsslDeleter<ASN1_TIME_free>>;
-using Chain = std::unique_ptr<STACK_OF(X509), OsslDeleter<sk_X509_free>>;
+struct ChainFree {  // sk_X509_free is a macro: no function to name in OsslDeleter
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
+};
+using Chain = std::unique_ptr<STACK_OF(X509), ChainFree>;
 
 struct KeyAndCert {
   UniqueEvpPkey key;

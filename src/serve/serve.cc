@@ -29,8 +29,8 @@
 #include <mutex>
 #include <thread>
 
-#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/net.h"

@@ -96,8 +96,8 @@ const char* cert_status_problem_name(CertStatusProblem p);  // "not-stapled", "r
 // --cert-status (curl's): the OCSP response the server stapled for its certificate, and what checking it
 // found. Set when the probe asked for one; the fields after `checked` stay empty until the check gets there.
 struct ServerCertStatus {
-  bool checked = false;   // the handshake got as far as the status (OpenSSL's status callback ran)
-  bool stapled = false;   // the server sent a response (TLS 1.2 CertificateStatus / TLS 1.3 extension)
+  bool checked = false;         // the handshake got as far as the status (OpenSSL's status callback ran)
+  bool stapled = false;         // the server sent a response (TLS 1.2 CertificateStatus / TLS 1.3 extension)
   std::string response_status;  // "successful", "tryLater", ... ("" when none was stapled)
   bool verified = false;        // its signature verified (issuer or delegated responder, trusted chain)
   std::string responder;        // the signer's subject (RFC 4514), or the responder id it names
