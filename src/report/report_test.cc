@@ -252,7 +252,8 @@ TEST(Json, CertStatus) {
   EXPECT_TRUE(j["server_cert"]["verify_error"].is_null());
   std::string t = render_text(r);
   EXPECT_TRUE(has_line_containing(t, "certificate status (OCSP, --cert-status): good")) << t;
-  EXPECT_TRUE(has_line_containing(t, "stapled response from CN=Corp Issuing CA 2,O=Corp (signature verified)"))
+  EXPECT_TRUE(
+      has_line_containing(t, "stapled response from CN=Corp Issuing CA 2,O=Corp (signature verified)"))
       << t;
   EXPECT_TRUE(has_line_containing(t, "2026-12-01T10:00:00Z, nextUpdate 2026-12-08T10:00:00Z")) << t;
 
@@ -268,7 +269,8 @@ TEST(Json, CertStatus) {
   EXPECT_EQ(j["server_cert"]["ocsp"]["reason"], "keyCompromise");
   EXPECT_EQ(j["server_cert"]["ocsp"]["revoked_at"], "2026-11-30T08:00:00Z");
   t = render_text(r);
-  EXPECT_TRUE(has_line_containing(t, "certificate status (OCSP, --cert-status) FAILED: OCSP: certificate revoked"))
+  EXPECT_TRUE(
+      has_line_containing(t, "certificate status (OCSP, --cert-status) FAILED: OCSP: certificate revoked"))
       << t;
 }
 
