@@ -23,12 +23,12 @@ struct ChainFree {  // sk_X509_free is a macro: no function to name in OsslDelet
 };
 using Chain = std::unique_ptr<STACK_OF(X509), ChainFree>;
 
-struct KeyAndCert {
+struct StapleTestCert {
   UniqueEvpPkey key;
   UniqueX509 cert;
 };
 
-void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+void add_staple_test_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
@@ -39,9 +39,9 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // A certificate for cn, signed by issuer (null: self-signed), valid from a day ago for a year.
-KeyAndCert make_cert(const std::string& cn, const KeyAndCert* issuer, long serial, bool ca,
-                     const char* eku = nullptr) {
-  KeyAndCert out;
+StapleTestCert make_staple_test_cert(const std::string& cn, const StapleTestCert* issuer, long serial,
+                                     bool ca, const char* eku = nullptr) {
+  StapleTestCert out;
   out.key.reset(EVP_EC_gen("P-256"));
   out.cert.reset(X509_new());
   X509* c = out.cert.get();
@@ -55,14 +55,14 @@ KeyAndCert make_cert(const std::string& cn, const KeyAndCert* issuer, long seria
   X509* issuer_cert = issuer != nullptr ? issuer->cert.get() : c;
   X509_set_issuer_name(c, X509_get_subject_name(issuer_cert));
   X509_set_pubkey(c, out.key.get());
-  add_ext(c, issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
-  if (ca) add_ext(c, issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
-  if (eku != nullptr) add_ext(c, issuer_cert, NID_ext_key_usage, eku);
+  add_staple_test_ext(c, issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+  if (ca) add_staple_test_ext(c, issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
+  if (eku != nullptr) add_staple_test_ext(c, issuer_cert, NID_ext_key_usage, eku);
   X509_sign(c, issuer != nullptr ? issuer->key.get() : out.key.get(), EVP_sha256());
   return out;
 }
 
-Asn1Time time_from_now(long seconds) {
+Asn1Time staple_time_from_now(long seconds) {
   return Asn1Time(X509_gmtime_adj(nullptr, seconds));
 }
 
@@ -77,12 +77,12 @@ struct SingleSpec {
 class CertStatus : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = make_cert("Stapling Test Root", nullptr, 1, true);
-    leaf = make_cert("localhost", &root, 2, false, "serverAuth");
-    other_leaf = make_cert("other.example", &root, 3, false, "serverAuth");
-    delegate = make_cert("Stapling Test OCSP Responder", &root, 4, false, "OCSPSigning");
-    plain = make_cert("Stapling Test Not A Responder", &root, 5, false, "serverAuth");
-    stranger = make_cert("Stapling Test Stranger CA", nullptr, 6, true);
+    root = make_staple_test_cert("Stapling Test Root", nullptr, 1, true);
+    leaf = make_staple_test_cert("localhost", &root, 2, false, "serverAuth");
+    other_leaf = make_staple_test_cert("other.example", &root, 3, false, "serverAuth");
+    delegate = make_staple_test_cert("Stapling Test OCSP Responder", &root, 4, false, "OCSPSigning");
+    plain = make_staple_test_cert("Stapling Test Not A Responder", &root, 5, false, "serverAuth");
+    stranger = make_staple_test_cert("Stapling Test Stranger CA", nullptr, 6, true);
     store.reset(X509_STORE_new());
     X509_STORE_add_cert(store.get(), root.cert.get());
     chain.reset(sk_X509_new_null());
@@ -90,14 +90,14 @@ class CertStatus : public ::testing::Test {
   }
 
   // A successful response about `about` (issued by root), signed by `signer`.
-  std::vector<unsigned char> response(const SingleSpec& spec, const KeyAndCert& signer,
-                                      const KeyAndCert* about = nullptr) {
+  std::vector<unsigned char> response(const SingleSpec& spec, const StapleTestCert& signer,
+                                      const StapleTestCert* about = nullptr) {
     OcspBasic basic(OCSP_BASICRESP_new());
     OCSP_CERTID* id =
         OCSP_cert_to_id(EVP_sha1(), (about != nullptr ? *about : leaf).cert.get(), root.cert.get());
-    const Asn1Time revoked = time_from_now(-spec.revoked_ago);
-    const Asn1Time this_update = time_from_now(spec.this_update);
-    const Asn1Time next_update = time_from_now(spec.next_update);
+    const Asn1Time revoked = staple_time_from_now(-spec.revoked_ago);
+    const Asn1Time this_update = staple_time_from_now(spec.this_update);
+    const Asn1Time next_update = staple_time_from_now(spec.next_update);
     OCSP_basic_add1_status(basic.get(), id, spec.status, spec.reason,
                            spec.status == V_OCSP_CERTSTATUS_REVOKED ? revoked.get() : nullptr,
                            this_update.get(), next_update.get());
@@ -120,7 +120,7 @@ class CertStatus : public ::testing::Test {
   }
   ServerCertStatus evaluate(const std::vector<unsigned char>& der) { return evaluate(der, root.cert.get()); }
 
-  KeyAndCert root, leaf, other_leaf, delegate, plain, stranger;
+  StapleTestCert root, leaf, other_leaf, delegate, plain, stranger;
   UniqueX509Store store;
   Chain chain;
 };

@@ -42,8 +42,7 @@ faketime -f '-3d' openssl ocsp -index "$O/good.idx" -rsigner "$PKI/intermediate-
 # ---- servers -----------------------------------------------------------------------------------------
 read -r SGOOD SGOOD12 SNONE SREV SUNK SWRONG SEXP NGOOD NREV < <(free_port 9)
 srv=(-cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/intermediate-ca.crt" -www)
-start_s_server good "$SGOOD" "${srv[@]}" -status_file "$O/good.der" -status_verbose
-GOOD_LOG="$LAST_DIR/log"
+start_s_server good "$SGOOD" "${srv[@]}" -status_file "$O/good.der"
 start_s_server good12 "$SGOOD12" "${srv[@]}" -status_file "$O/good.der" -tls1_2
 start_s_server none "$SNONE" "${srv[@]}"
 start_s_server revoked "$SREV" "${srv[@]}" -status_file "$O/revoked.der" -status_verbose
@@ -196,6 +195,15 @@ curl_agrees "$SERVE_GOOD" 0 --cacert "$PKI/ca.pem"
 probe --cert-status "${CACERT[@]}" "$SERVE_REVOKED"
 expect_status_failure revoked
 curl_agrees "$SERVE_REVOKED" 91 --cacert "$PKI/ca.pem"
+
+scenario "batch --cert-status: every line is checked (good -> ok, revoked -> server-cert-untrusted)"
+printf 'https://localhost:%s/ name=good\nhttps://localhost:%s/ name=revoked expect=server-cert-untrusted\n' \
+  "$SGOOD" "$SREV" >"$TMP/targets.txt"
+"$PROBE" batch --json --cert-status "${CACERT[@]}" "$TMP/targets.txt" </dev/null >"$TMP/batch.out" 2>"$TMP/batch.err"
+RC=$?
+check "batch exit 0: both lines met (got $RC)" test "$RC" -eq 0
+check "the revoked line's verdict" grep -q '"name":"revoked".*"verdict":"server-cert-untrusted"\|"verdict":"server-cert-untrusted".*"name":"revoked"' \
+  "$TMP/batch.out"
 
 scenario "serve --ocsp-staple with a file that is no OCSP response -> exit 2"
 printf 'not der' >"$TMP/bad.der"
