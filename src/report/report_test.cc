@@ -230,6 +230,50 @@ bool has_line_containing(const std::string& text, const std::string& needle) {
 
 // ---------------------------------------------------------------- JSON
 
+// --cert-status: server_cert.ocsp is null unless asked for; a failure is server_cert.verify_error too.
+TEST(Json, CertStatus) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["server_cert"]["ocsp"].is_null());
+  EXPECT_FALSE(has_line_containing(render_text(r), "certificate status (OCSP"));
+  ServerCertStatus s;
+  s.checked = s.stapled = s.verified = true;
+  s.response_status = "successful";
+  s.responder = "CN=Corp Issuing CA 2,O=Corp";
+  s.cert_status = "good";
+  s.this_update = "2026-12-01T10:00:00Z";
+  s.next_update = "2026-12-08T10:00:00Z";
+  r.facts.server_cert_status = s;
+  json j = to_json(r);
+  EXPECT_EQ(j["server_cert"]["ocsp"]["cert_status"], "good");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["responder"], "CN=Corp Issuing CA 2,O=Corp");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["next_update"], "2026-12-08T10:00:00Z");
+  EXPECT_TRUE(j["server_cert"]["ocsp"]["error"].is_null());
+  EXPECT_TRUE(j["server_cert"]["ocsp"]["problem"].is_null());
+  EXPECT_TRUE(j["server_cert"]["verify_error"].is_null());
+  std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(t, "certificate status (OCSP, --cert-status): good")) << t;
+  EXPECT_TRUE(
+      has_line_containing(t, "stapled response from CN=Corp Issuing CA 2,O=Corp (signature verified)"))
+      << t;
+  EXPECT_TRUE(has_line_containing(t, "2026-12-01T10:00:00Z, nextUpdate 2026-12-08T10:00:00Z")) << t;
+
+  r.facts.server_cert_status->cert_status = "revoked";
+  r.facts.server_cert_status->reason = "keyCompromise";
+  r.facts.server_cert_status->revoked_at = "2026-11-30T08:00:00Z";
+  r.facts.server_cert_status->problem = CertStatusProblem::revoked;
+  r.facts.server_cert_status->error = "OCSP: certificate revoked (keyCompromise, 2026-11-30T08:00:00Z)";
+  j = to_json(r);
+  EXPECT_EQ(j["server_cert"]["verify_error"],
+            "OCSP: certificate revoked (keyCompromise, 2026-11-30T08:00:00Z)");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["problem"], "revoked");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["reason"], "keyCompromise");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["revoked_at"], "2026-11-30T08:00:00Z");
+  t = render_text(r);
+  EXPECT_TRUE(
+      has_line_containing(t, "certificate status (OCSP, --cert-status) FAILED: OCSP: certificate revoked"))
+      << t;
+}
+
 // The HTTP/2 fields: what was offered, what was picked, the version that ran, the h2 error seen.
 TEST(Json, Http2Fields) {
   ProbeResult r = ok_case();
