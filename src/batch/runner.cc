@@ -22,6 +22,9 @@ ContextKey ContextKey::of(const RunOptions& run) {
   k.p12 = run.identity.p12_file;
   k.cert = run.identity.cert_file;
   k.key = run.identity.key_file;
+  k.pkcs11_key = run.identity.pkcs11_key_uri;
+  k.pkcs11_cert = run.identity.pkcs11_cert_uri;
+  k.pkcs11_module = run.identity.pkcs11_module;
   k.no_cert = run.identity.no_cert;
   k.cacert = run.tls.cacert_file;
   k.capath = run.tls.capath_dir;
@@ -34,6 +37,7 @@ ContextKey ContextKey::of(const RunOptions& run) {
 
 ContextCache::~ContextCache() {
   if (password_) OPENSSL_cleanse(password_->data(), password_->size());
+  if (pin_) OPENSSL_cleanse(pin_->data(), pin_->size());
 }
 
 const ContextCache::Result& ContextCache::get(const RunOptions& run) {
@@ -42,17 +46,21 @@ const ContextCache::Result& ContextCache::get(const RunOptions& run) {
 
   std::shared_ptr<const ClientIdentity> identity;
   if (run.identity.configured()) {
-    const IdentityKey ik{run.identity.p12_file, run.identity.cert_file, run.identity.key_file};
+    const IdentityKey ik{run.identity.p12_file, run.identity.cert_file, run.identity.key_file,
+                         run.identity.pkcs11_key_uri, run.identity.pkcs11_module};
     auto it = identities_.find(ik);
     if (it == identities_.end()) {
       ++identity_loads_;
-      const std::string& file =
-          !run.identity.p12_file.empty() ? run.identity.p12_file : run.identity.cert_file;
+      const std::string& file = !run.identity.pkcs11_key_uri.empty() ? run.identity.pkcs11_key_uri
+                                : !run.identity.p12_file.empty()     ? run.identity.p12_file
+                                                                     : run.identity.cert_file;
       log_.debug("loading client identity {} (once for every target that uses it)", file);
       IdentityOptions id = run.identity;
       id.password = password_;
+      if (!id.pkcs11_key_uri.empty()) id.pin = pin_;
       auto loaded = load_client_identity(id);
       if (id.password) OPENSSL_cleanse(id.password->data(), id.password->size());
+      if (id.pin) OPENSSL_cleanse(id.pin->data(), id.pin->size());
       IdentityResult r =
           loaded ? IdentityResult(std::make_shared<const ClientIdentity>(std::move(loaded.value())))
                  : IdentityResult(Unexpected(loaded.error()));
@@ -105,8 +113,9 @@ void ensure_fd_limit(std::size_t parallel) {
 BatchRunner::BatchRunner(BatchOptions options)
     : options_(std::move(options)),
       cache_(options_.logger ? ProbeLog(options_.logger, "[batch] ") : ProbeLog(),
-             std::move(options_.password)) {
+             std::move(options_.password), std::move(options_.pin)) {
   if (options_.password) OPENSSL_cleanse(options_.password->data(), options_.password->size());
+  if (options_.pin) OPENSSL_cleanse(options_.pin->data(), options_.pin->size());
   if (options_.parallel == 0) options_.parallel = 1;
 }
 
@@ -168,9 +177,8 @@ void BatchRunner::run(const std::vector<BatchJob>& jobs, const OnResult& on_resu
 
 void BatchRunner::run(const JobSource& jobs, const OnResult& on_result) {
   ensure_fd_limit(options_.parallel);
-  const std::size_t loops =
-      loop_count(options_.loops, std::max(1u, std::thread::hardware_concurrency()), options_.parallel,
-                 jobs.count);
+  const std::size_t loops = loop_count(options_.loops, std::max(1u, std::thread::hardware_concurrency()),
+                                       options_.parallel, jobs.count);
   loops_used_ = loops;
   if (options_.logger)
     ProbeLog(options_.logger, "[batch] ")

@@ -24,6 +24,7 @@
 #include "atomic_file.h"
 #include "front_end.h"
 #include "mtls_probe/engine/url.h"
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/batch_junit.h"
 #include "mtls_probe/report/batch_metrics.h"
 #include "mtls_probe/report/batch_report.h"
@@ -51,7 +52,9 @@ RawProbeArgs without_password(const RawProbeArgs& g) {
   r.pass.clear();
   r.p12_password_env.clear();
   r.p12_password_file.clear();
-  if (!r.cert.empty()) {
+  r.pin_env.clear();
+  r.pin_file.clear();
+  if (!r.cert.empty() && !is_pkcs11_uri(r.cert)) {
     auto [file, pw] = split_cert_password(r.cert);
     if (pw) OPENSSL_cleanse(pw->data(), pw->size());
     r.cert = escape_cert_file(file);
@@ -309,10 +312,12 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
   if (g.usage_error) {
     if (g.run.identity.password)
       OPENSSL_cleanse(g.run.identity.password->data(), g.run.identity.password->size());
+    if (g.run.identity.pin) OPENSSL_cleanse(g.run.identity.pin->data(), g.run.identity.pin->size());
     plan.usage_error = *g.usage_error;
     return plan;
   }
   plan.password = std::move(g.run.identity.password);
+  plan.pin = std::move(g.run.identity.pin);
   plan.warnings = g.warnings;
   if (g.run.tls.insecure)
     plan.warnings.push_back(
@@ -393,16 +398,19 @@ int run_batch_command(RawBatchArgs& raw) {
   opts.parallel = plan.parallel;
   opts.logger = logger;
   opts.password = plan.password;
+  opts.pin = plan.pin;
   opts.warn_days = plan.warn_days;
   opts.finish = [](ProbeFacts& f) { f.timeout_limit = time_limit_flag(f); };
   if (plan.password) OPENSSL_cleanse(plan.password->data(), plan.password->size());
+  if (plan.pin) OPENSSL_cleanse(plan.pin->data(), plan.pin->size());
   batch::BatchRunner runner(std::move(opts));
 
   const TextStyle style{use_color(STDOUT_FILENO), text::output_width(STDOUT_FILENO)};
   std::size_t label_width = 0;
   for (const auto& line : plan.lines)
-    label_width = std::max(
-        label_width, text::display_width(escape_terminal(line.name.empty() ? redact_url(line.url) : line.name)));
+    label_width =
+        std::max(label_width,
+                 text::display_width(escape_terminal(line.name.empty() ? redact_url(line.url) : line.name)));
   label_width = std::min<std::size_t>(label_width, 48);
 
   Progress progress(show_progress(::isatty(STDERR_FILENO) == 1, std::getenv("NO_COLOR"), raw.no_progress,

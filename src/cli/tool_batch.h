@@ -56,6 +56,7 @@ struct BatchPlan {
   RawProbeArgs base;                       // the global options without their password sources
   std::optional<IdentityFailure> identity_error;  // the password source failed: for every identity job
   std::optional<std::string> password;     // the run's one password (asked for once), wiped after the run
+  std::optional<std::string> pin;          // the run's token PIN (read once), likewise
   std::vector<std::string> warnings;       // global warnings (stderr once, and in every result)
   std::optional<std::string> usage_error;  // of the whole run: exit 1
   std::size_t parallel = 32;

@@ -206,6 +206,11 @@ ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
       return facts;
     }
     identity = std::make_shared<const ClientIdentity>(std::move(loaded.value()));
+    if (const auto& p = identity->pkcs11) {
+      log.debug("PKCS#11: key \"{}\" on token \"{}\" ({} {}) through {}, module {}: logged in once, a test "
+                "signature passed",
+                p->object_label, p->token_label, p->token_manufacturer, p->token_model, p->backend, p->module);
+    }
   }
   auto ctx = ClientTlsContext::create(cmd.run.tls, identity, id.no_cert, cmd.run.client_behaviour);
   if (!ctx) {

@@ -52,8 +52,8 @@ InspectCommand token_inspect_command(const RawInspectArgs& raw, const std::strin
   if (auto err = check_pkcs11_uri("the URI", uri)) return usage(*err);
   cmd.options.identity.pkcs11_key_uri = uri;
   cmd.options.cacert_file = raw.cacert;
-  TokenSetup token = resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, true,
-                                           cmd.options.identity);
+  TokenSetup token =
+      resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, true, cmd.options.identity);
   if (token.usage_error) return usage(*token.usage_error);
   cmd.identity_error = std::move(token.read_error);
   return cmd;
@@ -127,8 +127,8 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
                           : is_pkcs11_uri(raw.key)  ? raw.key
                                                     : std::string();
   if (!uri.empty()) return token_inspect_command(raw, uri, std::move(cmd));
-  TokenSetup token = resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, false,
-                                           cmd.options.identity);
+  TokenSetup token =
+      resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, false, cmd.options.identity);
   if (token.usage_error) return usage(*token.usage_error);
   std::string cert_file;
   if (!raw.cert.empty()) {

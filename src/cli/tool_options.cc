@@ -75,6 +75,11 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
   app.add_option("--capath", raw.capath, "directory of hashed CA certificates")->group(trust);
   app.add_flag("-k,--insecure", raw.insecure, "do not abort when the server's certificate fails verification")
       ->group(trust);
+  app.add_flag(
+         "--cert-status", raw.cert_status,
+         "require a stapled OCSP response saying the server's certificate is good, signed by its issuer "
+         "or a responder it delegated to, and current (as curl; -k does not skip it)")
+      ->group(trust);
   app.add_option("--servername", raw.servername, "name for SNI and the certificate name check")->group(trust);
   app.add_option("--resolve", raw.resolve, "HOST:PORT:ADDR[,ADDR] use these addresses (as curl)")
       ->group(trust)
@@ -543,6 +548,7 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
   o.tls.cacert_file = raw.cacert;
   o.tls.capath_dir = raw.capath;
   o.tls.insecure = raw.insecure;
+  t.cert_status = raw.cert_status;
   t.servername = raw.servername;
   if (!raw.tls_min.empty()) {
     auto v = parse_version(raw.tls_min);

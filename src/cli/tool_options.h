@@ -28,6 +28,7 @@ struct RawProbeArgs {
   std::string as;  // --as openssl|strict
   std::string cacert, capath, servername, tls_min, tls_max;
   bool insecure = false;
+  bool cert_status = false;                // --cert-status
   bool ipv4 = false, ipv6 = false;         // -4 / -6
   std::optional<std::string> dns_servers;  // --dns-servers
   std::vector<std::string> resolve, headers;

@@ -36,6 +36,14 @@ TEST(Options, IpFamilyAndDnsServers) {
   EXPECT_TRUE(parse({"--dns-servers", "", "https://example.test/"}).usage_error);
 }
 
+TEST(Options, CertStatusIsAskedForPerTarget) {
+  EXPECT_FALSE(parse({"https://example.test/"}).target.cert_status);
+  const ProbeCommand c = parse({"--cert-status", "-k", "https://example.test/"});
+  ASSERT_FALSE(c.usage_error) << *c.usage_error;
+  EXPECT_TRUE(c.target.cert_status);
+  EXPECT_TRUE(c.run.tls.insecure);  // both: -k does not switch the status check off (the engine's business)
+}
+
 TEST(Options, MinimalUrlDefaults) {
   ProbeCommand c = parse({"https://example.test/"});
   ASSERT_FALSE(c.usage_error) << *c.usage_error;

@@ -151,6 +151,10 @@ void add_listen_options(CLI::App* cmd, RawServeArgs& r) {
   cmd->add_option("--grpc-status", r.grpc_status,
                   "with --grpc-health: answer this grpc-status instead (0..16, e.g. 7 PERMISSION_DENIED)")
       ->group(net);
+  cmd->add_option("--ocsp-staple", r.ocsp_staple,
+                  "staple this DER OCSP response (openssl ocsp -respout) to clients that ask for the "
+                  "certificate's status, as s_server -status_file")
+      ->group(net);
   cmd->add_option("--bind", r.bind, "numeric address to listen on (default 127.0.0.1; ::1 for IPv6)")
       ->group(net);
   cmd->add_option("--port", r.port, "port (0 = any free one; the listening line says which)")
@@ -212,6 +216,7 @@ std::optional<std::string> fill_config(const RawServeArgs& r, serve::ServeConfig
   cfg.grpc_health = r.grpc_health;
   cfg.grpc_status = r.grpc_status;
   cfg.once = r.once;
+  cfg.ocsp_staple_file = r.ocsp_staple;
   if (!r.tls_min.empty()) cfg.min_version = version_of(r.tls_min);
   if (!r.tls_max.empty()) cfg.max_version = version_of(r.tls_max);
   for (const auto& spec : r.status_for_path) {

@@ -33,6 +33,7 @@ struct RawServeArgs {
   int grpc_status = 0;       // --grpc-status N
   std::string tls_min, tls_max;
   bool once = false;
+  std::string ocsp_staple;  // --ocsp-staple FILE
   int verbose = 0;
 };
 

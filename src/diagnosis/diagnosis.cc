@@ -149,6 +149,9 @@ class Builder {
     if (f_.bind_error) return bind_failure();  // local: before any proxy, nothing was sent
     // Before the tunnel stands, and whenever the proxy's own connection broke under it.
     if (f_.proxy && (!f_.proxy->tunnel_established || f_.proxy->tls_alert || f_.proxy->error)) return proxy_failure();
+    // Before the alert it caused: our bad_certificate_status_response.
+    if (f_.server_cert_status && f_.server_cert_status->error)
+      return cert_status_failure(*f_.server_cert_status);
     if (f_.fatal_alert) return alert_verdict(*f_.fatal_alert);
     if (f_.timed_out_in) return timeout();
     if (f_.dns_error) {
@@ -577,6 +580,53 @@ class Builder {
     }
     hint("-k/--insecure skips this check to let the probe go on to the client certificate; use it only to "
          "diagnose");
+  }
+
+  // --cert-status: the server certificate's stapled OCSP status failed; the handshake ended there, so
+  // nothing of ours went to the server after it (as curl's CURLE_SSL_INVALIDCERTSTATUS, -k or not).
+  void cert_status_failure(const ServerCertStatus& s) {
+    set(Verdict::server_cert_untrusted,
+        fmt::format("The server's certificate{} is not trusted: {}.",
+                    f_.server_cert ? " " + f_.server_cert->subject : std::string(), *s.error));
+    hint(cert_status_hint(s));
+    if (f_.insecure) hint("-k does not skip --cert-status (as curl): leave out --cert-status to go on");
+  }
+
+  std::string cert_status_hint(const ServerCertStatus& s) const {
+    switch (s.problem) {
+      case CertStatusProblem::not_stapled:
+        return "the server sent no OCSP response although we asked (status_request): enable stapling (nginx: "
+               "ssl_stapling on, with a resolver or ssl_stapling_file; Apache: SSLUseStapling on; openssl "
+               "s_server -status_file); a server that fetches responses itself staples none until it has one";
+      case CertStatusProblem::malformed:
+      case CertStatusProblem::not_successful:
+        return "the server staples what its OCSP responder answered, and that was no usable status: check "
+               "the responder (the URL in the certificate's Authority Information Access) and the stapling "
+               "file";
+      case CertStatusProblem::bad_signature:
+        return "the response must be signed by the certificate's issuer, or by a responder certificate the "
+               "issuer gave the OCSP Signing usage, chaining to a CA you trust (--cacert): it may be another "
+               "CA's response, or the responder's CA is not trusted here";
+      case CertStatusProblem::no_issuer:
+        return "the server's chain lacks the CA that issued its certificate, so its OCSP entry cannot be "
+               "found: the server must send its intermediate CA, or pass it with --cacert";
+      case CertStatusProblem::not_for_leaf:
+        return "the server staples a response for another certificate: a stale stapling file after the "
+               "certificate was renewed?";
+      case CertStatusProblem::expired:
+      case CertStatusProblem::not_yet_valid:
+        return "the server staples a response outside its validity: it must refresh it before nextUpdate "
+               "(a fixed ssl_stapling_file / -status_file is never refreshed), or a clock is wrong (ours or "
+               "the responder's)";
+      case CertStatusProblem::revoked:
+        return "the CA revoked the server's certificate: its owner must install a new one; do not trust this "
+               "server until then";
+      case CertStatusProblem::unknown:
+        return "the responder does not know this certificate: it answers for another CA, or its database "
+               "lags behind the CA's issuance";
+      case CertStatusProblem::none: break;
+    }
+    return "without --cert-status the probe does not ask for the certificate's status (as curl)";
   }
 
   void handshake_failure_without_alert() {

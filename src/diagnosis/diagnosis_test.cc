@@ -3,6 +3,8 @@
 #include "diagnosis/diagnosis_test_support.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 #include <openssl/x509_vfy.h>
 
 #include <cerrno>
@@ -109,6 +111,47 @@ TEST(Diagnosis, IdentityProblemsEachGetTheirOwnHint) {
   EXPECT_NE(first_hints[3], first_hints[5]);
   EXPECT_NE(first_hints[5].find("not a wrong password"), std::string::npos);
   EXPECT_NE(first_hints[5].find("legacy"), std::string::npos);
+}
+
+TEST(Diagnosis, TokenProblemsEachGetTheirOwnHint) {
+  const IdentityProblem all[] = {IdentityProblem::pkcs11_module_not_found, IdentityProblem::pkcs11_module_failed,
+                                 IdentityProblem::token_absent,            IdentityProblem::token_ambiguous,
+                                 IdentityProblem::pin_needed,              IdentityProblem::wrong_pin,
+                                 IdentityProblem::pin_locked,              IdentityProblem::object_not_found,
+                                 IdentityProblem::key_cannot_sign,         IdentityProblem::mechanism_unsupported,
+                                 IdentityProblem::signing_failed};
+  std::set<std::string> hints;
+  for (IdentityProblem p : all) {
+    ProbeFacts f;
+    f.identity_error = IdentityFailure{p, "token \"probe\" said no", ""};
+    Diagnosis d = diagnose(f);
+    EXPECT_EQ(d.verdict, Verdict::identity_error) << identity_problem_name(p);
+    ASSERT_FALSE(d.hints.empty()) << identity_problem_name(p);
+    hints.insert(d.hints.front());
+  }
+  EXPECT_EQ(hints.size(), std::size(all));  // no two read the same
+  ProbeFacts locked;
+  locked.identity_error = IdentityFailure{IdentityProblem::pin_locked, "locked", ""};
+  EXPECT_TRUE(any_hint_contains(diagnose(locked), "no PIN was tried"));
+  ProbeFacts wrong;
+  wrong.identity_error = IdentityFailure{IdentityProblem::wrong_pin, "refused", ""};
+  EXPECT_TRUE(any_hint_contains(diagnose(wrong), "tried once"));
+}
+
+TEST(Diagnosis, TokenThatCannotSignCertificateVerifyIsAnIdentityErrorWithTheTls12Way) {
+  ProbeFacts f = asked_and_sent();
+  f.handshake_completed = false;
+  f.tls_version = "TLSv1.3";
+  IdentityFailure e{IdentityProblem::mechanism_unsupported,
+                    "token \"card\" could not sign the handshake's CertificateVerify with RSA-PSS (TLS 1.3) "
+                    "(CKR_MECHANISM_INVALID)",
+                    ""};
+  e.phase = "CertificateVerify";
+  f.identity_error = e;
+  Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::identity_error);
+  EXPECT_NE(d.summary.find("RSA-PSS"), std::string::npos);
+  EXPECT_TRUE(any_hint_contains(d, "--tls-max 1.2"));
 }
 
 TEST(Diagnosis, DnsFailure) {
@@ -1111,6 +1154,77 @@ TEST(DiagnoseGrpc, NotGrpcAndNoHttp2AreProtocolErrors) {
   h1.client_cert_sent = false;
   h1.body_excerpt = "No required SSL certificate was sent";
   EXPECT_EQ(diagnose(h1).verdict, Verdict::client_cert_required);
+}
+
+// --cert-status: the handshake ended in our status callback with bad_certificate_status_response.
+ProbeFacts cert_status_failed(CertStatusProblem problem, std::string error) {
+  ProbeFacts f = handshake_done();
+  f.handshake_completed = false;
+  f.request_sent = false;
+  f.server_cert = CertificateSummary{};
+  f.server_cert->subject = "CN=api.example";
+  AlertRecord ours;
+  ours.code = 113;
+  ours.name = alert_name(113);
+  ours.from = Side::client;
+  ours.fatal = true;
+  f.alerts = {ours};
+  f.fatal_alert = ours;
+  f.tls_error = "error:0A000148:SSL routines::invalid status response";
+  f.server_cert_status = ServerCertStatus{};
+  f.server_cert_status->checked = true;
+  f.server_cert_status->problem = problem;
+  f.server_cert_status->error = std::move(error);
+  return f;
+}
+
+TEST(DiagnoseCertStatus, EachFailureIsAnUntrustedServerCertificateWithItsHint) {
+  const std::vector<std::pair<CertStatusProblem, std::string>> cases = {
+      {CertStatusProblem::not_stapled, "enable stapling"},
+      {CertStatusProblem::revoked, "the CA revoked the server's certificate"},
+      {CertStatusProblem::unknown, "the responder does not know this certificate"},
+      {CertStatusProblem::bad_signature, "OCSP Signing usage"},
+      {CertStatusProblem::expired, "refresh it before nextUpdate"},
+      {CertStatusProblem::not_yet_valid, "refresh it before nextUpdate"},
+      {CertStatusProblem::not_for_leaf, "a response for another certificate"},
+      {CertStatusProblem::no_issuer, "intermediate CA"},
+      {CertStatusProblem::not_successful, "check the responder"},
+  };
+  for (const auto& [problem, hint] : cases) {
+    const Diagnosis d = diagnose(cert_status_failed(problem, "OCSP: the error"));
+    EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted) << cert_status_problem_name(problem);
+    EXPECT_EQ(d.summary, "The server's certificate CN=api.example is not trusted: OCSP: the error.");
+    EXPECT_TRUE(any_hint_contains(d, hint)) << cert_status_problem_name(problem);
+  }
+}
+
+// As curl: -k does not skip --cert-status, and the hint says how to go on.
+TEST(DiagnoseCertStatus, InsecureDoesNotSkipIt) {
+  ProbeFacts f =
+      cert_status_failed(CertStatusProblem::not_stapled, "no OCSP response stapled (--cert-status)");
+  f.insecure = true;
+  const Diagnosis d = diagnose(f);
+  EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted);
+  EXPECT_NE(d.summary.find("no OCSP response stapled (--cert-status)"), std::string::npos) << d.summary;
+  EXPECT_TRUE(any_hint_contains(d, "-k does not skip --cert-status"));
+}
+
+// A good status changes nothing; a check that never ran (the chain failed first) leaves the chain's verdict.
+TEST(DiagnoseCertStatus, GoodOrUncheckedLeavesTheVerdictAlone) {
+  ProbeFacts good = with_status(handshake_done(), 200, "OK");
+  good.server_cert_status = ServerCertStatus{};
+  good.server_cert_status->checked = true;
+  good.server_cert_status->cert_status = "good";
+  EXPECT_EQ(diagnose(good).verdict, Verdict::ok);
+
+  ProbeFacts chain = handshake_done();
+  chain.handshake_completed = false;
+  chain.verify_error = "unable to get local issuer certificate";
+  chain.verify_code = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+  chain.server_cert_status = ServerCertStatus{};
+  const Diagnosis d = diagnose(chain);
+  EXPECT_EQ(d.verdict, Verdict::server_cert_untrusted);
+  EXPECT_NE(d.summary.find("unable to get local issuer certificate"), std::string::npos) << d.summary;
 }
 
 }  // namespace

@@ -46,6 +46,29 @@ const char* identity_problem_name(IdentityProblem p) {
   return "unknown";
 }
 
+const char* cert_status_problem_name(CertStatusProblem p) {
+  switch (p) {
+    case CertStatusProblem::none: return "none";
+    case CertStatusProblem::not_stapled: return "not-stapled";
+    case CertStatusProblem::malformed: return "malformed";
+    case CertStatusProblem::not_successful: return "not-successful";
+    case CertStatusProblem::bad_signature: return "bad-signature";
+    case CertStatusProblem::no_issuer: return "no-issuer";
+    case CertStatusProblem::not_for_leaf: return "not-for-leaf";
+    case CertStatusProblem::expired: return "expired";
+    case CertStatusProblem::not_yet_valid: return "not-yet-valid";
+    case CertStatusProblem::revoked: return "revoked";
+    case CertStatusProblem::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::optional<std::string> server_verify_error(const ProbeFacts& f) {
+  if (f.verify_error) return f.verify_error;
+  if (f.server_cert_status) return f.server_cert_status->error;
+  return std::nullopt;
+}
+
 std::optional<std::string> response_header(const ProbeFacts& f, std::string_view name) {
   for (const auto& [key, value] : f.response_headers) {
     if (key.size() == name.size() && ::strncasecmp(key.data(), name.data(), name.size()) == 0) return value;

@@ -66,6 +66,10 @@ void Probe::begin_tls() {
   SSL_set_app_data(ssl, &session_);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_post_handshake_auth(ssl, 1);  // Apache's per-location SSLVerifyClient under TLS 1.3
+  if (target_.cert_status) {  // on_cert_status (cert_status.cc) checks the answer during the handshake
+    f.server_cert_status = ServerCertStatus{};
+    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+  }
   for (const auto& p : target_.alpn)
     if (!p.empty() && p.size() <= 255) f.alpn_offered.push_back(p);
   f.h2_fallback_noted = target_.note_h1_fallback;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mtls_probe/engine/cert_status.h"
 #include "mtls_probe/engine/tls_session.h"
 
 namespace mtls_probe {
@@ -135,6 +136,8 @@ Expected<UniqueSslCtx> build_ssl_ctx(const TlsOptions& tls) {
   // server that closes mid-handshake (or ends a read-until-close body) into "we sent decode_error".
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_cert_cb(ctx, on_certificate_request, nullptr);
+  // Runs only on a probe that asked for the status (--cert-status: SSL_set_tlsext_status_type).
+  SSL_CTX_set_tlsext_status_cb(ctx, on_cert_status);
   return owner;
 }
 

@@ -160,12 +160,13 @@ void check_token(const IdentityFacts& f, std::vector<Finding>& out) {
   const TokenSurvey& s = f.token->survey;
   if (f.identity_error || s.matching.size() != 1) return;
   if (!f.leaf)
-    out.push_back(finding(Severity::error, "object-not-found", "the token holds no certificate matching the URI",
-                          hints::kObjectNotFound.inspect));
+    out.push_back(finding(Severity::error, "object-not-found",
+                          "the token holds no certificate matching the URI", hints::kObjectNotFound.inspect));
   if (!f.token->pin_given && s.tokens[s.matching[0]].login_required)
-    out.push_back(finding(Severity::warning, "pin-not-given",
-                          "without the PIN only the token's public objects are listed and the key is not checked",
-                          "Give --pin-env VAR or --pin-file FILE to check the key (one login)."));
+    out.push_back(
+        finding(Severity::warning, "pin-not-given",
+                "without the PIN only the token's public objects are listed and the key is not checked",
+                "Give --pin-env VAR or --pin-file FILE to check the key (one login)."));
 }
 
 std::vector<Finding> find_problems(const IdentityFacts& f) {

@@ -118,16 +118,17 @@ nlohmann::json token_json(const IdentityFacts& f) {
   nlohmann::json tokens = nlohmann::json::array();
   for (size_t i = 0; i < s.tokens.size(); ++i) {
     const TokenInfo& t = s.tokens[i];
-    tokens.push_back({{"label", str(t.label)},
-                      {"manufacturer", str(t.manufacturer)},
-                      {"model", str(t.model)},
-                      {"serial", str(t.serial)},
-                      {"slot_id", t.slot_id},
-                      {"login_required", t.login_required},
-                      {"pin_locked", t.pin_locked},
-                      {"pin_count_low", t.pin_count_low},
-                      {"pin_final_try", t.pin_final_try},
-                      {"matches_uri", std::find(s.matching.begin(), s.matching.end(), i) != s.matching.end()}});
+    tokens.push_back(
+        {{"label", str(t.label)},
+         {"manufacturer", str(t.manufacturer)},
+         {"model", str(t.model)},
+         {"serial", str(t.serial)},
+         {"slot_id", t.slot_id},
+         {"login_required", t.login_required},
+         {"pin_locked", t.pin_locked},
+         {"pin_count_low", t.pin_count_low},
+         {"pin_final_try", t.pin_final_try},
+         {"matches_uri", std::find(s.matching.begin(), s.matching.end(), i) != s.matching.end()}});
   }
   return {{"module", str(s.module)},
           {"library_description", str(s.library_description)},

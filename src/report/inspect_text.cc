@@ -201,15 +201,16 @@ void add_token(const TokenInspection& t, Sections& out) {
   for (size_t i = 0; i < s.tokens.size(); ++i) {
     const TokenInfo& k = s.tokens[i];
     const bool named = std::find(s.matching.begin(), s.matching.end(), i) != s.matching.end();
-    tokens.lines.push_back(fmt::format("\"{}\" {} {}, serial {}, slot {}: {}{}", esc(k.label), esc(k.manufacturer),
-                                       esc(k.model), esc(k.serial), k.slot_id, token_flags(k),
-                                       named ? "  <- the URI" : ""));
+    tokens.lines.push_back(fmt::format("\"{}\" {} {}, serial {}, slot {}: {}{}", esc(k.label),
+                                       esc(k.manufacturer), esc(k.model), esc(k.serial), k.slot_id,
+                                       token_flags(k), named ? "  <- the URI" : ""));
   }
   if (s.tokens.empty()) tokens.lines.emplace_back("no token present");
   out.push_back(std::move(tokens));
   if (s.matching.size() != 1) return;
   Section objects{"OBJECTS", {}};
-  objects.lines.emplace_back(s.logged_in ? "as seen after the login:" : "as seen without a login (public objects):");
+  objects.lines.emplace_back(s.logged_in ? "as seen after the login:"
+                                         : "as seen without a login (public objects):");
   for (const TokenObject& o : s.objects) objects.lines.push_back(object_line(o));
   if (s.objects_truncated) objects.lines.emplace_back("  ... (more than 256 objects)");
   if (!s.mechanisms.empty()) {
@@ -217,14 +218,18 @@ void add_token(const TokenInspection& t, Sections& out) {
     for (const auto& x : s.mechanisms) mechs += (mechs.empty() ? "" : ", ") + x;
     objects.lines.push_back("signature mechanisms: " + mechs);
   }
-  if (t.key) objects.lines.push_back("the key signed a test message through " + esc(t.key->backend) +
-                                     " and matches the certificate");
+  if (t.key)
+    objects.lines.push_back("the key signed a test message through " + esc(t.key->backend) +
+                            " and matches the certificate");
   out.push_back(std::move(objects));
 }
 
 Sections sections_of(const IdentityFacts& f) {
   Sections out;
-  out.push_back({"FORMAT", {f.format == Format::pkcs12 ? "PKCS#12" : f.format == Format::pkcs11 ? "PKCS#11 token" : "PEM"}});
+  out.push_back({"FORMAT",
+                 {f.format == Format::pkcs12   ? "PKCS#12"
+                  : f.format == Format::pkcs11 ? "PKCS#11 token"
+                                               : "PEM"}});
   if (f.identity_error) add_identity(f, out);
   if (f.token) add_token(*f.token, out);
   if (f.pkcs12) add_pkcs12(*f.pkcs12, out);

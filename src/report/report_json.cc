@@ -143,10 +143,32 @@ json tls_json(const ProbeFacts& f) {
   };
 }
 
+// --cert-status: null when it was not asked for.
+json cert_status_json(const std::optional<ServerCertStatus>& s) {
+  if (!s) return nullptr;
+  auto text_or_null = [](const std::string& t) { return t.empty() ? json(nullptr) : str(t); };
+  return {
+      {"requested", true},
+      {"checked", s->checked},
+      {"stapled", s->stapled},
+      {"response_status", text_or_null(s->response_status)},
+      {"verified", s->verified},
+      {"responder", text_or_null(s->responder)},
+      {"cert_status", text_or_null(s->cert_status)},
+      {"reason", text_or_null(s->reason)},
+      {"revoked_at", opt_str(s->revoked_at)},
+      {"this_update", opt_str(s->this_update)},
+      {"next_update", opt_str(s->next_update)},
+      {"problem", s->error ? str(cert_status_problem_name(s->problem)) : json(nullptr)},
+      {"error", opt_str(s->error)},
+  };
+}
+
 json server_cert_json(const ProbeFacts& f) {
   if (!f.server_cert) return nullptr;
   json j = cert_json(*f.server_cert);
-  j["verify_error"] = opt_str(f.verify_error);
+  j["verify_error"] = opt_str(server_verify_error(f));  // the chain's, else --cert-status's
+  j["ocsp"] = cert_status_json(f.server_cert_status);
   j["verify_code"] = f.verify_code;
   j["verify_error_depth"] = f.verify_error ? json(f.verify_error_depth) : json(nullptr);
   j["hostname_mismatch"] = f.hostname_mismatch;

@@ -230,6 +230,50 @@ bool has_line_containing(const std::string& text, const std::string& needle) {
 
 // ---------------------------------------------------------------- JSON
 
+// --cert-status: server_cert.ocsp is null unless asked for; a failure is server_cert.verify_error too.
+TEST(Json, CertStatus) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["server_cert"]["ocsp"].is_null());
+  EXPECT_FALSE(has_line_containing(render_text(r), "certificate status (OCSP"));
+  ServerCertStatus s;
+  s.checked = s.stapled = s.verified = true;
+  s.response_status = "successful";
+  s.responder = "CN=Corp Issuing CA 2,O=Corp";
+  s.cert_status = "good";
+  s.this_update = "2026-12-01T10:00:00Z";
+  s.next_update = "2026-12-08T10:00:00Z";
+  r.facts.server_cert_status = s;
+  json j = to_json(r);
+  EXPECT_EQ(j["server_cert"]["ocsp"]["cert_status"], "good");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["responder"], "CN=Corp Issuing CA 2,O=Corp");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["next_update"], "2026-12-08T10:00:00Z");
+  EXPECT_TRUE(j["server_cert"]["ocsp"]["error"].is_null());
+  EXPECT_TRUE(j["server_cert"]["ocsp"]["problem"].is_null());
+  EXPECT_TRUE(j["server_cert"]["verify_error"].is_null());
+  std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(t, "certificate status (OCSP, --cert-status): good")) << t;
+  EXPECT_TRUE(
+      has_line_containing(t, "stapled response from CN=Corp Issuing CA 2,O=Corp (signature verified)"))
+      << t;
+  EXPECT_TRUE(has_line_containing(t, "2026-12-01T10:00:00Z, nextUpdate 2026-12-08T10:00:00Z")) << t;
+
+  r.facts.server_cert_status->cert_status = "revoked";
+  r.facts.server_cert_status->reason = "keyCompromise";
+  r.facts.server_cert_status->revoked_at = "2026-11-30T08:00:00Z";
+  r.facts.server_cert_status->problem = CertStatusProblem::revoked;
+  r.facts.server_cert_status->error = "OCSP: certificate revoked (keyCompromise, 2026-11-30T08:00:00Z)";
+  j = to_json(r);
+  EXPECT_EQ(j["server_cert"]["verify_error"],
+            "OCSP: certificate revoked (keyCompromise, 2026-11-30T08:00:00Z)");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["problem"], "revoked");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["reason"], "keyCompromise");
+  EXPECT_EQ(j["server_cert"]["ocsp"]["revoked_at"], "2026-11-30T08:00:00Z");
+  t = render_text(r);
+  EXPECT_TRUE(
+      has_line_containing(t, "certificate status (OCSP, --cert-status) FAILED: OCSP: certificate revoked"))
+      << t;
+}
+
 // The HTTP/2 fields: what was offered, what was picked, the version that ran, the h2 error seen.
 TEST(Json, Http2Fields) {
   ProbeResult r = ok_case();
@@ -248,6 +292,43 @@ TEST(Json, Http2Fields) {
   EXPECT_EQ(j["http"]["h2_error"]["frame"], "GOAWAY");
   const std::string t = render_text(r);
   EXPECT_TRUE(has_line_containing(t, "HTTP/2 GOAWAY HTTP_1_1_REQUIRED (0xd) from the server")) << t;
+}
+
+// A key on a token: identity.source and identity.pkcs11 (never a PIN); a token that failed to sign inside
+// the handshake reached the TLS phase.
+TEST(Json, TokenIdentityFields) {
+  ProbeResult r = ok_case();
+  EXPECT_TRUE(to_json(r)["identity"]["pkcs11"].is_null());
+  r.facts.identity_source = "pkcs11";
+  Pkcs11Facts p;
+  p.module = "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so";
+  p.uri = "pkcs11:token=card;object=client";
+  p.token_label = "card";
+  p.object_label = "client";
+  p.object_id = "01";
+  p.key_type = "RSA";
+  p.backend = "engine";
+  p.mechanisms = {"RSA-PKCS"};
+  r.facts.pkcs11 = p;
+  json j = to_json(r);
+  EXPECT_EQ(j["identity"]["source"], "pkcs11");
+  EXPECT_EQ(j["identity"]["pkcs11"]["token_label"], "card");
+  EXPECT_EQ(j["identity"]["pkcs11"]["object_id"], "01");
+  EXPECT_EQ(j["identity"]["pkcs11"]["backend"], "engine");
+  const std::string t = render_text(r);
+  EXPECT_TRUE(has_line_containing(t, "key on PKCS#11 token \"card\"")) << t;
+  EXPECT_TRUE(has_line_containing(t, "the token lists no RSA-PSS mechanism")) << t;
+  IdentityFailure e{IdentityProblem::mechanism_unsupported, "token \"card\" could not sign", ""};
+  e.phase = "CertificateVerify";
+  r.facts.identity_error = e;
+  r.diagnosis = diagnose(r.facts);
+  j = to_json(r);
+  EXPECT_EQ(j["identity"]["error"]["phase"], "CertificateVerify");
+  EXPECT_EQ(j["identity"]["error"]["problem"], "mechanism-unsupported");
+  EXPECT_NE(j["phase_reached"], "identity");
+  e.phase = "load";
+  r.facts.identity_error = e;
+  EXPECT_EQ(to_json(r)["phase_reached"], "identity");
 }
 
 // After a retry over HTTP/1.1: h1_retry, the refusal in h2_error, and the first attempt in h2_refusal.

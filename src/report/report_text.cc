@@ -283,6 +283,23 @@ Section proxy_section(const ProbeFacts& f, const InterceptionAssessment& a) {
   return s;
 }
 
+// --cert-status: the stapled OCSP response, what it said and who signed it.
+void add_cert_status_lines(const ServerCertStatus& st, Section& s) {
+  if (!st.checked) {
+    s.lines.push_back("certificate status (OCSP, --cert-status): not checked, the handshake ended before it");
+    return;
+  }
+  s.lines.push_back(st.error ? "certificate status (OCSP, --cert-status) FAILED: " + esc(*st.error)
+                             : "certificate status (OCSP, --cert-status): " + esc(st.cert_status));
+  if (!st.stapled) return;
+  std::string line = "stapled response";
+  if (!st.responder.empty()) line += fmt::format(" from {}", esc(st.responder));
+  line += st.verified ? " (signature verified)" : " (signature NOT verified)";
+  if (st.this_update) line += ", thisUpdate " + esc(*st.this_update);
+  if (st.next_update) line += ", nextUpdate " + esc(*st.next_update);
+  s.lines.push_back(std::move(line));
+}
+
 Section tls_section(const ProbeFacts& f) {
   Section s{"TLS", {}, f.tls_ms};
   const bool timed_out = f.timed_out_in == Phase::tls;
@@ -342,6 +359,7 @@ Section tls_section(const ProbeFacts& f) {
       }
     }
   }
+  if (f.server_cert_status) add_cert_status_lines(*f.server_cert_status, s);
   if (f.sni.empty()) {
     if (f.tls_attempted) s.lines.push_back("no SNI sent (the name is an IP address)");
   } else if (f.sni != f.host) {

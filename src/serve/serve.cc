@@ -29,8 +29,8 @@
 #include <mutex>
 #include <thread>
 
-#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/net.h"
@@ -39,6 +39,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "serve_grpc.h"
 #include "serve_h2.h"
+#include "serve_ocsp.h"
 
 #ifndef MTLS_PROBE_VERSION
 #define MTLS_PROBE_VERSION "0"
@@ -259,6 +260,7 @@ struct Shared {
   std::shared_ptr<spdlog::logger> log;
   bool per_location = false;  // client certificate requested only under auth_prefix, after the handshake
   std::string auth_prefix = "/";
+  std::string ocsp_staple;  // --ocsp-staple: the DER response stapled (ctx points here)
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> next_id{1};
   std::mutex mu;
@@ -1056,6 +1058,12 @@ Expected<std::unique_ptr<Server>, StartError> Server::create(const ServeConfig& 
   auto ctx = make_context(config, shared->per_location);
   if (!ctx) return failed(StartFailure::identity, ctx.error());
   shared->ctx = std::move(*ctx);
+  if (!config.ocsp_staple_file.empty()) {
+    if (auto bad = serve_ocsp::load_staple(config.ocsp_staple_file, shared->ocsp_staple)) {
+      return failed(StartFailure::identity, *bad);
+    }
+    serve_ocsp::staple_on(shared->ctx.get(), &shared->ocsp_staple);
+  }
 
   auto impl = std::make_unique<Impl>();
   Endpoint bound;

@@ -54,6 +54,7 @@ struct BatchResult {
 // What makes two targets share a ClientTlsContext.
 struct ContextKey {
   std::string p12, cert, key;  // identity files
+  std::string pkcs11_key, pkcs11_cert, pkcs11_module;  // a token's key and certificate
   bool no_cert = false;
   std::string cacert, capath;
   bool insecure = false;
@@ -67,9 +68,11 @@ struct ContextKey {
 // once). Never logs a password.
 class ContextCache {
  public:
-  // password: the run's one password, used for every identity file that needs one; wiped on destruction.
-  explicit ContextCache(ProbeLog log = {}, std::optional<std::string> password = std::nullopt)
-      : log_(std::move(log)), password_(std::move(password)) {}
+  // password: the run's one password, used for every identity file that needs one; pin: the run's token
+  // PIN (one login: the identity is loaded once). Both wiped on destruction.
+  explicit ContextCache(ProbeLog log = {}, std::optional<std::string> password = std::nullopt,
+                        std::optional<std::string> pin = std::nullopt)
+      : log_(std::move(log)), password_(std::move(password)), pin_(std::move(pin)) {}
   ~ContextCache();
   ContextCache(const ContextCache&) = delete;
   ContextCache& operator=(const ContextCache&) = delete;
@@ -85,10 +88,11 @@ class ContextCache {
   std::size_t contexts_created() const { return contexts_.size(); }
 
  private:
-  using IdentityKey = std::tuple<std::string, std::string, std::string>;
+  using IdentityKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
   using IdentityResult = Expected<std::shared_ptr<const ClientIdentity>, IdentityFailure>;
   ProbeLog log_;
   std::optional<std::string> password_;
+  std::optional<std::string> pin_;
   std::map<IdentityKey, IdentityResult> identities_;
   std::map<ContextKey, Result> contexts_;
   std::size_t identity_loads_ = 0;
@@ -109,6 +113,7 @@ struct BatchOptions {
   std::shared_ptr<spdlog::logger> logger;   // -v trace (null: none); each probe tags its lines
   std::function<void(ProbeFacts&)> finish;  // front-end touches on a probe's facts (e.g. timeout_limit)
   std::optional<std::string> password;      // the run's password (moved into the context cache)
+  std::optional<std::string> pin;           // the run's token PIN (likewise)
   std::optional<long> warn_days;            // --warn-days N: set each result's expiry_warning
 };
 

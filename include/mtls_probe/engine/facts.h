@@ -77,6 +77,37 @@ struct GrpcFacts {
   std::optional<std::string> problem;  // the answer broke gRPC: content-type, framing, protobuf (a sentence)
 };
 
+// --cert-status: what was wrong with the server certificate's stapled OCSP status (none: good and current).
+enum class CertStatusProblem {
+  none,
+  not_stapled,     // we asked (status_request) and the server sent no response
+  malformed,       // the bytes are no OCSP response (or no basic response)
+  not_successful,  // the responder's answer was an error (tryLater, unauthorized, ...)
+  bad_signature,   // no trusted issuer or delegated responder signed it
+  no_issuer,       // the server certificate's issuer is in neither its chain nor the trust store
+  not_for_leaf,    // no single response in it is about the server's certificate
+  expired,         // its nextUpdate has passed (beyond the allowed skew)
+  not_yet_valid,   // its thisUpdate lies in the future (beyond the skew)
+  revoked,
+  unknown,  // the responder does not know the certificate
+};
+const char* cert_status_problem_name(CertStatusProblem p);  // "not-stapled", "revoked", ...
+
+// --cert-status (curl's): the OCSP response the server stapled for its certificate, and what checking it
+// found. Set when the probe asked for one; the fields after `checked` stay empty until the check gets there.
+struct ServerCertStatus {
+  bool checked = false;         // the handshake got as far as the status (OpenSSL's status callback ran)
+  bool stapled = false;         // the server sent a response (TLS 1.2 CertificateStatus / TLS 1.3 extension)
+  std::string response_status;  // "successful", "tryLater", ... ("" when none was stapled)
+  bool verified = false;        // its signature verified (issuer or delegated responder, trusted chain)
+  std::string responder;        // the signer's subject (RFC 4514), or the responder id it names
+  std::string cert_status;      // "good" | "revoked" | "unknown" ("" when no single response matched)
+  std::string reason;           // revoked: the CRL reason ("keyCompromise", ...; "" when none given)
+  std::optional<std::string> revoked_at, this_update, next_update;  // ISO 8601 UTC
+  CertStatusProblem problem = CertStatusProblem::none;
+  std::optional<std::string> error;  // nullopt: good and current; else exactly what failed
+};
+
 // A certificate reduced to what a report needs.
 struct CertificateSummary {
   std::string subject;     // RFC 4514 DN, e.g. "CN=alice,O=Corp"
@@ -291,6 +322,7 @@ struct ProbeFacts {
   std::optional<unsigned long> tls_pkcs11_rv;  // the CK_RV a token returned when the handshake failed
   bool peer_not_tls = false;  // the bytes that came back were not TLS (e.g. "wrong version number")
   bool peer_closed_during_handshake = false;  // EOF / reset before the handshake finished
+  std::optional<ServerCertStatus> server_cert_status;  // --cert-status: set when it was asked for
 
   // ---- http
   bool request_sent = false;
@@ -336,6 +368,10 @@ struct ProbeFacts {
   bool strict_selection_withheld = false;    // --as strict: our identity matched none of the server's CA
                                              // names, so an empty Certificate was sent instead
 };
+
+// What failed in verifying the server's certificate: the chain's error (verify_error), else the --cert-status
+// one; nullopt when both passed.
+std::optional<std::string> server_verify_error(const ProbeFacts& f);
 
 // The value of the first response header named `name` (case-insensitive), or nullopt.
 std::optional<std::string> response_header(const ProbeFacts& f, std::string_view name);

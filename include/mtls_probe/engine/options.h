@@ -147,6 +147,8 @@ struct TargetOptions {
   // --grpc-health [SERVICE]: the request is a gRPC health check of this service (http holds it, made by
   // grpc_health_request()), and the answer is read as gRPC (record_grpc_response()).
   std::optional<std::string> grpc_health;
+  // --cert-status (curl's): ask for the server certificate's stapled OCSP status and require it to be good.
+  bool cert_status = false;
   std::chrono::milliseconds connect_timeout{10'000};  // DNS + TCP + TLS handshake (as curl)
   std::chrono::milliseconds max_time{30'000};         // the whole probe
   // The HTTP proxy the probe tunnels through (CONNECT), as decide_proxy chose it; nullopt: direct. Its

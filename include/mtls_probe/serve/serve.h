@@ -140,6 +140,8 @@ struct ServeConfig {
   TlsVersion min_version = TlsVersion::v1_2;
   TlsVersion max_version = TlsVersion::any;
   bool once = false;
+  // --ocsp-staple FILE: staple this DER OCSP response to clients that ask for the certificate's status.
+  std::string ocsp_staple_file;
 
   int max_connections = 64;                      // concurrent; more wait in the listen backlog
   std::chrono::milliseconds io_timeout{10'000};  // per phase: handshake, request head, client auth
