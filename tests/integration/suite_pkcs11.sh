@@ -277,6 +277,14 @@ check "the key was used through the shim (C_Login calls: $(shim_counter "$TMP/sh
   test "$(shim_counter "$TMP/shim-ok" logins)" -ge 1
 expect_counter "$TMP/shim-ok" failures 0 "no failure"
 
+scenario "a card that counted a wrong PIN before (count low), the right PIN -> ok, pin_count_low reported"
+printf 'failures 1\nlogins 1\n' >"$TMP/shim-low"
+shim_card "$TMP/shim-low"
+p11_probe "${CACERT[@]}" --cert "$EC_URI" --pkcs11-module "$SHIM" "${PIN_FILE[@]}" "$SERVE_URL"
+expect_verdict ok 0
+expect_json identity.pkcs11.pin_count_low true
+expect_counter "$TMP/shim-low" failures 0 "the success reset the card's counter"
+
 scenario "--key-type PROV is accepted (not a usage error)"
 p11_probe "${CACERT[@]}" --cert "$EC_URI" --key-type PROV "${PIN_FILE[@]}" "$SERVE_URL"
 expect_one_json
@@ -321,6 +329,8 @@ MTLS_TEST_PKCS11_DECOY="decoy-$(openssl rand -hex 6)"
 export MTLS_TEST_PKCS11_DECOY
 p11_probe "${CACERT[@]}" --cert "$EC_URI?pin-value=$MTLS_TEST_PKCS11_DECOY" "$RECORD_URL"
 expect_one_json
+# refused (usage-error: a pin-value on the command line is in the process list), or taken as a (wrong) PIN
+expect_json_in verdict usage-error identity-error
 expect_json_lacks identity.pkcs11.uri pin-value
 assert_no_password MTLS_TEST_PKCS11_DECOY
 
@@ -372,12 +382,13 @@ unset MTLS_SHIM_NO_PSS
 # inspect on a token
 
 # expect_object CLASS LABEL ID KEY_TYPE — objects[] of the last inspect has an element with these fields
+# (KEY_TYPE null for a certificate)
 expect_object() {
   local i want="{class: $1, label: $2, id: $3, key_type: $4}"
   for ((i = 0; ; i++)); do
     [[ -n ${J[objects.$i.class]+x} ]] || break
     if [[ ${J[objects.$i.class]} == "\"$1\"" && ${J[objects.$i.label]-} == "\"$2\"" &&
-      ${J[objects.$i.id]-} == "\"$3\"" && ${J[objects.$i.key_type]-} == "\"$4\"" ]]; then
+      ${J[objects.$i.id]-} == "\"$3\"" && ${J[objects.$i.key_type]-} == "$(_canon "$4")" ]]; then
       _pass "objects has $want"
       return
     fi
@@ -390,7 +401,8 @@ p11_inspect 'pkcs11:token=probe-ec' "${PIN_FILE[@]}"
 expect_exit 0
 expect_one_json
 expect_json format pkcs11
-expect_object certificate client 01 EC
+expect_object certificate client 01 null
+expect_object public-key client 01 EC
 expect_object private-key client 01 EC
 expect_json key_matches_certificate true
 
