@@ -406,6 +406,13 @@ expect_object public-key client 01 EC
 expect_object private-key client 01 EC
 expect_json key_matches_certificate true
 
+scenario "inspect 'pkcs11:token=probe-ec' without a PIN -> public objects only, key_matches_certificate null"
+p11_inspect 'pkcs11:token=probe-ec'
+expect_json format pkcs11
+expect_object certificate client 01 null
+expect_json_none_contains objects private-key
+expect_json key_matches_certificate null
+
 scenario "inspect the 'mismatch' object (a key with another key's certificate) -> key_matches_certificate false"
 p11_inspect 'pkcs11:token=probe-rsa;object=mismatch' --pkcs11-module "$P11_PROXY_MODULE" "${PIN_FILE[@]}"
 expect_exit 2
