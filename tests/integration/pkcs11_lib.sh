@@ -35,7 +35,7 @@ P11_SERIAL=4096  # serial numbers of the certificates the fixture issues
 # p11_require_tools — the packages of scripts/install-deps.sh that the fixture needs, or a FATAL
 p11_require_tools() {
   local missing=() f
-  for f in "$SOFTHSM_MODULE" "$P11_PROXY_MODULE" /usr/bin/pkcs11-tool /usr/bin/p11tool; do
+  for f in "$SOFTHSM_MODULE" "$P11_PROXY_MODULE" "$P11_SPY_MODULE" /usr/bin/pkcs11-tool /usr/bin/p11tool; do
     [[ -e $f ]] || missing+=("$f")
   done
   if ((${#missing[@]})); then
