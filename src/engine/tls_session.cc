@@ -46,6 +46,18 @@ static uint32_t be24(const unsigned char* p) {
   return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
 }
 
+// Called before OpenSSL processes a TLS 1.2 CertificateRequest (which fixes the schemes we may sign with):
+// a token that can sign RSA only with PKCS#1 v1.5 (no RSA-PSS, no raw RSA for libp11 to pad PSS itself)
+// must not be asked for RSA-PSS, which OpenSSL prefers when the server offers it. TLS 1.3 allows only PSS
+// for RSA: there the handshake fails in CertificateVerify and record_signing_failure says why.
+static void limit_token_signatures(SSL* ssl, const ProbeSession& s) {
+  const ClientIdentity* id = s.context != nullptr ? s.context->identity() : nullptr;
+  if (id == nullptr || !signs_rsa_pkcs1_only(*id) || SSL_version(ssl) == TLS1_3_VERSION) return;
+  if (SSL_set1_client_sigalgs_list(ssl, "RSA+SHA256:RSA+SHA384:RSA+SHA512") == 1)
+    s.log->debug(
+        "the token signs RSA with PKCS#1 v1.5 only: offering the server no RSA-PSS for our signature");
+}
+
 void on_message(int write_p, int /*version*/, int content_type, const void* buf, size_t len, SSL* ssl,
                 void* /*arg*/) {
   ProbeSession* s = session_of(ssl);
@@ -77,6 +89,7 @@ void on_message(int write_p, int /*version*/, int content_type, const void* buf,
   if (!write_p && type == SSL3_MT_SERVER_HELLO) s->server_hello_seen = true;
 
   if (!write_p && type == SSL3_MT_CERTIFICATE_REQUEST) {
+    limit_token_signatures(ssl, *s);
     f.client_cert_requested = true;
     if (!s->handshake_done) {
       if (f.renegotiation_requested) {
@@ -242,7 +255,9 @@ void record_signing_failure(SSL* ssl, const ClientIdentity* id, ProbeFacts& f) {
   e.openssl_detail = f.tls_error;
   const bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
   const bool rsa = EVP_PKEY_get_base_id(id->key.get()) == EVP_PKEY_RSA;
-  const std::string scheme = rsa ? (tls13 ? "RSA-PSS (TLS 1.3)" : "RSA") : tls13 ? "TLS 1.3's scheme" : "the scheme";
+  const std::string scheme = rsa     ? (tls13 ? "RSA-PSS (TLS 1.3)" : "RSA")
+                             : tls13 ? "TLS 1.3's scheme"
+                                     : "the scheme";
   const std::string where = id->pkcs11 ? fmt::format("token \"{}\"", id->pkcs11->token_label) : "the key";
   e.message = fmt::format("{} could not sign the handshake's CertificateVerify with {} ({})", where, scheme,
                           rv ? ckr_name(*rv) : std::string("no PKCS#11 code"));

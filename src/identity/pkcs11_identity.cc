@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/identity/pkcs11_backend.h"
 #include "mtls_probe/identity/pkcs11_token.h"
@@ -138,6 +140,13 @@ Expected<std::vector<UniqueX509>, IdentityFailure> certificates_from_file(const 
 }
 
 }  // namespace
+
+bool signs_rsa_pkcs1_only(const ClientIdentity& id) {
+  if (!id.pkcs11 || id.pkcs11->key_type != "RSA" || id.pkcs11->mechanisms.empty()) return false;
+  const auto& m = id.pkcs11->mechanisms;
+  return std::find(m.begin(), m.end(), "RSA-PKCS-PSS") == m.end() &&
+         std::find(m.begin(), m.end(), "RSA-X-509") == m.end();
+}
 
 Expected<ClientIdentity, IdentityFailure> load_pkcs11_identity(const IdentityOptions& opts) {
   auto key_uri = parse_pkcs11_uri(opts.pkcs11_key_uri);

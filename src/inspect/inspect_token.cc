@@ -1,4 +1,7 @@
 // `inspect pkcs11:...`: the token as the survey sees it, and with a PIN the key the probe would load.
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include <ctime>
 
 #include "describe.h"

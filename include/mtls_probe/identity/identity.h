@@ -35,6 +35,10 @@ Expected<ClientIdentity, IdentityFailure> load_client_identity(const IdentityOpt
 // the key is checked against the certificate and asked for one signature (CKA_SIGN).
 Expected<ClientIdentity, IdentityFailure> load_pkcs11_identity(const IdentityOptions& opts);
 
+// An RSA key on a token that lists neither RSA-PSS nor raw RSA among its mechanisms: it can sign only with
+// PKCS#1 v1.5 (TLS 1.2 can use that; TLS 1.3 cannot).
+bool signs_rsa_pkcs1_only(const ClientIdentity& id);
+
 // "pkcs11", "pkcs12" or "pem": where opts says the identity comes from ("" when none is configured).
 std::string identity_source_of(const IdentityOptions& opts);
 
