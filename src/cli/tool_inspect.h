@@ -11,6 +11,7 @@
 
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/inspect/inspect.h"
+#include "revocation_options.h"
 
 namespace CLI {
 class App;
@@ -28,6 +29,7 @@ struct RawInspectArgs {
   std::string p12_password_env, p12_password_file, pass;
   std::string cacert;
   bool json = false;
+  RawRevocationArgs revocation;
 };
 
 // Registers the `inspect` subcommand and its options on app, writing into raw; returns the subcommand.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mtls_probe/report/inspect_report.h"
+#include "mtls_probe/report/revocation_report.h"
 #include "mtls_probe/report/text_layout.h"
 
 namespace mtls_probe::inspect {
@@ -172,6 +173,15 @@ void add_verification(const VerificationFacts& v, Sections& out) {
   out.push_back(std::move(s));
 }
 
+// --check-revocation: per certificate, what the OCSP responder and the CRL say (list items, so that the
+// label "REVOCATION", as wide as the column, stays apart from them).
+void add_revocation(const RevocationFacts& r, Sections& out) {
+  Section s{"REVOCATION", {}};
+  for (const std::string& line : revocation_lines(r)) s.lines.push_back("  " + esc(line));
+  if (r.certificates.empty()) s.lines.push_back("  nothing to check");
+  out.push_back(std::move(s));
+}
+
 Sections sections_of(const IdentityFacts& f) {
   Sections out;
   out.push_back({"FORMAT", {f.format == Format::pkcs12 ? "PKCS#12" : "PEM"}});
@@ -182,6 +192,7 @@ Sections sections_of(const IdentityFacts& f) {
     add_chain(f, out);
   }
   if (f.verification) add_verification(*f.verification, out);
+  if (f.revocation) add_revocation(*f.revocation, out);
   return out;
 }
 
