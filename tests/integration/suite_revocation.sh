@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 make_tmp
 PKI="$TMP/rpki" # _check_no_secrets looks for this PKI's private keys in every output
 mkdir -p "$PKI"
-read -r OCSP_PORT HTTP_PORT DOWN_PORT SILENT_PORT APACHE_PORT NGINX_PORT < <(free_port 6)
+read -r OCSP_PORT HTTP_PORT DOWN_PORT SILENT_PORT APACHE_PORT NGINX_PORT BADSIG_PORT < <(free_port 7)
 OCSP="http://127.0.0.1:$OCSP_PORT"
 CRLS="http://127.0.0.1:$HTTP_PORT"
 
@@ -92,6 +92,8 @@ cd "$TMP" || die "no temp dir"
 
 # ---- the servers, each started once
 start_ocsp_responder inter "$OCSP_PORT" "$PKI/inter-index.txt" "$PKI/inter.pem" "$PKI/inter.pem" "$PKI/inter.key"
+# A responder that signs with the root's key: neither the issuer nor a responder the issuer delegated.
+start_ocsp_responder badsig "$BADSIG_PORT" "$PKI/inter-index.txt" "$PKI/inter.pem" "$PKI/root.pem" "$PKI/root.key"
 "$PY" -I -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$HTTP_PORT" >"$TMP/http.log" 2>&1 &
 track_pid $! http-crl "$TMP/http.log"
 wait_port "$HTTP_PORT" $! || die "the CRL server did not start"
@@ -211,6 +213,13 @@ scenario "inspect --ocsp-url: overrides the AIA (the 'down' certificate asks the
 inspect $(pem_id down) "${ROOT[@]}" --check-revocation --ocsp-url "$OCSP"
 expect_json revocation.0.ocsp.status good
 expect_json revocation.0.ocsp.source "$OCSP"
+
+scenario "inspect: an OCSP answer signed by someone else than the issuer is not believed"
+# shellcheck disable=SC2046
+inspect $(pem_id revoked) "${ROOT[@]}" --check-revocation --ocsp-url "http://127.0.0.1:$BADSIG_PORT/"
+expect_json revocation.0.ocsp.status unreachable
+expect_json revocation.0.ocsp.failure signature-invalid
+expect_json revocation.0.crl.status revoked
 
 scenario "inspect: usage errors"
 # shellcheck disable=SC2046
