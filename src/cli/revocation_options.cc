@@ -3,15 +3,15 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 
-
 namespace mtls_probe::tool {
 
 void add_revocation_options(CLI::App& app, RawRevocationArgs& r, const std::string& group) {
   app.add_flag("--check-revocation", r.check,
                "ask the client certificate's OCSP responder (AIA) and fetch its CRL (CDP), http:// only")
       ->group(group);
-  app.add_option("--crl", r.crl, "with --check-revocation: a local CRL FILE (PEM or DER) instead of the CDP's; "
-                                 "repeatable")
+  app.add_option("--crl", r.crl,
+                 "with --check-revocation: a local CRL FILE (PEM or DER) instead of the CDP's; "
+                 "repeatable")
       ->type_name("FILE")
       ->group(group);
   app.add_option("--ocsp-url", r.ocsp_url,
@@ -45,7 +45,8 @@ Expected<std::optional<inspect::RevocationOptions>, std::string> make_revocation
   return std::optional<inspect::RevocationOptions>{std::move(o)};
 }
 
-RevocationFacts check_identity_revocation(const ClientIdentity& identity, const inspect::RevocationOptions& opts,
+RevocationFacts check_identity_revocation(const ClientIdentity& identity,
+                                          const inspect::RevocationOptions& opts,
                                           const std::vector<inspect::LocalCrl>& crls,
                                           const std::string& cacert_file) {
   std::vector<X509*> chain;

@@ -32,7 +32,8 @@ Expected<std::optional<inspect::RevocationOptions>, std::string> make_revocation
 
 // The probe's check, after the probe: the identity's leaf and the chain it carries, their issuers among them
 // or in cacert_file (the probe's --cacert, which often holds the client CA too).
-RevocationFacts check_identity_revocation(const ClientIdentity& identity, const inspect::RevocationOptions& opts,
+RevocationFacts check_identity_revocation(const ClientIdentity& identity,
+                                          const inspect::RevocationOptions& opts,
                                           const std::vector<inspect::LocalCrl>& crls,
                                           const std::string& cacert_file);
 

@@ -51,7 +51,8 @@ std::string describe_revocation_answer(const RevocationCheck& c) {
       if (c.failure) s += std::string(" (") + revocation_failure_name(*c.failure) + ")";
       return c.detail.empty() ? s : s + ": " + c.detail;
     }
-    case RevocationStatus::not_available: return c.detail.empty() ? "not available" : "not available: " + c.detail;
+    case RevocationStatus::not_available:
+      return c.detail.empty() ? "not available" : "not available: " + c.detail;
   }
   return "unknown";
 }

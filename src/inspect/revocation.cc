@@ -57,7 +57,9 @@ std::vector<UniqueX509Crl> parse_crls(const std::string& bytes) {
   return out;
 }
 
-bool self_signed(X509* c) { return X509_check_issued(c, c) == X509_V_OK; }
+bool self_signed(X509* c) {
+  return X509_check_issued(c, c) == X509_V_OK;
+}
 
 // The certificate that issued `cert`: the one after it when that one did, else any candidate that did.
 X509* issuer_of(X509* cert, X509* next, const std::vector<X509*>& candidates) {
@@ -132,8 +134,9 @@ std::vector<UniqueX509> load_pem_certificates(const std::string& file) {
   return out;
 }
 
-RevocationFacts check_revocation(X509* leaf, const std::vector<X509*>& chain, const std::vector<X509*>& anchors,
-                                 const RevocationOptions& opts, const std::vector<LocalCrl>& crls) {
+RevocationFacts check_revocation(X509* leaf, const std::vector<X509*>& chain,
+                                 const std::vector<X509*>& anchors, const RevocationOptions& opts,
+                                 const std::vector<LocalCrl>& crls) {
   RevocationFacts facts;
   facts.timeout_seconds = static_cast<long>((opts.timeout.count() + 999) / 1000);
   facts.ocsp_url = opts.ocsp_url;
@@ -176,7 +179,9 @@ RevocationStatus ocsp_cert_status(int status) {
   }
 }
 
-bool is_http_url(std::string_view url) { return parse_http_url(url).has_value(); }
+bool is_http_url(std::string_view url) {
+  return parse_http_url(url).has_value();
+}
 
 std::optional<std::string> first_http_url(const std::vector<std::string>& urls) {
   for (const std::string& u : urls)
@@ -199,7 +204,8 @@ std::vector<std::string> ocsp_urls(X509* cert) {
 
 std::vector<std::string> crl_urls(X509* cert) {
   std::vector<std::string> out;
-  auto* cdp = static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
+  auto* cdp =
+      static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
   for (int i = 0; cdp != nullptr && i < sk_DIST_POINT_num(cdp); ++i) {
     const DIST_POINT* dp = sk_DIST_POINT_value(cdp, i);
     if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;  // 0: fullname

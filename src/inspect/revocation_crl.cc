@@ -50,9 +50,9 @@ RevocationCheck evaluate(RevocationCheck c, X509_CRL* crl, X509* cert, X509* iss
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
       X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
     ERR_clear_error();
-    return unreachable(std::move(c), RevocationFailure::signature_invalid,
-                       fmt::format("the CRL is not signed by the issuer {}",
-                                   name_to_string(X509_get_subject_name(issuer))));
+    return unreachable(
+        std::move(c), RevocationFailure::signature_invalid,
+        fmt::format("the CRL is not signed by the issuer {}", name_to_string(X509_get_subject_name(issuer))));
   }
   if (!dates_current(crl, now))
     return unreachable(std::move(c), RevocationFailure::stale,

@@ -25,7 +25,9 @@ std::string seconds_text(std::chrono::milliseconds t) {
   return t.count() % 1000 == 0 ? fmt::format("{} s", t.count() / 1000) : fmt::format("{} ms", t.count());
 }
 
-FetchError failure(RevocationFailure f, std::string detail) { return FetchError{f, std::move(detail), {}}; }
+FetchError failure(RevocationFailure f, std::string detail) {
+  return FetchError{f, std::move(detail), {}};
+}
 
 std::optional<uint16_t> parse_port(std::string_view s) {
   unsigned v = 0;
@@ -48,7 +50,8 @@ Expected<std::vector<Endpoint>, FetchError> resolve(const HttpUrl& u, Deadline d
     return Unexpected{failure(RevocationFailure::timeout,
                               fmt::format("{} did not resolve within {}", u.host, seconds_text(timeout)))};
   if (out.status != NetStatus::ok || out.endpoints.empty())
-    return Unexpected{failure(RevocationFailure::dns, fmt::format("{} did not resolve: {}", u.host, out.error))};
+    return Unexpected{
+        failure(RevocationFailure::dns, fmt::format("{} did not resolve: {}", u.host, out.error))};
   return out.endpoints;
 }
 
@@ -72,8 +75,8 @@ Expected<UniqueFd, FetchError> connect_one(const Endpoint& ep, Deadline deadline
     if (errno != EINPROGRESS) {
       err = errno;
     } else if (!wait_for(fd.get(), POLLOUT, deadline)) {
-      return Unexpected{failure(RevocationFailure::timeout,
-                                fmt::format("no connection to {} within {}", ep.text(), seconds_text(timeout)))};
+      return Unexpected{failure(RevocationFailure::timeout, fmt::format("no connection to {} within {}",
+                                                                        ep.text(), seconds_text(timeout)))};
     } else {
       socklen_t len = sizeof err;
       ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -102,8 +105,9 @@ std::string request_text(const FetchRequest& r, const HttpUrl& u) {
   const bool v6 = u.host.find(':') != std::string::npos;
   const std::string host = v6 ? "[" + u.host + "]" : u.host;
   const std::string authority = u.port == 80 ? host : fmt::format("{}:{}", host, u.port);
-  std::string out = fmt::format("{} {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: mtls-probe\r\nConnection: close\r\n",
-                                r.body.empty() ? "GET" : "POST", u.path, authority);
+  std::string out =
+      fmt::format("{} {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: mtls-probe\r\nConnection: close\r\n",
+                  r.body.empty() ? "GET" : "POST", u.path, authority);
   if (!r.body.empty())
     out += fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n", r.content_type, r.body.size());
   return out + "\r\n" + r.body;
@@ -117,8 +121,8 @@ std::optional<FetchError> send_all(int fd, std::string_view data, Deadline deadl
       data.remove_prefix(static_cast<std::size_t>(n));
     } else if (n < 0 && (would_block(errno) || errno == EINTR)) {
       if (!wait_for(fd, POLLOUT, deadline))
-        return failure(RevocationFailure::timeout, fmt::format("the request was not taken within {}",
-                                                               seconds_text(timeout)));
+        return failure(RevocationFailure::timeout,
+                       fmt::format("the request was not taken within {}", seconds_text(timeout)));
     } else {
       return failure(RevocationFailure::io, fmt::format("sending the request: {}", std::strerror(errno)));
     }
@@ -137,8 +141,8 @@ struct Reader {
       head = parse_response_head(data);
       if (!head && (eof || data.size() > kMaxResponseHeadBytes))
         return failure(RevocationFailure::not_a_response, eof && data.empty()
-                                                               ? "the server closed without answering"
-                                                               : "the answer is not HTTP");
+                                                              ? "the server closed without answering"
+                                                              : "the answer is not HTTP");
       if (!head) return std::nullopt;
       if (head->status == 0) return failure(RevocationFailure::not_a_response, "the answer is not HTTP");
       if (head->status != 200) {
@@ -150,11 +154,11 @@ struct Reader {
     }
     const std::size_t body = data.size() - head->size;
     if (check_size(head->content_length, body, limit) == SizeVerdict::too_large) {
-      return failure(RevocationFailure::too_large,
-                     head->content_length && *head->content_length > limit
-                         ? fmt::format("Content-Length {} is above the limit of {} bytes", *head->content_length,
-                                       limit)
-                         : fmt::format("more than {} bytes", limit));
+      return failure(
+          RevocationFailure::too_large,
+          head->content_length && *head->content_length > limit
+              ? fmt::format("Content-Length {} is above the limit of {} bytes", *head->content_length, limit)
+              : fmt::format("more than {} bytes", limit));
     }
     if (eof && head->content_length && body < *head->content_length)
       return failure(RevocationFailure::io,
@@ -176,14 +180,15 @@ Expected<FetchAnswer, FetchError> read_answer(int fd, std::size_t limit, Deadlin
     if (n > 0) r.data.append(buf, static_cast<std::size_t>(n));
     if (n < 0 && (would_block(errno) || errno == EINTR)) {
       if (!wait_for(fd, POLLIN, deadline))
-        return Unexpected{failure(RevocationFailure::timeout,
-                                  r.data.empty() ? fmt::format("no answer within {}", seconds_text(timeout))
-                                                 : fmt::format("the answer did not complete within {}",
-                                                               seconds_text(timeout)))};
+        return Unexpected{failure(
+            RevocationFailure::timeout,
+            r.data.empty() ? fmt::format("no answer within {}", seconds_text(timeout))
+                           : fmt::format("the answer did not complete within {}", seconds_text(timeout)))};
       continue;
     }
     if (n < 0)
-      return Unexpected{failure(RevocationFailure::io, fmt::format("reading the answer: {}", std::strerror(errno)))};
+      return Unexpected{
+          failure(RevocationFailure::io, fmt::format("reading the answer: {}", std::strerror(errno)))};
     if (auto e = r.check(eof)) return Unexpected{*e};
     if (r.complete(eof)) {
       std::string body = r.data.substr(r.head->size);
@@ -273,7 +278,8 @@ std::optional<ResponseHead> parse_response_head(std::string_view data) {
   return h;
 }
 
-SizeVerdict check_size(std::optional<std::size_t> content_length, std::size_t bytes_so_far, std::size_t limit) {
+SizeVerdict check_size(std::optional<std::size_t> content_length, std::size_t bytes_so_far,
+                       std::size_t limit) {
   if (content_length && *content_length > limit) return SizeVerdict::too_large;
   return bytes_so_far > limit ? SizeVerdict::too_large : SizeVerdict::fits;
 }
@@ -286,7 +292,8 @@ Expected<FetchAnswer, FetchError> http_fetch(const FetchRequest& request) {
   if (!endpoints) return Unexpected{endpoints.error()};
   auto fd = connect_any(*endpoints, deadline, request.timeout);
   if (!fd) return Unexpected{fd.error()};
-  if (auto e = send_all(fd->get(), request_text(request, *url), deadline, request.timeout)) return Unexpected{*e};
+  if (auto e = send_all(fd->get(), request_text(request, *url), deadline, request.timeout))
+    return Unexpected{*e};
   return read_answer(fd->get(), request.max_body, deadline, request.timeout);
 }
 

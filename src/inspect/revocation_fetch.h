@@ -16,8 +16,8 @@
 
 namespace mtls_probe::inspect {
 
-inline constexpr std::size_t kMaxCrlBytes = 10u << 20;          // a CRL: 10 MiB
-inline constexpr std::size_t kMaxOcspResponseBytes = 1u << 20;  // an OCSP response: 1 MiB
+inline constexpr std::size_t kMaxCrlBytes = 10u << 20;           // a CRL: 10 MiB
+inline constexpr std::size_t kMaxOcspResponseBytes = 1u << 20;   // an OCSP response: 1 MiB
 inline constexpr std::size_t kMaxResponseHeadBytes = 16u << 10;  // status line + headers
 
 struct HttpUrl {
@@ -42,7 +42,8 @@ std::optional<ResponseHead> parse_response_head(std::string_view data);
 
 // The body when it is no more than `limit` bytes: Content-Length above it refuses at once.
 enum class SizeVerdict { fits, too_large };
-SizeVerdict check_size(std::optional<std::size_t> content_length, std::size_t bytes_so_far, std::size_t limit);
+SizeVerdict check_size(std::optional<std::size_t> content_length, std::size_t bytes_so_far,
+                       std::size_t limit);
 
 struct FetchRequest {
   std::string url;

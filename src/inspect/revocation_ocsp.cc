@@ -19,7 +19,9 @@ using UniqueOcspResponse = std::unique_ptr<OCSP_RESPONSE, OsslDeleter<OCSP_RESPO
 using UniqueOcspBasic = std::unique_ptr<OCSP_BASICRESP, OsslDeleter<OCSP_BASICRESP_free>>;
 using UniqueOcspCertId = std::unique_ptr<OCSP_CERTID, OsslDeleter<OCSP_CERTID_free>>;
 // sk_X509_free is a macro-made inline function: a plain function for the deleter (the stack does not own).
-void free_x509_stack(STACK_OF(X509) * s) { sk_X509_free(s); }
+void free_x509_stack(STACK_OF(X509) * s) {
+  sk_X509_free(s);
+}
 using UniqueX509Stack = std::unique_ptr<STACK_OF(X509), OsslDeleter<free_x509_stack>>;
 
 std::string der_of(OCSP_REQUEST* req) {
@@ -81,7 +83,8 @@ RevocationCheck evaluate(RevocationCheck c, const std::string& der, OCSP_REQUEST
     const std::string why = drain_openssl_errors();
     return unreachable(std::move(c), RevocationFailure::signature_invalid,
                        "the response's signature does not verify with the issuer or a responder it "
-                       "delegated" + (why.empty() ? "" : " (" + why + ")"));
+                       "delegated" +
+                           (why.empty() ? "" : " (" + why + ")"));
   }
   const int nonce = OCSP_check_nonce(req, bs.get());
   if (nonce == 0)
@@ -109,7 +112,8 @@ RevocationCheck ocsp_check(X509* cert, X509* issuer, const RevocationOptions& op
   OCSP_CERTID* copy = id ? OCSP_CERTID_dup(id.get()) : nullptr;
   if (!id || !req || !copy || !OCSP_request_add0_id(req.get(), copy) ||
       OCSP_request_add1_nonce(req.get(), nullptr, -1) != 1) {
-    return unreachable(std::move(c), RevocationFailure::io, "cannot build the request: " + drain_openssl_errors());
+    return unreachable(std::move(c), RevocationFailure::io,
+                       "cannot build the request: " + drain_openssl_errors());
   }
   const Clock::time_point start = Clock::now();
   auto answer = http_fetch(

@@ -19,7 +19,9 @@
 namespace mtls_probe::inspect {
 namespace {
 
-UniqueEvpPkey rev_test_key() { return UniqueEvpPkey(EVP_EC_gen("P-256")); }
+UniqueEvpPkey rev_test_key() {
+  return UniqueEvpPkey(EVP_EC_gen("P-256"));
+}
 
 void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -103,12 +105,13 @@ TEST(Revocation, HttpUrls) {
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->port, 80);
   EXPECT_EQ(u->path, "/");
-  for (const char* bad : {"https://ca.example/", "ldap://ca.example/", "http://", "http://:80/",
-                          "http://host:0/", "http://host:65536/", "http://user@host/", "http://host:/",
-                          "http://[::1/", "http://host/a b"}) {
+  for (const char* bad :
+       {"https://ca.example/", "ldap://ca.example/", "http://", "http://:80/", "http://host:0/",
+        "http://host:65536/", "http://user@host/", "http://host:/", "http://[::1/", "http://host/a b"}) {
     EXPECT_FALSE(parse_http_url(bad)) << bad;
   }
-  EXPECT_EQ(first_http_url({"ldap://x/", "https://y/", "http://z/c.crl"}), std::optional<std::string>("http://z/c.crl"));
+  EXPECT_EQ(first_http_url({"ldap://x/", "https://y/", "http://z/c.crl"}),
+            std::optional<std::string>("http://z/c.crl"));
   EXPECT_FALSE(first_http_url({"ldap://x/"}));
 }
 
@@ -171,8 +174,8 @@ TEST(Revocation, UrlsFromTheCertificate) {
 
 TEST(Revocation, LocalCrlRevokedWithReasonAndTime) {
   RevTestPki pki;
-  RevocationCheck c =
-      crl_check(pki.leaf.get(), pki.ca.get(), {}, one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001)));
+  RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
+                                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001)));
   EXPECT_EQ(c.status, RevocationStatus::revoked) << c.detail;
   EXPECT_EQ(c.reason, std::optional<std::string>("keyCompromise"));
   ASSERT_TRUE(c.revoked_at);
@@ -182,8 +185,8 @@ TEST(Revocation, LocalCrlRevokedWithReasonAndTime) {
 
 TEST(Revocation, LocalCrlNotListingIsGood) {
   RevTestPki pki;
-  RevocationCheck c =
-      crl_check(pki.leaf.get(), pki.ca.get(), {}, one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x2002)));
+  RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
+                                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x2002)));
   EXPECT_EQ(c.status, RevocationStatus::good) << c.detail;
 }
 
@@ -234,7 +237,8 @@ struct SilentListener {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd.get(), 4) != 0) return;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd.get(), 4) != 0)
+      return;
     ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
     port = ntohs(a.sin_port);
   }

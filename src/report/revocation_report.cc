@@ -13,17 +13,18 @@ nlohmann::json opt(const std::optional<std::string>& s) {
 }
 
 nlohmann::json check_json(const RevocationCheck& c) {
-  return {{"status", revocation_status_name(c.status)},
-          {"source", c.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize_utf8(c.source))},
-          {"reason", opt(c.reason)},
-          {"revoked_at", opt(c.revoked_at)},
-          {"this_update", opt(c.this_update)},
-          {"next_update", opt(c.next_update)},
-          {"failure", c.failure ? nlohmann::json(revocation_failure_name(*c.failure)) : nlohmann::json(nullptr)},
-          {"detail", sanitize_utf8(c.detail)},
-          {"http_status", c.http_status ? nlohmann::json(*c.http_status) : nlohmann::json(nullptr)},
-          {"nonce_verified", c.nonce_verified},
-          {"ms", c.ms}};
+  return {
+      {"status", revocation_status_name(c.status)},
+      {"source", c.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize_utf8(c.source))},
+      {"reason", opt(c.reason)},
+      {"revoked_at", opt(c.revoked_at)},
+      {"this_update", opt(c.this_update)},
+      {"next_update", opt(c.next_update)},
+      {"failure", c.failure ? nlohmann::json(revocation_failure_name(*c.failure)) : nlohmann::json(nullptr)},
+      {"detail", sanitize_utf8(c.detail)},
+      {"http_status", c.http_status ? nlohmann::json(*c.http_status) : nlohmann::json(nullptr)},
+      {"nonce_verified", c.nonce_verified},
+      {"ms", c.ms}};
 }
 
 std::string check_line(const RevocationCheck& c) {

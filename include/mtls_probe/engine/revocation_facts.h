@@ -65,9 +65,9 @@ struct CertificateRevocation {
 
 struct RevocationFacts {
   std::vector<CertificateRevocation> certificates;  // leaf first, then the identity's intermediates
-  long timeout_seconds = 10;                         // --revocation-timeout (each request)
-  std::optional<std::string> ocsp_url;               // --ocsp-url (instead of every certificate's AIA)
-  std::vector<std::string> crl_files;                // --crl (instead of fetching CDPs)
+  long timeout_seconds = 10;                        // --revocation-timeout (each request)
+  std::optional<std::string> ocsp_url;              // --ocsp-url (instead of every certificate's AIA)
+  std::vector<std::string> crl_files;               // --crl (instead of fetching CDPs)
 };
 
 // The answer in words, for reports and summaries: "good", "revoked on 2026-12-01T10:00:00Z, keyCompromise",

@@ -1,5 +1,5 @@
-// Revocation of the client identity's certificates (inspect --check-revocation, and the probe's): for the leaf
-// and each intermediate it carries, the OCSP responder its Authority Information Access names (or
+// Revocation of the client identity's certificates (inspect --check-revocation, and the probe's): for the
+// leaf and each intermediate it carries, the OCSP responder its Authority Information Access names (or
 // --ocsp-url) and the CRL its CRL Distribution Points name (or a --crl file). Every answer is verified
 // before it is believed: the OCSP response's signature (by the issuer or its delegated responder), our
 // nonce, thisUpdate/nextUpdate; the CRL's signature by the issuer and its nextUpdate. Each request is
@@ -34,7 +34,7 @@ struct LocalCrl {
 };
 
 struct RevocationOptions {
-  std::vector<std::string> crl_files;  // --crl (repeatable): used instead of fetching CDPs
+  std::vector<std::string> crl_files;   // --crl (repeatable): used instead of fetching CDPs
   std::optional<std::string> ocsp_url;  // --ocsp-url: asked for every certificate instead of its AIA
   std::chrono::milliseconds timeout{kDefaultRevocationTimeoutSeconds * 1000};  // each request
   std::optional<long long> now;  // epoch seconds for the CRL's dates; the clock when unset
@@ -53,8 +53,9 @@ std::vector<UniqueX509> load_pem_certificates(const std::string& file);
 
 // Checks `leaf` and each certificate of `chain` that is not self-signed. The issuer of each is the
 // certificate that follows it when that one issued it, else any carried or `anchors` certificate that did.
-RevocationFacts check_revocation(X509* leaf, const std::vector<X509*>& chain, const std::vector<X509*>& anchors,
-                                 const RevocationOptions& opts, const std::vector<LocalCrl>& crls);
+RevocationFacts check_revocation(X509* leaf, const std::vector<X509*>& chain,
+                                 const std::vector<X509*>& anchors, const RevocationOptions& opts,
+                                 const std::vector<LocalCrl>& crls);
 
 // One method for one certificate (issuer: null when unknown; crls: the --crl files, used instead of the
 // CDP when not empty). `serve --ocsp-url` asks with ocsp_check during the handshake.
