@@ -533,16 +533,18 @@ class Builder {
     if (answer && answer->status == RevocationStatus::revoked) {
       d_.summary += fmt::format(" {} agrees: {}.", capitalized(answered_by(*answer)),
                                 describe_revocation_answer(*answer));
-      hint("the certificate is revoked: it must be reissued (a new key and certificate); revocation cannot be "
-           "undone");
+      hint(
+          "the certificate is revoked: it must be reissued (a new key and certificate); revocation cannot be "
+          "undone");
       return;
     }
     if (answer && answer->status == RevocationStatus::good) {
       d_.summary += fmt::format(" {} says good: the server's CRL may be stale or from another CA.",
                                 capitalized(answered_by(*answer)));
-      hint("ask the server's owner which CRL it checks (Apache: SSLCARevocationFile / SSLCARevocationPath; "
-           "nginx: ssl_crl) and whether it is current and from your certificate's CA; a revoked intermediate "
-           "in your chain gets the same alert");
+      hint(
+          "ask the server's owner which CRL it checks (Apache: SSLCARevocationFile / SSLCARevocationPath; "
+          "nginx: ssl_crl) and whether it is current and from your certificate's CA; a revoked intermediate "
+          "in your chain gets the same alert");
       if (const RevocationCheck* r = first_revoked(*f_.revocation))
         hint(fmt::format("a certificate in your chain is revoked: {} says {}", answered_by(*r),
                          describe_revocation_answer(*r)));
@@ -560,9 +562,10 @@ class Builder {
   void revoked_answer_hint() {
     const RevocationCheck* r = f_.revocation ? first_revoked(*f_.revocation) : nullptr;
     if (r == nullptr) return;
-    hint(fmt::format("{} says your certificate is revoked ({}): nginx answers a certificate its ssl_crl lists "
-                     "with this 400 (its error log: 'certificate revoked'); it must be reissued",
-                     answered_by(*r), describe_revocation_answer(*r)));
+    hint(
+        fmt::format("{} says your certificate is revoked ({}): nginx answers a certificate its ssl_crl lists "
+                    "with this 400 (its error log: 'certificate revoked'); it must be reissued",
+                    answered_by(*r), describe_revocation_answer(*r)));
   }
 
   // What the server's CA list says, for the two client-certificate verdicts.
@@ -1196,9 +1199,10 @@ class Builder {
   void accepted_though_revoked_hint(Verdict v) {
     const RevocationCheck* r = f_.revocation ? first_revoked(*f_.revocation) : nullptr;
     if (r == nullptr || !f_.client_cert_sent || (v != Verdict::ok && v != Verdict::http_error)) return;
-    hint(fmt::format("{} says your certificate is revoked ({}), yet the server accepted it: it checks no "
-                     "revocation (Apache: SSLCARevocationCheck; nginx: ssl_crl; or OCSP); others will refuse it",
-                     answered_by(*r), describe_revocation_answer(*r)));
+    hint(fmt::format(
+        "{} says your certificate is revoked ({}), yet the server accepted it: it checks no "
+        "revocation (Apache: SSLCARevocationCheck; nginx: ssl_crl; or OCSP); others will refuse it",
+        answered_by(*r), describe_revocation_answer(*r)));
   }
 
   // OpenSSL sent our certificate although its issuer is not in the server's list; most other clients would

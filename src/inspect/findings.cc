@@ -146,28 +146,30 @@ void check_revocation_answers(const RevocationFacts& r, std::vector<Finding>& ou
   for (const CertificateRevocation& c : r.certificates) {
     const std::string who = c.depth == 0 ? "the certificate" : "chain certificate " + c.subject;
     for (const RevocationCheck* k : {&c.ocsp, &c.crl}) {
-      const std::string by = k->method == RevocationMethod::ocsp ? "the OCSP responder " + k->source
-                                                                 : "the CRL " + k->source;
+      const std::string by =
+          k->method == RevocationMethod::ocsp ? "the OCSP responder " + k->source : "the CRL " + k->source;
       if (k->status == RevocationStatus::revoked) {
-        out.push_back(finding(Severity::error, "revoked",
-                              fmt::format("{} is revoked: {} says {}", who, by, describe_revocation_answer(*k)),
-                              "a revoked certificate is refused by every server that checks revocation: have "
-                              "it reissued (a new key, a new certificate) and replace the identity file"));
+        out.push_back(
+            finding(Severity::error, "revoked",
+                    fmt::format("{} is revoked: {} says {}", who, by, describe_revocation_answer(*k)),
+                    "a revoked certificate is refused by every server that checks revocation: have "
+                    "it reissued (a new key, a new certificate) and replace the identity file"));
         break;  // once per certificate
       }
     }
     for (const RevocationCheck* k : {&c.ocsp, &c.crl}) {
       if (k->status != RevocationStatus::unreachable && k->status != RevocationStatus::unknown) continue;
       const bool unreachable = k->status == RevocationStatus::unreachable;
-      out.push_back(finding(Severity::warning, unreachable ? "revocation-unreachable" : "revocation-unknown",
-                            fmt::format("{}: {} {}", who, k->method == RevocationMethod::ocsp ? "OCSP" : "CRL",
-                                        describe_revocation_answer(*k)),
-                            unreachable ? "servers that require a revocation answer (OCSP must-staple, "
-                                          "SSLOCSPEnable on, a CRL check) may refuse the certificate while "
-                                          "the responder or CRL server is unusable; --ocsp-url or --crl check "
-                                          "against another source"
-                                        : "the responder or CRL cannot vouch for this certificate: check that "
-                                          "it is the issuing CA's (--ocsp-url overrides the AIA)"));
+      out.push_back(
+          finding(Severity::warning, unreachable ? "revocation-unreachable" : "revocation-unknown",
+                  fmt::format("{}: {} {}", who, k->method == RevocationMethod::ocsp ? "OCSP" : "CRL",
+                              describe_revocation_answer(*k)),
+                  unreachable ? "servers that require a revocation answer (OCSP must-staple, "
+                                "SSLOCSPEnable on, a CRL check) may refuse the certificate while "
+                                "the responder or CRL server is unusable; --ocsp-url or --crl check "
+                                "against another source"
+                              : "the responder or CRL cannot vouch for this certificate: check that "
+                                "it is the issuing CA's (--ocsp-url overrides the AIA)"));
     }
   }
 }

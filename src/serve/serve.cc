@@ -29,15 +29,15 @@
 #include <mutex>
 #include <thread>
 
-#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/alerts.h"
+#include "mtls_probe/base/ascii.h"
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/engine/grpc.h"
 #include "mtls_probe/engine/net.h"
-#include "mtls_probe/inspect/revocation.h"
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
+#include "mtls_probe/inspect/revocation.h"
 #include "serve_grpc.h"
 #include "serve_h2.h"
 
@@ -409,7 +409,8 @@ void Connection::serve() {
       cfg.nginx_style || cfg.client_auth == ClientAuth::optional_no_verify || cfg.close_without_alert;
   facts_.require_cert = cfg.client_auth == ClientAuth::require;
   facts_.close_without_alert = cfg.close_without_alert;
-  if (cfg.ocsp_url) facts_.ocsp = inspect::RevocationOptions{{}, cfg.ocsp_url, cfg.ocsp_timeout, std::nullopt};
+  if (cfg.ocsp_url)
+    facts_.ocsp = inspect::RevocationOptions{{}, cfg.ocsp_url, cfg.ocsp_timeout, std::nullopt};
   SSL_set_ex_data(ssl_.get(), facts_index(), &facts_);
 
   if (!handshake()) return;
