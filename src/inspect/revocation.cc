@@ -17,7 +17,7 @@
 namespace mtls_probe::inspect {
 namespace {
 
-std::string uri_of(const GENERAL_NAME* gn) {
+std::string general_name_uri(const GENERAL_NAME* gn) {
   if (gn == nullptr || gn->type != GEN_URI) return {};
   const ASN1_IA5STRING* s = gn->d.uniformResourceIdentifier;
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
@@ -25,7 +25,7 @@ std::string uri_of(const GENERAL_NAME* gn) {
 }
 
 // At most max_bytes + 1 bytes of a file (one more than allowed, so that a file too large is told).
-Expected<std::string, Error> read_bounded(const std::string& file, std::size_t max_bytes) {
+Expected<std::string, Error> read_crl_file(const std::string& file, std::size_t max_bytes) {
   UniqueBio bio(BIO_new_file(file.c_str(), "rb"));
   if (!bio) {
     ERR_clear_error();
@@ -40,7 +40,7 @@ Expected<std::string, Error> read_bounded(const std::string& file, std::size_t m
   return out;
 }
 
-std::vector<UniqueX509Crl> parse_crls(const std::string& bytes) {
+std::vector<UniqueX509Crl> parse_crl_file(const std::string& bytes) {
   std::vector<UniqueX509Crl> out;
   UniqueBio bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
   while (bio) {
@@ -57,20 +57,21 @@ std::vector<UniqueX509Crl> parse_crls(const std::string& bytes) {
   return out;
 }
 
-bool self_signed(X509* c) {
+bool is_root_certificate(X509* c) {
   return X509_check_issued(c, c) == X509_V_OK;
 }
 
 // The certificate that issued `cert`: the one after it when that one did, else any candidate that did.
-X509* issuer_of(X509* cert, X509* next, const std::vector<X509*>& candidates) {
+X509* issuer_among(X509* cert, X509* next, const std::vector<X509*>& candidates) {
   if (next != nullptr && X509_check_issued(next, cert) == X509_V_OK) return next;
   for (X509* c : candidates)
     if (c != cert && X509_check_issued(c, cert) == X509_V_OK) return c;
   return nullptr;
 }
 
-CertificateRevocation check_one(X509* cert, int depth, X509* issuer, const RevocationOptions& opts,
-                                const std::vector<LocalCrl>& crls) {
+CertificateRevocation check_one_certificate(X509* cert, int depth, X509* issuer,
+                                            const RevocationOptions& opts,
+                                            const std::vector<LocalCrl>& crls) {
   CertificateRevocation r;
   r.depth = depth;
   r.subject = name_to_string(X509_get_subject_name(cert));
@@ -113,9 +114,9 @@ std::optional<std::string> check_revocation_timeout(double seconds) {
 Expected<std::vector<LocalCrl>, Error> load_crl_files(const std::vector<std::string>& files) {
   std::vector<LocalCrl> out;
   for (const std::string& file : files) {
-    auto bytes = read_bounded(file, kMaxCrlBytes);
+    auto bytes = read_crl_file(file, kMaxCrlBytes);
     if (!bytes) return Unexpected{bytes.error()};
-    std::vector<UniqueX509Crl> crls = parse_crls(*bytes);
+    std::vector<UniqueX509Crl> crls = parse_crl_file(*bytes);
     if (crls.empty()) return fail(fmt::format("--crl {}: no CRL in it (PEM or DER)", file));
     for (auto& crl : crls) out.push_back(LocalCrl{file, std::move(crl)});
   }
@@ -145,12 +146,12 @@ RevocationFacts check_revocation(X509* leaf, const std::vector<X509*>& chain,
   candidates.insert(candidates.end(), anchors.begin(), anchors.end());
   std::vector<X509*> subjects{leaf};
   for (X509* c : chain)
-    if (!self_signed(c)) subjects.push_back(c);  // a root is trusted as it is: nothing can revoke it
+    if (!is_root_certificate(c)) subjects.push_back(c);  // a root is trusted as it is: nothing can revoke it
   ERR_clear_error();
   for (std::size_t i = 0; i < subjects.size(); ++i) {
     X509* next = i + 1 < subjects.size() ? subjects[i + 1] : nullptr;
-    X509* issuer = issuer_of(subjects[i], next, candidates);
-    facts.certificates.push_back(check_one(subjects[i], static_cast<int>(i), issuer, opts, crls));
+    X509* issuer = issuer_among(subjects[i], next, candidates);
+    facts.certificates.push_back(check_one_certificate(subjects[i], static_cast<int>(i), issuer, opts, crls));
   }
   return facts;
 }
@@ -195,7 +196,7 @@ std::vector<std::string> ocsp_urls(X509* cert) {
   for (int i = 0; aia != nullptr && i < sk_ACCESS_DESCRIPTION_num(aia); ++i) {
     const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia, i);
     if (OBJ_obj2nid(ad->method) != NID_ad_OCSP) continue;
-    if (std::string u = uri_of(ad->location); !u.empty()) out.push_back(std::move(u));
+    if (std::string u = general_name_uri(ad->location); !u.empty()) out.push_back(std::move(u));
   }
   AUTHORITY_INFO_ACCESS_free(aia);
   ERR_clear_error();
@@ -211,7 +212,8 @@ std::vector<std::string> crl_urls(X509* cert) {
     if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;  // 0: fullname
     const GENERAL_NAMES* names = dp->distpoint->name.fullname;
     for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j)
-      if (std::string u = uri_of(sk_GENERAL_NAME_value(names, j)); !u.empty()) out.push_back(std::move(u));
+      if (std::string u = general_name_uri(sk_GENERAL_NAME_value(names, j)); !u.empty())
+        out.push_back(std::move(u));
   }
   CRL_DIST_POINTS_free(cdp);
   ERR_clear_error();

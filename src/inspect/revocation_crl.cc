@@ -12,7 +12,7 @@
 namespace mtls_probe::inspect {
 namespace {
 
-UniqueX509Crl parse_crl(const std::string& bytes) {
+UniqueX509Crl parse_fetched_crl(const std::string& bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   UniqueX509Crl crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(bytes.size())));
   if (!crl) {
@@ -24,7 +24,7 @@ UniqueX509Crl parse_crl(const std::string& bytes) {
 }
 
 // The reason a CRL entry gives (its reasonCode extension); nullopt when it gives none.
-std::optional<std::string> entry_reason(X509_REVOKED* rev) {
+std::optional<std::string> crl_entry_reason(X509_REVOKED* rev) {
   auto* code = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, nullptr, nullptr));
   if (code == nullptr) return std::nullopt;
   const long v = ASN1_ENUMERATED_get(code);
@@ -34,7 +34,7 @@ std::optional<std::string> entry_reason(X509_REVOKED* rev) {
 
 // thisUpdate not in the future and nextUpdate not in the past (beyond the skew); a CRL without nextUpdate
 // never goes stale.
-bool dates_current(X509_CRL* crl, long long now) {
+bool crl_dates_current(X509_CRL* crl, long long now) {
   const ASN1_TIME* last = X509_CRL_get0_lastUpdate(crl);
   const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
   const time_t late = static_cast<time_t>(now + kRevocationSkewSeconds);
@@ -44,7 +44,7 @@ bool dates_current(X509_CRL* crl, long long now) {
   return true;
 }
 
-RevocationCheck evaluate(RevocationCheck c, X509_CRL* crl, X509* cert, X509* issuer, long long now) {
+RevocationCheck evaluate_crl(RevocationCheck c, X509_CRL* crl, X509* cert, X509* issuer, long long now) {
   if (const ASN1_TIME* t = X509_CRL_get0_lastUpdate(crl)) c.this_update = asn1_time_to_iso(t);
   if (const ASN1_TIME* t = X509_CRL_get0_nextUpdate(crl)) c.next_update = asn1_time_to_iso(t);
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
@@ -54,7 +54,7 @@ RevocationCheck evaluate(RevocationCheck c, X509_CRL* crl, X509* cert, X509* iss
         std::move(c), RevocationFailure::signature_invalid,
         fmt::format("the CRL is not signed by the issuer {}", name_to_string(X509_get_subject_name(issuer))));
   }
-  if (!dates_current(crl, now))
+  if (!crl_dates_current(crl, now))
     return unreachable(std::move(c), RevocationFailure::stale,
                        fmt::format("the CRL is outside its validity (thisUpdate {}, nextUpdate {})",
                                    c.this_update.value_or("?"), c.next_update.value_or("none")));
@@ -62,7 +62,7 @@ RevocationCheck evaluate(RevocationCheck c, X509_CRL* crl, X509* cert, X509* iss
   // 1: listed; 2: listed as removeFromCRL (a delta CRL lifting a hold), which is not revoked.
   if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(cert)) == 1 && rev != nullptr) {
     c.status = RevocationStatus::revoked;
-    c.reason = entry_reason(rev);
+    c.reason = crl_entry_reason(rev);
     c.revoked_at = asn1_time_to_iso(X509_REVOKED_get0_revocationDate(rev));
   } else {
     c.status = RevocationStatus::good;
@@ -71,15 +71,15 @@ RevocationCheck evaluate(RevocationCheck c, X509_CRL* crl, X509* cert, X509* iss
 }
 
 // The --crl file whose CRL the issuer signed: by the issuer's name (its signature is checked next).
-const LocalCrl* local_crl_for(X509* cert, const std::vector<LocalCrl>& crls) {
+const LocalCrl* local_crl_of_issuer(X509* cert, const std::vector<LocalCrl>& crls) {
   for (const LocalCrl& l : crls)
     if (X509_NAME_cmp(X509_CRL_get_issuer(l.crl.get()), X509_get_issuer_name(cert)) == 0) return &l;
   return nullptr;
 }
 
-RevocationCheck local_check(RevocationCheck c, X509* cert, X509* issuer, long long now,
-                            const std::vector<LocalCrl>& crls) {
-  const LocalCrl* l = local_crl_for(cert, crls);
+RevocationCheck local_crl_check(RevocationCheck c, X509* cert, X509* issuer, long long now,
+                                const std::vector<LocalCrl>& crls) {
+  const LocalCrl* l = local_crl_of_issuer(cert, crls);
   if (l == nullptr) {
     c.status = RevocationStatus::not_available;
     c.detail = fmt::format("no --crl file holds a CRL of {}", name_to_string(X509_get_issuer_name(cert)));
@@ -91,7 +91,7 @@ RevocationCheck local_check(RevocationCheck c, X509* cert, X509* issuer, long lo
     c.detail = "issuer unknown: neither carried nor in --cacert, so the CRL's signature cannot be checked";
     return c;
   }
-  return evaluate(std::move(c), l->crl.get(), cert, issuer, now);
+  return evaluate_crl(std::move(c), l->crl.get(), cert, issuer, now);
 }
 
 }  // namespace
@@ -101,7 +101,7 @@ RevocationCheck crl_check(X509* cert, X509* issuer, const RevocationOptions& opt
   RevocationCheck c;
   c.method = RevocationMethod::crl;
   const long long now = revocation_now(opts);
-  if (!crls.empty()) return local_check(std::move(c), cert, issuer, now, crls);
+  if (!crls.empty()) return local_crl_check(std::move(c), cert, issuer, now, crls);
   const std::vector<std::string> named = crl_urls(cert);
   const std::optional<std::string> url = first_http_url(named);
   if (!url) return no_url_check(RevocationMethod::crl, named);
@@ -119,9 +119,9 @@ RevocationCheck crl_check(X509* cert, X509* issuer, const RevocationOptions& opt
     return unreachable(std::move(c), answer.error().failure, answer.error().detail);
   }
   c.http_status = answer->http_status;
-  UniqueX509Crl crl = parse_crl(answer->body);
+  UniqueX509Crl crl = parse_fetched_crl(answer->body);
   if (!crl) return unreachable(std::move(c), RevocationFailure::not_a_response, "not a CRL (DER or PEM)");
-  return evaluate(std::move(c), crl.get(), cert, issuer, now);
+  return evaluate_crl(std::move(c), crl.get(), cert, issuer, now);
 }
 
 }  // namespace mtls_probe::inspect

@@ -21,15 +21,15 @@
 namespace mtls_probe::inspect {
 namespace {
 
-std::string seconds_text(std::chrono::milliseconds t) {
+std::string revocation_seconds_text(std::chrono::milliseconds t) {
   return t.count() % 1000 == 0 ? fmt::format("{} s", t.count() / 1000) : fmt::format("{} ms", t.count());
 }
 
-FetchError failure(RevocationFailure f, std::string detail) {
+FetchError fetch_failure(RevocationFailure f, std::string detail) {
   return FetchError{f, std::move(detail), {}};
 }
 
-std::optional<uint16_t> parse_port(std::string_view s) {
+std::optional<uint16_t> http_url_port(std::string_view s) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > 65535) return std::nullopt;
@@ -37,8 +37,8 @@ std::optional<uint16_t> parse_port(std::string_view s) {
 }
 
 // The addresses of the responder: a numeric host as it is, else the engine's lookup (bounded).
-Expected<std::vector<Endpoint>, FetchError> resolve(const HttpUrl& u, Deadline deadline,
-                                                    std::chrono::milliseconds timeout) {
+Expected<std::vector<Endpoint>, FetchError> resolve_responder(const HttpUrl& u, Deadline deadline,
+                                                              std::chrono::milliseconds timeout) {
   Endpoint numeric;
   if (numeric_endpoint(u.host, u.port, numeric)) return std::vector<Endpoint>{numeric};
   if (auto local = localhost_endpoints(u.host, u.port, IpFamily::any)) return *local;
@@ -47,16 +47,17 @@ Expected<std::vector<Endpoint>, FetchError> resolve(const HttpUrl& u, Deadline d
   drive(query);
   const DnsOutcome& out = query.outcome();
   if (out.status == NetStatus::timed_out)
-    return Unexpected{failure(RevocationFailure::timeout,
-                              fmt::format("{} did not resolve within {}", u.host, seconds_text(timeout)))};
+    return Unexpected{
+        fetch_failure(RevocationFailure::timeout,
+                      fmt::format("{} did not resolve within {}", u.host, revocation_seconds_text(timeout)))};
   if (out.status != NetStatus::ok || out.endpoints.empty())
     return Unexpected{
-        failure(RevocationFailure::dns, fmt::format("{} did not resolve: {}", u.host, out.error))};
+        fetch_failure(RevocationFailure::dns, fmt::format("{} did not resolve: {}", u.host, out.error))};
   return out.endpoints;
 }
 
 // Waits for `events` on fd until the deadline; false when it passed.
-bool wait_for(int fd, short events, Deadline deadline) {
+bool wait_for_fd(int fd, short events, Deadline deadline) {
   for (;;) {
     if (deadline.expired()) return false;
     pollfd p{fd, events, 0};
@@ -66,34 +67,37 @@ bool wait_for(int fd, short events, Deadline deadline) {
   }
 }
 
-Expected<UniqueFd, FetchError> connect_one(const Endpoint& ep, Deadline deadline,
-                                           std::chrono::milliseconds timeout) {
+Expected<UniqueFd, FetchError> connect_responder_at(const Endpoint& ep, Deadline deadline,
+                                                    std::chrono::milliseconds timeout) {
   UniqueFd fd(::socket(ep.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) return Unexpected{failure(RevocationFailure::io, std::strerror(errno))};
+  if (!fd) return Unexpected{fetch_failure(RevocationFailure::io, std::strerror(errno))};
   int err = 0;
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
     if (errno != EINPROGRESS) {
       err = errno;
-    } else if (!wait_for(fd.get(), POLLOUT, deadline)) {
-      return Unexpected{failure(RevocationFailure::timeout, fmt::format("no connection to {} within {}",
-                                                                        ep.text(), seconds_text(timeout)))};
+    } else if (!wait_for_fd(fd.get(), POLLOUT, deadline)) {
+      return Unexpected{fetch_failure(
+          RevocationFailure::timeout,
+          fmt::format("no connection to {} within {}", ep.text(), revocation_seconds_text(timeout)))};
     } else {
       socklen_t len = sizeof err;
       ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     }
   }
   if (err == ECONNREFUSED)
-    return Unexpected{failure(RevocationFailure::refused, fmt::format("connection refused ({})", ep.text()))};
+    return Unexpected{
+        fetch_failure(RevocationFailure::refused, fmt::format("connection refused ({})", ep.text()))};
   if (err != 0)
-    return Unexpected{failure(RevocationFailure::io, fmt::format("{} ({})", std::strerror(err), ep.text()))};
+    return Unexpected{
+        fetch_failure(RevocationFailure::io, fmt::format("{} ({})", std::strerror(err), ep.text()))};
   return fd;
 }
 
-Expected<UniqueFd, FetchError> connect_any(const std::vector<Endpoint>& eps, Deadline deadline,
-                                           std::chrono::milliseconds timeout) {
-  FetchError last = failure(RevocationFailure::dns, "no address");
+Expected<UniqueFd, FetchError> connect_responder(const std::vector<Endpoint>& eps, Deadline deadline,
+                                                 std::chrono::milliseconds timeout) {
+  FetchError last = fetch_failure(RevocationFailure::dns, "no address");
   for (const Endpoint& ep : eps) {
-    auto fd = connect_one(ep, deadline, timeout);
+    auto fd = connect_responder_at(ep, deadline, timeout);
     if (fd) return fd;
     last = fd.error();
     if (last.failure == RevocationFailure::timeout) break;  // the one deadline is spent
@@ -101,7 +105,7 @@ Expected<UniqueFd, FetchError> connect_any(const std::vector<Endpoint>& eps, Dea
   return Unexpected{last};
 }
 
-std::string request_text(const FetchRequest& r, const HttpUrl& u) {
+std::string http10_request(const FetchRequest& r, const HttpUrl& u) {
   const bool v6 = u.host.find(':') != std::string::npos;
   const std::string host = v6 ? "[" + u.host + "]" : u.host;
   const std::string authority = u.port == 80 ? host : fmt::format("{}:{}", host, u.port);
@@ -113,25 +117,26 @@ std::string request_text(const FetchRequest& r, const HttpUrl& u) {
   return out + "\r\n" + r.body;
 }
 
-std::optional<FetchError> send_all(int fd, std::string_view data, Deadline deadline,
-                                   std::chrono::milliseconds timeout) {
+std::optional<FetchError> send_request_bytes(int fd, std::string_view data, Deadline deadline,
+                                             std::chrono::milliseconds timeout) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n > 0) {
       data.remove_prefix(static_cast<std::size_t>(n));
     } else if (n < 0 && (would_block(errno) || errno == EINTR)) {
-      if (!wait_for(fd, POLLOUT, deadline))
-        return failure(RevocationFailure::timeout,
-                       fmt::format("the request was not taken within {}", seconds_text(timeout)));
+      if (!wait_for_fd(fd, POLLOUT, deadline))
+        return fetch_failure(RevocationFailure::timeout, fmt::format("the request was not taken within {}",
+                                                                     revocation_seconds_text(timeout)));
     } else {
-      return failure(RevocationFailure::io, fmt::format("sending the request: {}", std::strerror(errno)));
+      return fetch_failure(RevocationFailure::io,
+                           fmt::format("sending the request: {}", std::strerror(errno)));
     }
   }
   return std::nullopt;
 }
 
 // What has come so far, judged: the answer once complete, an error, or nullopt to read on.
-struct Reader {
+struct AnswerReader {
   std::size_t limit;
   std::string data;
   std::optional<ResponseHead> head;
@@ -140,29 +145,31 @@ struct Reader {
     if (!head) {
       head = parse_response_head(data);
       if (!head && (eof || data.size() > kMaxResponseHeadBytes))
-        return failure(RevocationFailure::not_a_response, eof && data.empty()
-                                                              ? "the server closed without answering"
-                                                              : "the answer is not HTTP");
+        return fetch_failure(RevocationFailure::not_a_response, eof && data.empty()
+                                                                    ? "the server closed without answering"
+                                                                    : "the answer is not HTTP");
       if (!head) return std::nullopt;
-      if (head->status == 0) return failure(RevocationFailure::not_a_response, "the answer is not HTTP");
+      if (head->status == 0)
+        return fetch_failure(RevocationFailure::not_a_response, "the answer is not HTTP");
       if (head->status != 200) {
-        FetchError e = failure(RevocationFailure::http_status, fmt::format("HTTP {}", head->status));
+        FetchError e = fetch_failure(RevocationFailure::http_status, fmt::format("HTTP {}", head->status));
         e.http_status = head->status;
         return e;
       }
-      if (head->chunked) return failure(RevocationFailure::not_a_response, "a chunked answer to HTTP/1.0");
+      if (head->chunked)
+        return fetch_failure(RevocationFailure::not_a_response, "a chunked answer to HTTP/1.0");
     }
     const std::size_t body = data.size() - head->size;
     if (check_size(head->content_length, body, limit) == SizeVerdict::too_large) {
-      return failure(
+      return fetch_failure(
           RevocationFailure::too_large,
           head->content_length && *head->content_length > limit
               ? fmt::format("Content-Length {} is above the limit of {} bytes", *head->content_length, limit)
               : fmt::format("more than {} bytes", limit));
     }
     if (eof && head->content_length && body < *head->content_length)
-      return failure(RevocationFailure::io,
-                     fmt::format("closed after {} of {} bytes", body, *head->content_length));
+      return fetch_failure(RevocationFailure::io,
+                           fmt::format("closed after {} of {} bytes", body, *head->content_length));
     return std::nullopt;
   }
   bool complete(bool eof) const {
@@ -170,25 +177,26 @@ struct Reader {
   }
 };
 
-Expected<FetchAnswer, FetchError> read_answer(int fd, std::size_t limit, Deadline deadline,
-                                              std::chrono::milliseconds timeout) {
-  Reader r{limit, {}, {}};
+Expected<FetchAnswer, FetchError> read_responder_answer(int fd, std::size_t limit, Deadline deadline,
+                                                        std::chrono::milliseconds timeout) {
+  AnswerReader r{limit, {}, {}};
   char buf[16384];
   for (;;) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     const bool eof = n == 0;
     if (n > 0) r.data.append(buf, static_cast<std::size_t>(n));
     if (n < 0 && (would_block(errno) || errno == EINTR)) {
-      if (!wait_for(fd, POLLIN, deadline))
-        return Unexpected{failure(
+      if (!wait_for_fd(fd, POLLIN, deadline))
+        return Unexpected{fetch_failure(
             RevocationFailure::timeout,
-            r.data.empty() ? fmt::format("no answer within {}", seconds_text(timeout))
-                           : fmt::format("the answer did not complete within {}", seconds_text(timeout)))};
+            r.data.empty()
+                ? fmt::format("no answer within {}", revocation_seconds_text(timeout))
+                : fmt::format("the answer did not complete within {}", revocation_seconds_text(timeout)))};
       continue;
     }
     if (n < 0)
       return Unexpected{
-          failure(RevocationFailure::io, fmt::format("reading the answer: {}", std::strerror(errno)))};
+          fetch_failure(RevocationFailure::io, fmt::format("reading the answer: {}", std::strerror(errno)))};
     if (auto e = r.check(eof)) return Unexpected{*e};
     if (r.complete(eof)) {
       std::string body = r.data.substr(r.head->size);
@@ -230,7 +238,7 @@ std::optional<HttpUrl> parse_http_url(std::string_view url) {
   }
   if (out.host.empty()) return std::nullopt;
   if (!port.empty()) {
-    auto p = parse_port(port);
+    auto p = http_url_port(port);
     if (!p) return std::nullopt;
     out.port = *p;
   }
@@ -286,15 +294,16 @@ SizeVerdict check_size(std::optional<std::size_t> content_length, std::size_t by
 
 Expected<FetchAnswer, FetchError> http_fetch(const FetchRequest& request) {
   const auto url = parse_http_url(request.url);
-  if (!url) return Unexpected{failure(RevocationFailure::bad_url, "not an http:// URL: " + request.url)};
+  if (!url)
+    return Unexpected{fetch_failure(RevocationFailure::bad_url, "not an http:// URL: " + request.url)};
   const Deadline deadline = Deadline::after(request.timeout);
-  auto endpoints = resolve(*url, deadline, request.timeout);
+  auto endpoints = resolve_responder(*url, deadline, request.timeout);
   if (!endpoints) return Unexpected{endpoints.error()};
-  auto fd = connect_any(*endpoints, deadline, request.timeout);
+  auto fd = connect_responder(*endpoints, deadline, request.timeout);
   if (!fd) return Unexpected{fd.error()};
-  if (auto e = send_all(fd->get(), request_text(request, *url), deadline, request.timeout))
+  if (auto e = send_request_bytes(fd->get(), http10_request(request, *url), deadline, request.timeout))
     return Unexpected{*e};
-  return read_answer(fd->get(), request.max_body, deadline, request.timeout);
+  return read_responder_answer(fd->get(), request.max_body, deadline, request.timeout);
 }
 
 }  // namespace mtls_probe::inspect

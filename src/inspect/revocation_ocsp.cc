@@ -24,7 +24,7 @@ void free_x509_stack(STACK_OF(X509) * s) {
 }
 using UniqueX509Stack = std::unique_ptr<STACK_OF(X509), OsslDeleter<free_x509_stack>>;
 
-std::string der_of(OCSP_REQUEST* req) {
+std::string ocsp_request_der(OCSP_REQUEST* req) {
   unsigned char* der = nullptr;
   const int n = i2d_OCSP_REQUEST(req, &der);
   if (n <= 0) return {};
@@ -35,7 +35,7 @@ std::string der_of(OCSP_REQUEST* req) {
 
 // The response is signed by the issuer itself, or by a responder the issuer delegated (OCSPSigning EKU):
 // OCSP_basic_verify checks both, with the issuer as the trust anchor (it may be an intermediate).
-bool signature_verifies(OCSP_BASICRESP* bs, X509* issuer) {
+bool ocsp_signature_verifies(OCSP_BASICRESP* bs, X509* issuer) {
   UniqueX509Store store(X509_STORE_new());
   UniqueX509Stack certs(sk_X509_new_null());
   if (!store || !certs || X509_STORE_add_cert(store.get(), issuer) != 1) return false;
@@ -45,7 +45,7 @@ bool signature_verifies(OCSP_BASICRESP* bs, X509* issuer) {
 }
 
 // The answer for `id` in a verified response: good / revoked (reason, time) / unknown, or stale.
-RevocationCheck read_status(RevocationCheck c, OCSP_BASICRESP* bs, OCSP_CERTID* id) {
+RevocationCheck read_ocsp_status(RevocationCheck c, OCSP_BASICRESP* bs, OCSP_CERTID* id) {
   int status = -1, reason = -1;
   ASN1_GENERALIZEDTIME *revoked_at = nullptr, *this_update = nullptr, *next_update = nullptr;
   if (OCSP_resp_find_status(bs, id, &status, &reason, &revoked_at, &this_update, &next_update) != 1)
@@ -68,8 +68,8 @@ RevocationCheck read_status(RevocationCheck c, OCSP_BASICRESP* bs, OCSP_CERTID* 
   return c;
 }
 
-RevocationCheck evaluate(RevocationCheck c, const std::string& der, OCSP_REQUEST* req, OCSP_CERTID* id,
-                         X509* issuer) {
+RevocationCheck evaluate_ocsp_response(RevocationCheck c, const std::string& der, OCSP_REQUEST* req,
+                                       OCSP_CERTID* id, X509* issuer) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   UniqueOcspResponse resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
   if (!resp) return unreachable(std::move(c), RevocationFailure::not_a_response, "not an OCSP response");
@@ -79,7 +79,7 @@ RevocationCheck evaluate(RevocationCheck c, const std::string& der, OCSP_REQUEST
                        fmt::format("the responder answered {}", OCSP_response_status_str(rs)));
   UniqueOcspBasic bs(OCSP_response_get1_basic(resp.get()));
   if (!bs) return unreachable(std::move(c), RevocationFailure::not_a_response, "not a basic OCSP response");
-  if (!signature_verifies(bs.get(), issuer)) {
+  if (!ocsp_signature_verifies(bs.get(), issuer)) {
     const std::string why = drain_openssl_errors();
     return unreachable(std::move(c), RevocationFailure::signature_invalid,
                        "the response's signature does not verify with the issuer or a responder it "
@@ -90,7 +90,7 @@ RevocationCheck evaluate(RevocationCheck c, const std::string& der, OCSP_REQUEST
   if (nonce == 0)
     return unreachable(std::move(c), RevocationFailure::nonce_mismatch, "the response carries another nonce");
   c.nonce_verified = nonce == 1;  // -1: the responder sends no nonce (precomputed responses): allowed
-  return read_status(std::move(c), bs.get(), id);
+  return read_ocsp_status(std::move(c), bs.get(), id);
 }
 
 }  // namespace
@@ -116,15 +116,15 @@ RevocationCheck ocsp_check(X509* cert, X509* issuer, const RevocationOptions& op
                        "cannot build the request: " + drain_openssl_errors());
   }
   const Clock::time_point start = Clock::now();
-  auto answer = http_fetch(
-      FetchRequest{*url, "application/ocsp-request", der_of(req.get()), kMaxOcspResponseBytes, opts.timeout});
+  auto answer = http_fetch(FetchRequest{*url, "application/ocsp-request", ocsp_request_der(req.get()),
+                                        kMaxOcspResponseBytes, opts.timeout});
   c.ms = ms_since(start);
   if (!answer) {
     c.http_status = answer.error().http_status;
     return unreachable(std::move(c), answer.error().failure, answer.error().detail);
   }
   c.http_status = answer->http_status;
-  RevocationCheck out = evaluate(std::move(c), answer->body, req.get(), id.get(), issuer);
+  RevocationCheck out = evaluate_ocsp_response(std::move(c), answer->body, req.get(), id.get(), issuer);
   ERR_clear_error();
   return out;
 }

@@ -23,7 +23,7 @@ UniqueEvpPkey rev_test_key() {
   return UniqueEvpPkey(EVP_EC_gen("P-256"));
 }
 
-void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+void rev_test_add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
@@ -44,9 +44,9 @@ UniqueX509 rev_test_cert(const char* cn, long serial, EVP_PKEY* key, X509* issue
   X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(x.get()), 86400);
   X509_set_pubkey(x.get(), key);
-  if (aia) add_ext(x.get(), issuer ? issuer : x.get(), NID_info_access, aia);
-  if (cdp) add_ext(x.get(), issuer ? issuer : x.get(), NID_crl_distribution_points, cdp);
-  if (!issuer) add_ext(x.get(), x.get(), NID_basic_constraints, "critical,CA:TRUE");
+  if (aia) rev_test_add_ext(x.get(), issuer ? issuer : x.get(), NID_info_access, aia);
+  if (cdp) rev_test_add_ext(x.get(), issuer ? issuer : x.get(), NID_crl_distribution_points, cdp);
+  if (!issuer) rev_test_add_ext(x.get(), x.get(), NID_basic_constraints, "critical,CA:TRUE");
   X509_sign(x.get(), issuer_key ? issuer_key : key, EVP_sha256());
   return x;
 }
@@ -88,7 +88,7 @@ struct RevTestPki {
                                   "URI:https://crl.example/ca.crl,URI:http://127.0.0.1:2/ca.crl");
 };
 
-std::vector<LocalCrl> one_crl(UniqueX509Crl crl) {
+std::vector<LocalCrl> rev_one_crl(UniqueX509Crl crl) {
   std::vector<LocalCrl> v;
   v.push_back(LocalCrl{"test.crl", std::move(crl)});
   return v;
@@ -175,7 +175,7 @@ TEST(Revocation, UrlsFromTheCertificate) {
 TEST(Revocation, LocalCrlRevokedWithReasonAndTime) {
   RevTestPki pki;
   RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
-                                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001)));
+                                rev_one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001)));
   EXPECT_EQ(c.status, RevocationStatus::revoked) << c.detail;
   EXPECT_EQ(c.reason, std::optional<std::string>("keyCompromise"));
   ASSERT_TRUE(c.revoked_at);
@@ -186,14 +186,14 @@ TEST(Revocation, LocalCrlRevokedWithReasonAndTime) {
 TEST(Revocation, LocalCrlNotListingIsGood) {
   RevTestPki pki;
   RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
-                                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x2002)));
+                                rev_one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x2002)));
   EXPECT_EQ(c.status, RevocationStatus::good) << c.detail;
 }
 
 TEST(Revocation, CrlSignedByAnotherKeyIsNotBelieved) {
   RevTestPki pki;
   RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
-                                one_crl(rev_test_crl(pki.ca.get(), pki.other_key.get(), 0x1001)));
+                                rev_one_crl(rev_test_crl(pki.ca.get(), pki.other_key.get(), 0x1001)));
   EXPECT_EQ(c.status, RevocationStatus::unreachable);
   EXPECT_EQ(c.failure, RevocationFailure::signature_invalid);
 }
@@ -201,11 +201,12 @@ TEST(Revocation, CrlSignedByAnotherKeyIsNotBelieved) {
 TEST(Revocation, StaleCrlIsNotBelieved) {
   RevTestPki pki;
   RevocationCheck c = crl_check(pki.leaf.get(), pki.ca.get(), {},
-                                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001, -3600)));
+                                rev_one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001, -3600)));
   EXPECT_EQ(c.failure, RevocationFailure::stale);
   // Within the skew it is current.
-  c = crl_check(pki.leaf.get(), pki.ca.get(), {},
-                one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001, -kRevocationSkewSeconds / 2)));
+  c = crl_check(
+      pki.leaf.get(), pki.ca.get(), {},
+      rev_one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0x1001, -kRevocationSkewSeconds / 2)));
   EXPECT_EQ(c.status, RevocationStatus::revoked) << c.detail;
 }
 
@@ -221,7 +222,7 @@ TEST(Revocation, IssuerUnknownAsksNothing) {
 
 TEST(Revocation, TheRootIsNotChecked) {
   RevTestPki pki;
-  std::vector<LocalCrl> crls = one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0));
+  std::vector<LocalCrl> crls = rev_one_crl(rev_test_crl(pki.ca.get(), pki.ca_key.get(), 0));
   const RevocationFacts r = check_revocation(pki.leaf.get(), {pki.ca.get()}, {}, RevocationOptions{}, crls);
   ASSERT_EQ(r.certificates.size(), 1u);
   EXPECT_TRUE(r.certificates[0].issuer_known);
@@ -229,10 +230,10 @@ TEST(Revocation, TheRootIsNotChecked) {
 }
 
 // A listening socket that never accepts: connect succeeds (the backlog), nothing is ever answered.
-struct SilentListener {
+struct RevSilentListener {
   UniqueFd fd{::socket(AF_INET, SOCK_STREAM, 0)};
   uint16_t port = 0;
-  SilentListener() {
+  RevSilentListener() {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -247,7 +248,7 @@ struct SilentListener {
 TEST(Revocation, FetchFromAClosedPortIsRefused) {
   uint16_t port = 0;
   {
-    SilentListener l;  // a port that was free a moment ago, closed again
+    RevSilentListener l;  // a port that was free a moment ago, closed again
     port = l.port;
   }
   ASSERT_NE(port, 0);
@@ -258,7 +259,7 @@ TEST(Revocation, FetchFromAClosedPortIsRefused) {
 }
 
 TEST(Revocation, FetchFromASilentServerEndsAtTheTimeout) {
-  SilentListener l;
+  RevSilentListener l;
   ASSERT_NE(l.port, 0);
   constexpr int kTimeoutMs = 500;
   const Clock::time_point start = Clock::now();

@@ -8,18 +8,18 @@
 namespace mtls_probe {
 namespace {
 
-nlohmann::json opt(const std::optional<std::string>& s) {
+nlohmann::json opt_revocation_str(const std::optional<std::string>& s) {
   return s ? nlohmann::json(sanitize_utf8(*s)) : nlohmann::json(nullptr);
 }
 
-nlohmann::json check_json(const RevocationCheck& c) {
+nlohmann::json revocation_check_json(const RevocationCheck& c) {
   return {
       {"status", revocation_status_name(c.status)},
       {"source", c.source.empty() ? nlohmann::json(nullptr) : nlohmann::json(sanitize_utf8(c.source))},
-      {"reason", opt(c.reason)},
-      {"revoked_at", opt(c.revoked_at)},
-      {"this_update", opt(c.this_update)},
-      {"next_update", opt(c.next_update)},
+      {"reason", opt_revocation_str(c.reason)},
+      {"revoked_at", opt_revocation_str(c.revoked_at)},
+      {"this_update", opt_revocation_str(c.this_update)},
+      {"next_update", opt_revocation_str(c.next_update)},
       {"failure", c.failure ? nlohmann::json(revocation_failure_name(*c.failure)) : nlohmann::json(nullptr)},
       {"detail", sanitize_utf8(c.detail)},
       {"http_status", c.http_status ? nlohmann::json(*c.http_status) : nlohmann::json(nullptr)},
@@ -27,7 +27,7 @@ nlohmann::json check_json(const RevocationCheck& c) {
       {"ms", c.ms}};
 }
 
-std::string check_line(const RevocationCheck& c) {
+std::string revocation_check_line(const RevocationCheck& c) {
   std::vector<std::string> notes;
   if (!c.source.empty()) notes.push_back(c.source);
   if (c.nonce_verified) notes.push_back("nonce verified");
@@ -50,8 +50,8 @@ nlohmann::json revocation_json(const RevocationFacts& r) {
                    {"issuer", sanitize_utf8(c.issuer)},
                    {"serial", sanitize_utf8(c.serial_hex)},
                    {"issuer_known", c.issuer_known},
-                   {"ocsp", check_json(c.ocsp)},
-                   {"crl", check_json(c.crl)}});
+                   {"ocsp", revocation_check_json(c.ocsp)},
+                   {"crl", revocation_check_json(c.crl)}});
   }
   return out;
 }
@@ -62,8 +62,8 @@ std::vector<std::string> revocation_lines(const RevocationFacts& r) {
     out.push_back(fmt::format("{} ({}, serial {}{})", c.subject,
                               c.depth == 0 ? "the certificate" : "chain certificate", c.serial_hex,
                               c.issuer_known ? "" : ", issuer unknown"));
-    out.push_back("  " + check_line(c.ocsp));
-    out.push_back("  " + check_line(c.crl));
+    out.push_back("  " + revocation_check_line(c.ocsp));
+    out.push_back("  " + revocation_check_line(c.crl));
   }
   return out;
 }
