@@ -343,5 +343,9 @@ probe "https://127.0.0.1:$NGINX_PORT/" --check-revocation
 expect_verdict usage-error 1
 probe_as good "https://127.0.0.1:$NGINX_PORT/" --ocsp-url "$OCSP"
 expect_verdict usage-error 1
+printf 'https://127.0.0.1:%s/\n' "$NGINX_PORT" >"$TMP/targets.txt"
+"$PROBE" batch --json --check-revocation "$TMP/targets.txt" >"$TMP/batch.out" 2>&1
+check "batch --check-revocation is a usage error (exit 1), not silently ignored" test $? -eq 1
+check "  and says so" grep -q "not a batch option" "$TMP/batch.out"
 
 finish
