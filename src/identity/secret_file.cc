@@ -36,7 +36,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-IdentityFailure failure(IdentityProblem problem, std::string message) {
+// (Not "failure": identity.cc has one, and a unity build may put both files in one batch.)
+IdentityFailure read_failure(IdentityProblem problem, std::string message) {
   return IdentityFailure{problem, std::move(message), drain_openssl_errors()};
 }
 
@@ -77,14 +78,14 @@ Expected<SecretBytes, IdentityFailure> read_secret_file(const std::string& path,
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
       return Unexpected{
-          failure(IdentityProblem::file_missing, fmt::format("{} '{}' does not exist", what, path))};
+          read_failure(IdentityProblem::file_missing, fmt::format("{} '{}' does not exist", what, path))};
     }
-    return Unexpected{failure(IdentityProblem::file_unreadable,
+    return Unexpected{read_failure(IdentityProblem::file_unreadable,
                               fmt::format("cannot read {} '{}': {}", what, path, std::strerror(err)))};
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return Unexpected{failure(IdentityProblem::file_unreadable,
+    return Unexpected{read_failure(IdentityProblem::file_unreadable,
                               fmt::format("{} '{}' is a directory, not a file", what, path))};
   }
   const bool regular = S_ISREG(st.st_mode);
@@ -94,7 +95,7 @@ Expected<SecretBytes, IdentityFailure> read_secret_file(const std::string& path,
   std::array<char, 4096> chunk{};
   auto fail = [&](IdentityProblem problem, std::string message) {
     OPENSSL_cleanse(chunk.data(), chunk.size());
-    return Unexpected{failure(problem, std::move(message))};
+    return Unexpected{read_failure(problem, std::move(message))};
   };
   for (;;) {
     if (!regular && !wait_readable(fd.get(), deadline)) {
