@@ -301,6 +301,15 @@ BatchPlan make_batch_plan(const RawBatchArgs& raw, std::string_view targets_text
     shard = *s;
   }
 
+  // The client certificate's revocation is checked by a single probe (or inspect), not per batch target.
+  const RawRevocationArgs& rev = raw.probe.revocation;
+  if (rev.check || !rev.crl.empty() || !rev.ocsp_url.empty() || rev.timeout) {
+    plan.usage_error =
+        "--check-revocation (--crl, --ocsp-url, --revocation-timeout) is not a batch option: "
+        "check with mtls-probe inspect --check-revocation, or with one probe";
+    return plan;
+  }
+
   // The global options, checked once (a placeholder URL: the targets bring their own).
   RawProbeArgs globals = raw.probe;
   globals.url = "https://batch.invalid/";

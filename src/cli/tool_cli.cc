@@ -192,6 +192,16 @@ ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
                    const std::shared_ptr<spdlog::logger>& logger) {
   const ProbeLog log(logger, "");  // the first (or only) probe: its trace lines carry no tag
   ProbeFacts facts;
+  std::vector<inspect::LocalCrl> crls;  // --crl: read before any network, a bad file is a usage error
+  if (cmd.revocation) {
+    auto loaded = inspect::load_crl_files(cmd.revocation->crl_files);
+    if (!loaded) {
+      facts.url = redact_url(cmd.target.url_text);
+      facts.usage_error = loaded.error().message;
+      return facts;
+    }
+    crls = std::move(*loaded);
+  }
   IdentityOptions& id = cmd.run.identity;
   std::shared_ptr<const ClientIdentity> identity;
   if (id.configured()) {
@@ -221,6 +231,10 @@ ProbeFacts execute(ProbeCommand& cmd, const RawProbeArgs& raw,
   }
   facts = probe_target(cmd.target, **ctx, log);
   if (raw.location) facts = follow_redirects(raw, std::move(facts), **ctx, logger, cmd.target.http.body_sink);
+  if (cmd.revocation && identity) {
+    log.debug("checking the client certificate's revocation (OCSP / CRL)");
+    facts.revocation = check_identity_revocation(*identity, *cmd.revocation, crls, cmd.run.tls.cacert_file);
+  }
   return facts;
 }
 

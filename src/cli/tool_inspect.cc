@@ -52,6 +52,9 @@ InspectCommand token_inspect_command(const RawInspectArgs& raw, const std::strin
   if (auto err = check_pkcs11_uri("the URI", uri)) return usage(*err);
   cmd.options.identity.pkcs11_key_uri = uri;
   cmd.options.cacert_file = raw.cacert;
+  auto revocation = make_revocation_options(raw.revocation);
+  if (!revocation) return usage(revocation.error());
+  cmd.options.revocation = std::move(*revocation);
   TokenSetup token =
       resolve_token_options({raw.pkcs11_module, raw.pin_env, raw.pin_file}, true, cmd.options.identity);
   if (token.usage_error) return usage(*token.usage_error);
@@ -104,6 +107,7 @@ CLI::App* add_inspect_command(CLI::App& app, RawInspectArgs& r) {
       ->type_name("FILE")
       ->group(checks);
   cmd->add_flag("--json", r.json, "print exactly one JSON object on stdout")->group(checks);
+  add_revocation_options(*cmd, r.revocation, checks);
   cmd->footer(
       "Exit codes: 0 usable for client authentication, 1 usage-error, 2 identity-error.\n"
       "With --json every outcome, a usage error included, is one JSON object on stdout; without it, a usage\n"
@@ -154,6 +158,9 @@ InspectCommand make_inspect_command(const RawInspectArgs& raw) {
   cmd.options.identity.key_file = raw.key;
   cmd.options.identity.password = std::move(pw.password);
   cmd.options.cacert_file = raw.cacert;
+  auto revocation = make_revocation_options(raw.revocation);
+  if (!revocation) return usage(revocation.error());
+  cmd.options.revocation = std::move(*revocation);
   return cmd;
 }
 

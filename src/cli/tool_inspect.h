@@ -11,6 +11,7 @@
 
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/inspect/inspect.h"
+#include "revocation_options.h"
 
 namespace CLI {
 class App;
@@ -29,6 +30,7 @@ struct RawInspectArgs {
   std::string cacert;
   std::string pkcs11_module, pin_env, pin_file;  // FILE (or --cert / --key) is a pkcs11: URI
   bool json = false;
+  RawRevocationArgs revocation;
 };
 
 // Registers the `inspect` subcommand and its options on app, writing into raw; returns the subcommand.

@@ -170,6 +170,8 @@ void add_probe_options(CLI::App& app, RawProbeArgs& raw) {
       ->allow_extra_args(false);
 
   // Expanded before CLI11 parses (tool_cli.cc, config_file.h); declared here for --help.
+  add_revocation_options(app, raw.revocation, "Revocation of the client certificate");
+
   app.add_option("-K,--config", raw.config_file,
                  "FILE read options from FILE, curl's config syntax (- = stdin); ~/.curlrc is not read")
       ->group(trust);
@@ -408,6 +410,16 @@ ProbeCommand build_probe_command(const RawProbeArgs& as_parsed, const EnvLookup&
 
 ProbeCommand make_probe_command(const RawProbeArgs& raw, const EnvLookup& env) {
   ProbeCommand cmd = build_probe_command(raw, env);
+  if (!cmd.usage_error) {
+    auto revocation = make_revocation_options(raw.revocation);
+    if (!revocation) {
+      cmd.usage_error = revocation.error();
+    } else if (*revocation && !cmd.run.identity.configured()) {
+      cmd.usage_error = "--check-revocation checks the client certificate: give it with --p12 or --cert";
+    } else {
+      cmd.revocation = std::move(*revocation);
+    }
+  }
   std::erase_if(cmd.warnings, [&](const std::string& w) {
     return std::find(raw.secrets_from_config.begin(), raw.secrets_from_config.end(), w) !=
            raw.secrets_from_config.end();

@@ -12,6 +12,7 @@
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/options.h"
+#include "revocation_options.h"
 
 namespace CLI {
 class App;
@@ -57,6 +58,7 @@ struct RawProbeArgs {
   bool include = false, head = false;
   // The process-list warnings not to give: the secret came from a -K config file, not from argv.
   std::vector<std::string> secrets_from_config;
+  RawRevocationArgs revocation;  // --check-revocation, --crl, --ocsp-url, --revocation-timeout
 };
 
 // Registers the probe options on app, writing into raw.
@@ -72,6 +74,7 @@ struct ProbeCommand {
   std::string output_file;       // -o: the front end opens it (target.http.body_sink) before any network
   bool include_headers = false;  // -i / -I: every response header in the text report
   std::string write_out;         // -w as given (FORMAT, @FILE or @-): the front end reads @FILE
+  std::optional<inspect::RevocationOptions> revocation;  // --check-revocation: after the probe (front end)
 };
 
 // curl's --max-filesize BYTES: digits with an optional k/K, M, G or T suffix (powers of 1024). 0: no limit

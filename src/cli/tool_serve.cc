@@ -121,6 +121,16 @@ void add_client_auth_options(CLI::App* cmd, RawServeArgs& r) {
                   "ask for the certificate only for paths under PREFIX, after the handshake (TLS 1.3 "
                   "post-handshake auth / TLS 1.2 renegotiation), like Apache's per-location SSLVerifyClient")
       ->group(auth);
+  cmd->add_option("--crl", r.crl,
+                  "check client certificates against the CRL in FILE (PEM or DER, from the client CA): a "
+                  "revoked one gets the alert certificate_revoked")
+      ->type_name("FILE")
+      ->group(auth);
+  cmd->add_option("--ocsp-url", r.ocsp_url,
+                  "ask this OCSP responder (http://) about each client certificate during the handshake "
+                  "(3 s): revoked -> certificate_revoked; unknown or no usable answer -> certificate_unknown")
+      ->type_name("URL")
+      ->group(auth);
   cmd->add_flag("--no-ca-names", r.no_ca_names,
                 "send an empty CA name list (verification still uses --client-ca)")
       ->group(auth);
@@ -203,6 +213,8 @@ std::optional<std::string> fill_config(const RawServeArgs& r, serve::ServeConfig
   cfg.key_file = r.key;
   cfg.p12_file = r.p12;
   cfg.client_ca_file = r.client_ca;
+  cfg.crl_file = r.crl;
+  if (!r.ocsp_url.empty()) cfg.ocsp_url = r.ocsp_url;
   cfg.bind_address = r.bind;
   cfg.port = static_cast<uint16_t>(r.port);
   cfg.client_auth = serve::parse_client_auth(r.client_auth).value_or(serve::ClientAuth::require);

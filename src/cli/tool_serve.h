@@ -18,6 +18,7 @@ namespace mtls_probe::tool {
 struct RawServeArgs {
   std::string cert, key, p12, p12_password_env, p12_password_file;
   std::string client_ca, pki_dir;
+  std::string crl, ocsp_url;  // --crl FILE, --ocsp-url URL: revocation of client certificates
   std::string bind = "127.0.0.1";
   int port = 0;
   std::string client_auth = "require";

@@ -27,6 +27,11 @@ constexpr std::uint32_t kHttp11Required = 0xd;
 
 std::string date_of(const std::string& iso) { return iso.substr(0, 10); }
 
+std::string capitalized(std::string s) {
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
 std::string describe_alert(const AlertRecord& a) { return fmt::format("alert {} {}", a.code, a.name); }
 
 std::string ca_list_text(const ProbeFacts& f) {
@@ -495,8 +500,8 @@ class Builder {
           hint("the server cannot use this kind of certificate (Extended Key Usage, key type or algorithm)");
         }
         break;
-      case 44:
-        hint("the server found your certificate revoked (CRL/OCSP): it must be reissued");
+      case 44:  // certificate_revoked
+        revoked_alert_story();
         break;
       case 42:  // bad_certificate
         if (c && c->not_yet_valid) {
@@ -517,6 +522,53 @@ class Builder {
       hint(fmt::format(hints::kExpiredNote.probe, date_of(c->not_after)));
     }
     ca_list_hints();
+  }
+
+  // --check-revocation: who answered, in a summary's words ("the OCSP responder", "the CRL").
+  static std::string answered_by(const RevocationCheck& c) {
+    return c.method == RevocationMethod::ocsp ? "the OCSP responder" : "the CRL";
+  }
+
+  // Alert 44: the server says revoked; the responder's answer, when asked, goes beside it.
+  void revoked_alert_story() {
+    d_.summary += " The server considers your certificate revoked.";
+    const RevocationCheck* answer = f_.revocation ? leaf_answer(*f_.revocation) : nullptr;
+    if (answer && answer->status == RevocationStatus::revoked) {
+      d_.summary += fmt::format(" {} agrees: {}.", capitalized(answered_by(*answer)),
+                                describe_revocation_answer(*answer));
+      hint(
+          "the certificate is revoked: it must be reissued (a new key and certificate); revocation cannot be "
+          "undone");
+      return;
+    }
+    if (answer && answer->status == RevocationStatus::good) {
+      d_.summary += fmt::format(" {} says good: the server's CRL may be stale or from another CA.",
+                                capitalized(answered_by(*answer)));
+      hint(
+          "ask the server's owner which CRL it checks (Apache: SSLCARevocationFile / SSLCARevocationPath; "
+          "nginx: ssl_crl) and whether it is current and from your certificate's CA; a revoked intermediate "
+          "in your chain gets the same alert");
+      if (const RevocationCheck* r = first_revoked(*f_.revocation))
+        hint(fmt::format("a certificate in your chain is revoked: {} says {}", answered_by(*r),
+                         describe_revocation_answer(*r)));
+      return;
+    }
+    if (f_.revocation && !f_.revocation->certificates.empty()) {
+      const CertificateRevocation& leaf = f_.revocation->certificates.front();
+      d_.summary += fmt::format(" The revocation check got no answer (OCSP {}; CRL {}).",
+                                describe_revocation_answer(leaf.ocsp), describe_revocation_answer(leaf.crl));
+    }
+    hint("the server found your certificate revoked (CRL/OCSP): it must be reissued");
+  }
+
+  // nginx's 400 "The SSL certificate error" is also its answer to a certificate its ssl_crl lists.
+  void revoked_answer_hint() {
+    const RevocationCheck* r = f_.revocation ? first_revoked(*f_.revocation) : nullptr;
+    if (r == nullptr) return;
+    hint(
+        fmt::format("{} says your certificate is revoked ({}): nginx answers a certificate its ssl_crl lists "
+                    "with this 400 (its error log: 'certificate revoked'); it must be reissued",
+                    answered_by(*r), describe_revocation_answer(*r)));
   }
 
   // What the server's CA list says, for the two client-certificate verdicts.
@@ -913,6 +965,7 @@ class Builder {
       if (f_.client_cert && f_.client_cert->expired) {
         hint(fmt::format(hints::kExpired.probe, date_of(f_.client_cert->not_after)));
       }
+      revoked_answer_hint();
       hint("nginx could not verify your certificate against ssl_client_certificate; its error log says why "
            "('client SSL certificate verify error: (N:reason)')");
       ca_list_hints();
@@ -1181,6 +1234,7 @@ class Builder {
       }
     }
     strict_clients_hint(v);
+    accepted_though_revoked_hint(v);
     if (f_.insecure) {
       if (f_.verify_error) {
         hint(fmt::format("-k: the server's certificate was NOT verified ({}); do not rely on this connection",
@@ -1189,6 +1243,16 @@ class Builder {
         hint("-k: server verification was switched off (it would have passed)");
       }
     }
+  }
+
+  // The server took a certificate that --check-revocation found revoked: it checks no revocation.
+  void accepted_though_revoked_hint(Verdict v) {
+    const RevocationCheck* r = f_.revocation ? first_revoked(*f_.revocation) : nullptr;
+    if (r == nullptr || !f_.client_cert_sent || (v != Verdict::ok && v != Verdict::http_error)) return;
+    hint(fmt::format(
+        "{} says your certificate is revoked ({}), yet the server accepted it: it checks no "
+        "revocation (Apache: SSLCARevocationCheck; nginx: ssl_crl; or OCSP); others will refuse it",
+        answered_by(*r), describe_revocation_answer(*r)));
   }
 
   // OpenSSL sent our certificate although its issuer is not in the server's list; most other clients would

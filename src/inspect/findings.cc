@@ -143,6 +143,39 @@ void check_legacy(const Pkcs12Facts& p, std::vector<Finding>& out) {
                         hints::kLegacyPkcs12.inspect));
 }
 
+// --check-revocation: a revoked certificate is unusable; an answer that could not be had is a warning.
+void check_revocation_answers(const RevocationFacts& r, std::vector<Finding>& out) {
+  for (const CertificateRevocation& c : r.certificates) {
+    const std::string who = c.depth == 0 ? "the certificate" : "chain certificate " + c.subject;
+    for (const RevocationCheck* k : {&c.ocsp, &c.crl}) {
+      const std::string by =
+          k->method == RevocationMethod::ocsp ? "the OCSP responder " + k->source : "the CRL " + k->source;
+      if (k->status == RevocationStatus::revoked) {
+        out.push_back(
+            finding(Severity::error, "revoked",
+                    fmt::format("{} is revoked: {} says {}", who, by, describe_revocation_answer(*k)),
+                    "a revoked certificate is refused by every server that checks revocation: have "
+                    "it reissued (a new key, a new certificate) and replace the identity file"));
+        break;  // once per certificate
+      }
+    }
+    for (const RevocationCheck* k : {&c.ocsp, &c.crl}) {
+      if (k->status != RevocationStatus::unreachable && k->status != RevocationStatus::unknown) continue;
+      const bool unreachable = k->status == RevocationStatus::unreachable;
+      out.push_back(
+          finding(Severity::warning, unreachable ? "revocation-unreachable" : "revocation-unknown",
+                  fmt::format("{}: {} {}", who, k->method == RevocationMethod::ocsp ? "OCSP" : "CRL",
+                              describe_revocation_answer(*k)),
+                  unreachable ? "servers that require a revocation answer (OCSP must-staple, "
+                                "SSLOCSPEnable on, a CRL check) may refuse the certificate while "
+                                "the responder or CRL server is unusable; --ocsp-url or --crl check "
+                                "against another source"
+                              : "the responder or CRL cannot vouch for this certificate: check that "
+                                "it is the issuing CA's (--ocsp-url overrides the AIA)"));
+    }
+  }
+}
+
 }  // namespace
 
 const char* severity_name(Severity s) {
@@ -190,6 +223,7 @@ std::vector<Finding> find_problems(const IdentityFacts& f) {
   if (f.verification && !f.verification->verified) check_verification(f, out);
   if (f.pkcs12 && f.pkcs12->legacy) check_legacy(*f.pkcs12, out);
   if (f.token) check_token(f, out);
+  if (f.revocation) check_revocation_answers(*f.revocation, out);
   std::stable_partition(out.begin(), out.end(),
                         [](const Finding& x) { return x.severity == Severity::error; });
   return out;

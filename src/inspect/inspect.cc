@@ -92,6 +92,18 @@ void describe_contents(const Contents& contents, const InspectOptions& opts, X50
   if (store != nullptr) f.verification = verify_chain(store, opts.cacert_file, leaf, carried, now);
 }
 
+// --check-revocation: the leaf and the intermediates carried, each issuer found among them or in --cacert.
+void check_contents_revocation(const Contents& contents, const InspectOptions& opts,
+                               const std::vector<LocalCrl>& crls, IdentityFacts& f) {
+  std::vector<X509*> carried;
+  for (const auto& c : contents.others) carried.push_back(c.get());
+  const std::vector<UniqueX509> anchors =
+      opts.cacert_file.empty() ? std::vector<UniqueX509>{} : load_pem_certificates(opts.cacert_file);
+  std::vector<X509*> anchor_ptrs;
+  for (const auto& a : anchors) anchor_ptrs.push_back(a.get());
+  f.revocation = check_revocation(contents.leaf.get(), carried, anchor_ptrs, *opts.revocation, crls);
+}
+
 }  // namespace
 
 const char* format_name(Format f) {
@@ -143,9 +155,17 @@ Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts, const Id
     store = std::move(*loaded);
   }
 
+  std::vector<LocalCrl> crls;
+  if (opts.revocation) {
+    auto loaded = load_crl_files(opts.revocation->crl_files);
+    if (!loaded) return Unexpected{loaded.error()};
+    crls = std::move(*loaded);
+  }
+
   const Contents contents = load(opts.identity, file, f);
   if (file.pkcs12) describe_container(opts.identity, file, contents.legacy_pkcs12, f);
   if (contents.leaf) describe_contents(contents, opts, store ? store->get() : nullptr, now, f);
+  if (contents.leaf && opts.revocation) check_contents_revocation(contents, opts, crls, f);
   ERR_clear_error();
   return f;
 }

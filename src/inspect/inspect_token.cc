@@ -8,6 +8,7 @@
 #include "mtls_probe/identity/identity.h"
 #include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/inspect/inspect.h"
+#include "mtls_probe/inspect/revocation.h"
 
 namespace mtls_probe::inspect {
 namespace {
@@ -29,10 +30,17 @@ UniqueX509 certificate_on_token(const TokenSurvey& s) {
 }
 
 void describe_leaf(X509* leaf, X509_STORE* store, const InspectOptions& opts, long long now,
-                   IdentityFacts& f) {
+                   const std::vector<LocalCrl>& crls, IdentityFacts& f) {
   f.leaf = describe_certificate(leaf, now);
   describe_chain(leaf, {}, now, f);
   if (store != nullptr) f.verification = verify_chain(store, opts.cacert_file, leaf, {}, now);
+  if (opts.revocation) {  // --check-revocation: the token's certificate, its issuer from --cacert
+    const std::vector<UniqueX509> anchors =
+        opts.cacert_file.empty() ? std::vector<UniqueX509>{} : load_pem_certificates(opts.cacert_file);
+    std::vector<X509*> anchor_ptrs;
+    for (const auto& a : anchors) anchor_ptrs.push_back(a.get());
+    f.revocation = check_revocation(leaf, {}, anchor_ptrs, *opts.revocation, crls);
+  }
 }
 
 }  // namespace
@@ -47,6 +55,12 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
     auto loaded = load_ca_file(opts.cacert_file);
     if (!loaded) return Unexpected{loaded.error()};
     store = std::move(*loaded);
+  }
+  std::vector<LocalCrl> crls;
+  if (opts.revocation) {
+    auto loaded = load_crl_files(opts.revocation->crl_files);
+    if (!loaded) return Unexpected{loaded.error()};
+    crls = std::move(*loaded);
   }
   auto uri = parse_pkcs11_uri(opts.identity.pkcs11_key_uri);
   if (!uri) return Unexpected{Error{uri.error(), ""}};
@@ -69,7 +83,7 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
       f.private_key = describe_key(loaded->key.get());
       f.key_matches = true;  // the loader refuses a key that does not match its certificate
       if (auto again = survey_tokens(module, *uri)) t.survey = std::move(*again);  // the private objects too
-      describe_leaf(loaded->leaf.get(), store ? store->get() : nullptr, opts, now, f);
+      describe_leaf(loaded->leaf.get(), store ? store->get() : nullptr, opts, now, crls, f);
     } else {
       f.identity_error = loaded.error();
       if (loaded.error().problem == IdentityProblem::key_mismatch) f.key_matches = false;
@@ -86,7 +100,7 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
   }
   if (!f.leaf && t.survey.matching.size() == 1) {
     if (UniqueX509 leaf = certificate_on_token(t.survey))
-      describe_leaf(leaf.get(), store ? store->get() : nullptr, opts, now, f);
+      describe_leaf(leaf.get(), store ? store->get() : nullptr, opts, now, crls, f);
   }
   ERR_clear_error();
   f.token = std::move(t);

@@ -8,6 +8,7 @@
 
 #include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/inspect_report.h"
+#include "mtls_probe/report/revocation_report.h"
 
 namespace mtls_probe::inspect {
 namespace {
@@ -180,6 +181,7 @@ nlohmann::json report_json(const InspectResult& r) {
   j["token"] = token_json(f);
   j["objects"] = objects_json(f);
   j["verification"] = verification_json(f);
+  j["revocation"] = f.revocation ? revocation_json(*f.revocation) : nlohmann::json(nullptr);
   j["findings"] = findings_json(r.findings);
   j["warnings"] = str_list(r.warnings);
   return j;
@@ -193,7 +195,7 @@ nlohmann::json usage_error_json(const std::string& message, const std::string& f
   j["error"] = str(message);
   j["file"] = file.empty() ? nlohmann::json(nullptr) : str(file);
   for (const char* k : {"format", "identity_error", "pkcs12", "certificate", "chain", "chain_status", "key",
-                        "key_matches_certificate", "token", "objects", "verification"}) {
+                        "key_matches_certificate", "token", "objects", "verification", "revocation"}) {
     j[k] = nullptr;
   }
   j["findings"] = nlohmann::json::array();

@@ -10,6 +10,7 @@
 
 #include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/report/inspect_report.h"
+#include "mtls_probe/report/revocation_report.h"
 #include "mtls_probe/report/text_layout.h"
 
 namespace mtls_probe::inspect {
@@ -224,6 +225,15 @@ void add_token(const TokenInspection& t, Sections& out) {
   out.push_back(std::move(objects));
 }
 
+// --check-revocation: per certificate, what the OCSP responder and the CRL say (list items, so that the
+// label "REVOCATION", as wide as the column, stays apart from them).
+void add_revocation(const RevocationFacts& r, Sections& out) {
+  Section s{"REVOCATION", {}};
+  for (const std::string& line : revocation_lines(r)) s.lines.push_back("  " + esc(line));
+  if (r.certificates.empty()) s.lines.push_back("  nothing to check");
+  out.push_back(std::move(s));
+}
+
 Sections sections_of(const IdentityFacts& f) {
   Sections out;
   out.push_back({"FORMAT",
@@ -238,6 +248,7 @@ Sections sections_of(const IdentityFacts& f) {
     add_chain(f, out);
   }
   if (f.verification) add_verification(*f.verification, out);
+  if (f.revocation) add_revocation(*f.revocation, out);
   return out;
 }
 

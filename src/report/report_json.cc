@@ -8,6 +8,7 @@
 #include "mtls_probe/base/alerts.h"
 #include "mtls_probe/engine/http.h"
 #include "mtls_probe/report/report.h"
+#include "mtls_probe/report/revocation_report.h"
 
 namespace mtls_probe {
 namespace {
@@ -436,6 +437,8 @@ json to_json(const ProbeResult& result) {
   j["client_cert"] = client_cert_json(f);
   j["http"] = http_json(f);
   j["grpc"] = grpc_json(f);
+  // --check-revocation: the client certificate's OCSP / CRL answers (null when not asked)
+  j["revocation"] = f.revocation ? revocation_json(*f.revocation) : json(nullptr);
   j["timing_ms"] = {{"dns", opt_num(f.dns_ms)},
                     {"connect", opt_num(f.connect_ms)},
                     {"tls", opt_num(f.tls_ms)},

@@ -13,6 +13,7 @@
 #include "mtls_probe/base/words.h"
 #include "mtls_probe/engine/http.h"
 #include "mtls_probe/report/report.h"
+#include "mtls_probe/report/revocation_report.h"
 #include "mtls_probe/report/text_layout.h"
 
 namespace mtls_probe {
@@ -640,6 +641,14 @@ Section grpc_section(const GrpcFacts& g) {
   return s;
 }
 
+// --check-revocation: the client certificate's answers, per certificate and method.
+Section revocation_section(const RevocationFacts& r) {
+  Section s{"OCSP/CRL", {}, std::nullopt};  // as wide as the label column: the lines are list items
+  for (const std::string& line : revocation_lines(r)) s.lines.push_back("  " + esc(line));
+  if (r.certificates.empty()) s.lines.push_back("  nothing to check");
+  return s;
+}
+
 // The DNs this report names (as escaped for it): wrapping must never split one at its inner spaces.
 std::vector<std::string> named_dns(const ProbeFacts& f) {
   std::vector<std::string> dns;
@@ -720,6 +729,7 @@ std::string render_text(const ProbeResult& result, const TextStyle& style) {
       sections.push_back(std::move(s));
     // A gRPC probe that got as far as its request; before that the other sections tell the story.
     if (f.grpc) sections.push_back(grpc_section(*f.grpc));
+    if (f.revocation) sections.push_back(revocation_section(*f.revocation));
     for (const Section& s : sections) out += render_section(keep_dns_together(s, dns), style);
   }
 

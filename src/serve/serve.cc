@@ -37,6 +37,7 @@
 #include "mtls_probe/engine/tls_context.h"
 #include "mtls_probe/engine/url.h"
 #include "mtls_probe/identity/identity.h"
+#include "mtls_probe/inspect/revocation.h"
 #include "serve_grpc.h"
 #include "serve_h2.h"
 #include "serve_ocsp.h"
@@ -85,6 +86,8 @@ struct TlsFacts {
   std::string verify_subject;  // of the certificate that failed
   std::vector<int> alerts_sent;
   std::vector<int> alerts_received;
+  std::optional<inspect::RevocationOptions> ocsp;  // --ocsp-url: ask about the client's leaf
+  std::optional<RevocationCheck> ocsp_answer;      // what the responder said
 };
 
 int facts_index() {
@@ -94,6 +97,26 @@ int facts_index() {
 
 TlsFacts* facts_of(const SSL* ssl) {
   return static_cast<TlsFacts*>(SSL_get_ex_data(ssl, facts_index()));
+}
+
+// --ocsp-url: the responder's word on the client's leaf, once its chain verified (this connection's thread
+// waits, bounded by the OCSP timeout). Anything but good fails the handshake: revoked with
+// certificate_revoked, the rest (unknown, unreachable, not verifiable) with certificate_unknown.
+int ocsp_verdict(X509_STORE_CTX* store, TlsFacts& facts) {
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(store);
+  X509* leaf = X509_STORE_CTX_get_current_cert(store);
+  X509* issuer = chain != nullptr && sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : nullptr;
+  facts.ocsp_answer = inspect::ocsp_check(leaf, issuer, *facts.ocsp);
+  if (facts.ocsp_answer->status == RevocationStatus::good) return 1;
+  const int error = facts.ocsp_answer->status == RevocationStatus::revoked ? X509_V_ERR_CERT_REVOKED
+                                                                           : X509_V_ERR_OCSP_VERIFY_FAILED;
+  X509_STORE_CTX_set_error(store, error);
+  if (facts.verify_error == X509_V_OK) {
+    facts.verify_error = error;
+    facts.verify_depth = 0;
+    facts.verify_subject = name_to_string(X509_get_subject_name(leaf));
+  }
+  return facts.accept_any_cert ? 1 : 0;
 }
 
 int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
@@ -106,6 +129,8 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
     X509* cert = X509_STORE_CTX_get_current_cert(store);
     facts->verify_subject = cert != nullptr ? name_to_string(X509_get_subject_name(cert)) : "";
   }
+  if (preverify_ok == 1 && facts->ocsp && X509_STORE_CTX_get_error_depth(store) == 0)
+    return ocsp_verdict(store, *facts);
   return facts->accept_any_cert ? 1 : preverify_ok;
 }
 
@@ -346,6 +371,7 @@ class Connection {
   void log_handshake_failure(Io io);
   bool answered_unverified(const Request& req, bool head_only);
   long verify_result() const;
+  void log_ocsp_answer() const;
   bool read_request(Request& req);
   enum class AuthOutcome { ok, no_pha, failed };
   AuthOutcome authenticate_after_handshake(const Request& req);
@@ -385,6 +411,8 @@ void Connection::serve() {
       cfg.nginx_style || cfg.client_auth == ClientAuth::optional_no_verify || cfg.close_without_alert;
   facts_.require_cert = cfg.client_auth == ClientAuth::require;
   facts_.close_without_alert = cfg.close_without_alert;
+  if (cfg.ocsp_url)
+    facts_.ocsp = inspect::RevocationOptions{{}, cfg.ocsp_url, cfg.ocsp_timeout, std::nullopt};
   SSL_set_ex_data(ssl_.get(), facts_index(), &facts_);
 
   if (!handshake()) return;
@@ -461,6 +489,7 @@ void Connection::serve() {
 bool Connection::handshake() {
   deadline_ = Deadline::after(sh_->config.io_timeout);
   const Io io = drive([&] { return SSL_accept(ssl_.get()); });
+  log_ocsp_answer();
   if (io == Io::ok) {
     X509* cert = SSL_get0_peer_certificate(ssl_.get());
     std::string who = "no client certificate";
@@ -486,6 +515,18 @@ bool Connection::handshake() {
     lingering_close();
   }
   return false;
+}
+
+void Connection::log_ocsp_answer() const {
+  if (!facts_.ocsp_answer) return;
+  const RevocationCheck& a = *facts_.ocsp_answer;
+  const std::string answer = describe_revocation_answer(a);
+  if (a.status == RevocationStatus::good) {
+    sh_->log->info("{}OCSP {}: the client certificate is good", prefix_, a.source);
+  } else {
+    sh_->log->warn("{}OCSP {}: {}: the client certificate is refused ({})", prefix_, a.source, answer,
+                   a.status == RevocationStatus::revoked ? "certificate_revoked" : "certificate_unknown");
+  }
 }
 
 // --close-without-alert after a completed handshake (TLS 1.3: the client's certificate arrives with its
@@ -977,6 +1018,13 @@ Expected<UniqueSslCtx> make_context(const ServeConfig& cfg, bool per_location) {
       SSL_CTX_set_client_CA_list(c, names);  // takes ownership
     }
     // else: the list stays empty, and OpenSSL then sends no names at all (TLS 1.2 and 1.3).
+  }
+  if (!cfg.crl_file.empty()) {
+    auto crls = inspect::load_crl_files({cfg.crl_file});
+    if (!crls) return Unexpected(crls.error());
+    X509_STORE* store = SSL_CTX_get_cert_store(c);
+    for (const auto& l : *crls) X509_STORE_add_crl(store, l.crl.get());  // the store takes a reference
+    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);                  // the leaf's CRL (Apache: leaf)
   }
   int mode = SSL_VERIFY_NONE;
   if (!per_location) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string>
 
+#include "mtls_probe/inspect/revocation.h"
 #include "mtls_probe/serve/serve.h"
 
 namespace mtls_probe::serve {
@@ -227,6 +228,10 @@ std::vector<std::string> check_config(const ServeConfig& c) {
   if (!has_pem && !has_p12) problems.push_back("no server identity: give --cert and --key, or --p12");
   if (!c.key_file.empty() && !has_pem) problems.push_back("--key needs --cert");
   if (c.p12_password && !has_p12) problems.push_back("a PKCS#12 password was given without --p12");
+  if (c.ocsp_url && !inspect::is_http_url(*c.ocsp_url))
+    problems.push_back("--ocsp-url must be an http:// URL: " + *c.ocsp_url);
+  if ((c.ocsp_url || !c.crl_file.empty()) && c.client_auth == ClientAuth::none)
+    problems.push_back("--crl and --ocsp-url check client certificates: they need client authentication");
   if (c.client_auth != ClientAuth::none && c.client_ca_file.empty()) {
     problems.push_back(std::string("--client-auth ") + client_auth_name(c.client_auth) +
                        " needs --client-ca FILE (the CA that issues client certificates)");

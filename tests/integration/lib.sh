@@ -407,6 +407,29 @@ start_serve() {
   die "serve $name printed no 'listening on' line"
 }
 
+# start_ocsp_responder NAME PORT INDEX CA_CERT SIGNER_CERT SIGNER_KEY — `openssl ocsp` answering for the CA
+# whose certificates INDEX (openssl ca's index.txt) lists, signed by SIGNER (the CA, or a responder it
+# delegated). OpenSSL 3.0's -port takes a number only (it listens on every address); the suites ask it on
+# 127.0.0.1. Ready when it logs so, never by connecting: an empty connection (wait_port's) leaves
+# OpenSSL 3.0's responder stuck for good. Sets LAST_PID, LAST_DIR (its log: LAST_DIR/log).
+start_ocsp_responder() {
+  local name=$1 port=$2 index=$3 ca=$4 signer=$5 key=$6
+  local d="$TMP/ocsp-$name"
+  mkdir -p "$d"
+  openssl ocsp -index "$index" -port "$port" -CA "$ca" -rsigner "$signer" -rkey "$key" -nmin 60 \
+    </dev/null >"$d/log" 2>&1 &
+  LAST_PID=$!
+  LAST_DIR=$d
+  track_pid "$LAST_PID" "ocsp-$name" "$d/log"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -q 'waiting for OCSP client connections' "$d/log" 2>/dev/null && return 0
+    kill -0 "$LAST_PID" 2>/dev/null || { cat "$d/log" >&2; die "OCSP responder $name exited"; }
+    sleep 0.05
+  done
+  die "OCSP responder $name is not ready"
+}
+
 # start_fake_dns NAME MODE — fake_dns.py (nxdomain | silent) on 127.0.0.1 in the background; sets DNS_PORT,
 # DNS_LOG. Probes that must fail a lookup point --dns-servers at it: no query ever leaves loopback.
 start_fake_dns() {

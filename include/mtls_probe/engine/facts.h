@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "mtls_probe/engine/revocation_facts.h"
+
 namespace mtls_probe {
 
 enum class Phase { setup, identity, dns, connect, proxy, tls, http, done };
@@ -367,6 +369,9 @@ struct ProbeFacts {
   std::string client_behaviour = "openssl";  // "openssl" (curl, this probe's default) | "strict"
   bool strict_selection_withheld = false;    // --as strict: our identity matched none of the server's CA
                                              // names, so an empty Certificate was sent instead
+
+  // ---- --check-revocation (the front end asks after the probe: the client certificate's OCSP / CRL)
+  std::optional<RevocationFacts> revocation;  // nullopt: not asked
 };
 
 // What failed in verifying the server's certificate: the chain's error (verify_error), else the --cert-status

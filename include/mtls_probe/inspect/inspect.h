@@ -15,6 +15,7 @@
 #include "mtls_probe/engine/options.h"
 #include "mtls_probe/identity/pkcs11_token.h"
 #include "mtls_probe/identity/secret_file.h"
+#include "mtls_probe/inspect/revocation.h"
 
 namespace mtls_probe::inspect {
 
@@ -30,6 +31,7 @@ struct InspectOptions {
   IdentityOptions identity;
   std::string cacert_file;       // --cacert: verify the chain to this CA for client authentication
   std::optional<long long> now;  // epoch seconds for validity checks; the clock when unset
+  std::optional<RevocationOptions> revocation;  // --check-revocation: ask OCSP responders / read CRLs
 };
 
 // The identity file, read once (by the identity loader's bounded read: a FIFO works) and, for PKCS#12,
@@ -119,6 +121,7 @@ struct IdentityFacts {
   std::optional<KeyFacts> private_key;   // nullopt: no private key found
   std::optional<bool> key_matches;       // nullopt: no key, or no certificate, to compare
   std::optional<VerificationFacts> verification;
+  std::optional<RevocationFacts> revocation;  // --check-revocation (nullopt: not asked, or no certificate)
 };
 
 enum class Severity { error, warning };
@@ -144,7 +147,8 @@ Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts);
 
 // Pure. Codes: the loader's identity problems (identity_problem_name: "wrong-password", "file-missing",
 // ...), and expired, not-yet-valid, expiring-soon, no-client-auth-eku, key-mismatch, no-private-key,
-// chain-incomplete, weak-key, sha1-signature, verify-failed, legacy-pkcs12. Errors first.
+// chain-incomplete, weak-key, sha1-signature, verify-failed, legacy-pkcs12, revoked (error),
+// revocation-unknown and revocation-unreachable (warnings). Errors first.
 std::vector<Finding> find_problems(const IdentityFacts& facts);
 
 struct InspectResult {

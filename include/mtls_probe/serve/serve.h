@@ -142,6 +142,16 @@ struct ServeConfig {
   bool once = false;
   // --ocsp-staple FILE: staple this DER OCSP response to clients that ask for the certificate's status.
   std::string ocsp_staple_file;
+  // --crl FILE: client certificates (the leaf) are checked against these CRLs (PEM or DER, from the client
+  // CA); a listed one fails the handshake with certificate_revoked (44), as Apache's
+  // SSLCARevocationCheck leaf does. The CRL of the leaf's issuer must be there (else unknown_ca, 48).
+  std::string crl_file;
+  // --ocsp-url URL (http://): the responder is asked about each client certificate during the handshake,
+  // on the connection's own thread, within ocsp_timeout. revoked -> certificate_revoked (44); unknown,
+  // unreachable or an answer that does not verify -> certificate_unknown (46): fail closed, as Apache's
+  // SSLOCSPEnable does; the log says which.
+  std::optional<std::string> ocsp_url;
+  std::chrono::milliseconds ocsp_timeout{3'000};
 
   int max_connections = 64;                      // concurrent; more wait in the listen backlog
   std::chrono::milliseconds io_timeout{10'000};  // per phase: handshake, request head, client auth
