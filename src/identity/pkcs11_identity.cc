@@ -57,11 +57,23 @@ Expected<TokenInfo, IdentityFailure> the_token(const TokenSurvey& s, const std::
 // The certificate object cert_uri names, from the survey (certificates are public objects).
 Expected<UniqueX509, IdentityFailure> the_certificate(const TokenSurvey& s, const Pkcs11Uri& cert_uri,
                                                       const TokenInfo& t) {
-  for (const auto& o : s.objects) {
-    if (o.object_class != "certificate" || !object_matches(cert_uri, o.label, o.id) || o.cert_der.empty())
-      continue;
-    const auto* p = reinterpret_cast<const unsigned char*>(o.cert_der.data());
-    if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(o.cert_der.size()))) return UniqueX509(x);
+  auto certificate_where = [&](auto&& wanted) -> UniqueX509 {
+    for (const auto& o : s.objects) {
+      if (o.object_class != "certificate" || o.cert_der.empty() || !wanted(o)) continue;
+      const auto* p = reinterpret_cast<const unsigned char*>(o.cert_der.data());
+      if (X509* x = d2i_X509(nullptr, &p, static_cast<long>(o.cert_der.size()))) return UniqueX509(x);
+    }
+    return nullptr;
+  };
+  if (auto x =
+          certificate_where([&](const TokenObject& o) { return object_matches(cert_uri, o.label, o.id); }))
+    return x;
+  // Cards label a key and its certificate differently ("PIV AUTH key", "Certificate for PIV Authentication")
+  // and pair them by CKA_ID: the certificate with the id of the (public) key the URI names.
+  for (const auto& k : s.objects) {
+    if (k.object_class != "public-key" && k.object_class != "private-key") continue;
+    if (k.id.empty() || !object_matches(cert_uri, k.label, k.id)) continue;
+    if (auto x = certificate_where([&](const TokenObject& o) { return o.id == k.id; })) return x;
   }
   ERR_clear_error();
   return refuse(IdentityProblem::object_not_found,

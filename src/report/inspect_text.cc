@@ -220,8 +220,9 @@ void add_token(const TokenInspection& t, Sections& out) {
     objects.lines.push_back("signature mechanisms: " + mechs);
   }
   if (t.key)
-    objects.lines.push_back("the key signed a test message through " + esc(t.key->backend) +
-                            " and matches the certificate");
+    objects.lines.push_back("the key signed a test message (through " +
+                            esc(t.key->backend == "engine" ? "libp11's pkcs11 engine" : t.key->backend) +
+                            ")" + " and matches the certificate");
   out.push_back(std::move(objects));
 }
 

@@ -384,7 +384,8 @@ void add_token_lines(const ProbeFacts& f, Section& s) {
   where += fmt::format(", object \"{}\"", esc(p.object_label));
   if (!p.object_id.empty()) where += " id " + p.object_id;
   s.lines.push_back(where + ", " + esc(p.key_type));
-  s.lines.push_back(fmt::format("through {} with module {}", esc(p.backend), esc(p.module)));
+  const std::string backend = p.backend == "engine" ? "libp11's pkcs11 engine" : p.backend;
+  s.lines.push_back(fmt::format("through {}, module {}", esc(backend), esc(p.module)));
   const bool lists_pss = std::find(p.mechanisms.begin(), p.mechanisms.end(), "RSA-PKCS-PSS") != p.mechanisms.end();
   if (p.key_type == "RSA" && !p.mechanisms.empty() && !lists_pss)
     s.lines.push_back("the token lists no RSA-PSS mechanism: TLS 1.3 needs it to sign with an RSA key");
