@@ -10,6 +10,7 @@
 #include "mtls_probe/base/ossl.h"
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/inspect/inspect.h"
+#include "mtls_probe/inspect/revocation.h"
 
 namespace mtls_probe::inspect {
 
@@ -42,5 +43,19 @@ Expected<UniqueX509Store, Error> load_ca_file(const std::string& file);
 // checks a client certificate: purpose sslclient, this machine's default security level, at `now`.
 VerificationFacts verify_chain(X509_STORE* store, const std::string& cacert, X509* leaf,
                                const std::vector<X509*>& carried, long long now);
+
+// ---- inspect.cc: what the checks of every kind of identity need
+
+// The --cacert store (nullopt without --cacert) and the --crl files of --check-revocation, read before the
+// identity: a bad one is a usage error.
+struct CheckInputs {
+  std::optional<UniqueX509Store> store;
+  std::vector<LocalCrl> crls;
+};
+Expected<CheckInputs, Error> load_check_inputs(const InspectOptions& opts);
+
+// --check-revocation of leaf and the certificates carried with it, each issuer among them or in --cacert.
+void check_identity_revocation(X509* leaf, const std::vector<X509*>& carried, const InspectOptions& opts,
+                               const std::vector<LocalCrl>& crls, IdentityFacts& f);
 
 }  // namespace mtls_probe::inspect

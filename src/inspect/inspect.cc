@@ -92,19 +92,31 @@ void describe_contents(const Contents& contents, const InspectOptions& opts, X50
   if (store != nullptr) f.verification = verify_chain(store, opts.cacert_file, leaf, carried, now);
 }
 
-// --check-revocation: the leaf and the intermediates carried, each issuer found among them or in --cacert.
-void check_contents_revocation(const Contents& contents, const InspectOptions& opts,
+}  // namespace
+
+Expected<CheckInputs, Error> load_check_inputs(const InspectOptions& opts) {
+  CheckInputs in;
+  if (!opts.cacert_file.empty()) {
+    auto loaded = load_ca_file(opts.cacert_file);
+    if (!loaded) return Unexpected{loaded.error()};
+    in.store = std::move(*loaded);
+  }
+  if (opts.revocation) {
+    auto loaded = load_crl_files(opts.revocation->crl_files);
+    if (!loaded) return Unexpected{loaded.error()};
+    in.crls = std::move(*loaded);
+  }
+  return in;
+}
+
+void check_identity_revocation(X509* leaf, const std::vector<X509*>& carried, const InspectOptions& opts,
                                const std::vector<LocalCrl>& crls, IdentityFacts& f) {
-  std::vector<X509*> carried;
-  for (const auto& c : contents.others) carried.push_back(c.get());
   const std::vector<UniqueX509> anchors =
       opts.cacert_file.empty() ? std::vector<UniqueX509>{} : load_pem_certificates(opts.cacert_file);
   std::vector<X509*> anchor_ptrs;
   for (const auto& a : anchors) anchor_ptrs.push_back(a.get());
-  f.revocation = check_revocation(contents.leaf.get(), carried, anchor_ptrs, *opts.revocation, crls);
+  f.revocation = check_revocation(leaf, carried, anchor_ptrs, *opts.revocation, crls);
 }
-
-}  // namespace
 
 const char* format_name(Format f) {
   return f == Format::pkcs12 ? "pkcs12" : f == Format::pkcs11 ? "pkcs11" : "pem";
@@ -147,25 +159,18 @@ Expected<IdentityFacts, Error> gather_facts(const InspectOptions& opts, const Id
   f.format = file.format;
   f.file = file.path;
 
-  // The CA file first: a bad one is a usage error, decided before the identity is loaded.
-  std::optional<UniqueX509Store> store;
-  if (!opts.cacert_file.empty()) {
-    auto loaded = load_ca_file(opts.cacert_file);
-    if (!loaded) return Unexpected{loaded.error()};
-    store = std::move(*loaded);
-  }
-
-  std::vector<LocalCrl> crls;
-  if (opts.revocation) {
-    auto loaded = load_crl_files(opts.revocation->crl_files);
-    if (!loaded) return Unexpected{loaded.error()};
-    crls = std::move(*loaded);
-  }
+  // The CA file and the CRLs first: a bad one is a usage error, decided before the identity is loaded.
+  auto in = load_check_inputs(opts);
+  if (!in) return Unexpected{in.error()};
 
   const Contents contents = load(opts.identity, file, f);
   if (file.pkcs12) describe_container(opts.identity, file, contents.legacy_pkcs12, f);
-  if (contents.leaf) describe_contents(contents, opts, store ? store->get() : nullptr, now, f);
-  if (contents.leaf && opts.revocation) check_contents_revocation(contents, opts, crls, f);
+  if (contents.leaf) describe_contents(contents, opts, in->store ? in->store->get() : nullptr, now, f);
+  if (contents.leaf && opts.revocation) {
+    std::vector<X509*> carried;
+    for (const auto& c : contents.others) carried.push_back(c.get());
+    check_identity_revocation(contents.leaf.get(), carried, opts, in->crls, f);
+  }
   ERR_clear_error();
   return f;
 }

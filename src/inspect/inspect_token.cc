@@ -34,13 +34,7 @@ void describe_leaf(X509* leaf, X509_STORE* store, const InspectOptions& opts, lo
   f.leaf = describe_certificate(leaf, now);
   describe_chain(leaf, {}, now, f);
   if (store != nullptr) f.verification = verify_chain(store, opts.cacert_file, leaf, {}, now);
-  if (opts.revocation) {  // --check-revocation: the token's certificate, its issuer from --cacert
-    const std::vector<UniqueX509> anchors =
-        opts.cacert_file.empty() ? std::vector<UniqueX509>{} : load_pem_certificates(opts.cacert_file);
-    std::vector<X509*> anchor_ptrs;
-    for (const auto& a : anchors) anchor_ptrs.push_back(a.get());
-    f.revocation = check_revocation(leaf, {}, anchor_ptrs, *opts.revocation, crls);
-  }
+  if (opts.revocation) check_identity_revocation(leaf, {}, opts, crls, f);  // its issuer from --cacert
 }
 
 }  // namespace
@@ -50,18 +44,10 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
   IdentityFacts f;
   f.format = Format::pkcs11;
   f.file = redact_pkcs11_uri(opts.identity.pkcs11_key_uri);
-  std::optional<UniqueX509Store> store;
-  if (!opts.cacert_file.empty()) {
-    auto loaded = load_ca_file(opts.cacert_file);
-    if (!loaded) return Unexpected{loaded.error()};
-    store = std::move(*loaded);
-  }
-  std::vector<LocalCrl> crls;
-  if (opts.revocation) {
-    auto loaded = load_crl_files(opts.revocation->crl_files);
-    if (!loaded) return Unexpected{loaded.error()};
-    crls = std::move(*loaded);
-  }
+  auto in = load_check_inputs(opts);
+  if (!in) return Unexpected{in.error()};
+  X509_STORE* store = in->store ? in->store->get() : nullptr;
+  const std::vector<LocalCrl>& crls = in->crls;
   auto uri = parse_pkcs11_uri(opts.identity.pkcs11_key_uri);
   if (!uri) return Unexpected{Error{uri.error(), ""}};
   const std::string module = module_for(opts.identity, *uri);
@@ -83,7 +69,7 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
       f.private_key = describe_key(loaded->key.get());
       f.key_matches = true;  // the loader refuses a key that does not match its certificate
       if (auto again = survey_tokens(module, *uri)) t.survey = std::move(*again);  // the private objects too
-      describe_leaf(loaded->leaf.get(), store ? store->get() : nullptr, opts, now, crls, f);
+      describe_leaf(loaded->leaf.get(), store, opts, now, crls, f);
     } else {
       f.identity_error = loaded.error();
       if (loaded.error().problem == IdentityProblem::key_mismatch) f.key_matches = false;
@@ -100,7 +86,7 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
   }
   if (!f.leaf && t.survey.matching.size() == 1) {
     if (UniqueX509 leaf = certificate_on_token(t.survey))
-      describe_leaf(leaf.get(), store ? store->get() : nullptr, opts, now, crls, f);
+      describe_leaf(leaf.get(), store, opts, now, crls, f);
   }
   ERR_clear_error();
   f.token = std::move(t);
