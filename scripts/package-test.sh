@@ -43,6 +43,8 @@ for lib in libssl3 libc-ares2 libnghttp2-14 libstdc++6 libc6; do
   check "Depends (dpkg-shlibdeps) names $lib" depends_on "$lib"
 done
 echo "  (Depends: $(field Depends))"
+check "Recommends the PKCS#11 engine and p11-kit's modules (loaded at run time)" \
+  grep -q "libengine-pkcs11-openssl, p11-kit-modules" <<<"$(field Recommends)"
 check "Maintainer" test -n "$(field Maintainer)"
 check "Section: net" test "$(field Section)" = net
 check "Description" grep -q "mTLS diagnostic client" <<<"$(field Description)"
