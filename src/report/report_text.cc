@@ -333,7 +333,9 @@ Section tls_section(const ProbeFacts& f) {
     const CertificateSummary& c = *f.server_cert;
     s.lines.push_back(fmt::format("server certificate {}, issued by {},", esc(c.subject), esc(c.issuer)));
     if (!f.verify_error) {
-      s.lines.push_back(fmt::format("verified, {}", validity(c)));
+      // The chain verified; a failed --cert-status check (told below) still makes it untrusted.
+      const bool status_failed = f.server_cert_status && f.server_cert_status->error;
+      s.lines.push_back(fmt::format("{}, {}", status_failed ? "chain verified" : "verified", validity(c)));
     } else {
       std::string line = fmt::format("NOT verified: {}", esc(*f.verify_error));
       if (f.verify_error_depth > 0) {
