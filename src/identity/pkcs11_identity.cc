@@ -32,12 +32,6 @@ std::string object_list(const TokenSurvey& s, const char* object_class) {
   return out.empty() ? "none" : out;
 }
 
-std::string module_for(const IdentityOptions& opts, const Pkcs11Uri& uri) {
-  if (!opts.pkcs11_module.empty()) return opts.pkcs11_module;
-  if (uri.module_path) return *uri.module_path;
-  return default_pkcs11_module();
-}
-
 // The token the URI names, refused as the survey shows it must be.
 Expected<TokenInfo, IdentityFailure> the_token(const TokenSurvey& s, const std::string& uri_text) {
   if (s.matching.empty())
@@ -160,13 +154,19 @@ bool signs_rsa_pkcs1_only(const ClientIdentity& id) {
          std::find(m.begin(), m.end(), "RSA-X-509") == m.end();
 }
 
+std::string pkcs11_module_for(const IdentityOptions& opts, const Pkcs11Uri& uri) {
+  if (!opts.pkcs11_module.empty()) return opts.pkcs11_module;
+  if (uri.module_path) return *uri.module_path;
+  return default_pkcs11_module();
+}
+
 Expected<ClientIdentity, IdentityFailure> load_pkcs11_identity(const IdentityOptions& opts) {
   auto key_uri = parse_pkcs11_uri(opts.pkcs11_key_uri);
   if (!key_uri) return refuse(IdentityProblem::not_recognised, key_uri.error());
   const std::string& cert_text = opts.pkcs11_cert_uri.empty() ? opts.pkcs11_key_uri : opts.pkcs11_cert_uri;
   auto cert_uri = parse_pkcs11_uri(cert_text);
   if (!cert_uri) return refuse(IdentityProblem::not_recognised, cert_uri.error());
-  const std::string module = module_for(opts, *key_uri);
+  const std::string module = pkcs11_module_for(opts, *key_uri);
   if (module.empty())
     return refuse(
         IdentityProblem::pkcs11_module_not_found,

@@ -13,12 +13,6 @@
 namespace mtls_probe::inspect {
 namespace {
 
-std::string module_for(const IdentityOptions& id, const Pkcs11Uri& uri) {
-  if (!id.pkcs11_module.empty()) return id.pkcs11_module;
-  if (uri.module_path) return *uri.module_path;
-  return default_pkcs11_module();
-}
-
 // The certificate the URI names, from what the survey listed (public objects).
 UniqueX509 certificate_on_token(const TokenSurvey& s) {
   for (const auto& o : s.objects) {
@@ -50,7 +44,7 @@ Expected<IdentityFacts, Error> gather_token_facts(const InspectOptions& opts) {
   const std::vector<LocalCrl>& crls = in->crls;
   auto uri = parse_pkcs11_uri(opts.identity.pkcs11_key_uri);
   if (!uri) return Unexpected{Error{uri.error(), ""}};
-  const std::string module = module_for(opts.identity, *uri);
+  const std::string module = pkcs11_module_for(opts.identity, *uri);
   TokenInspection t;
   t.pin_given = opts.identity.pin.has_value();
   auto survey = survey_tokens(module, *uri);

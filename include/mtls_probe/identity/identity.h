@@ -10,6 +10,7 @@
 #include "mtls_probe/base/result.h"
 #include "mtls_probe/engine/facts.h"
 #include "mtls_probe/engine/options.h"
+#include "mtls_probe/identity/pkcs11_uri.h"
 #include "mtls_probe/identity/secret_file.h"
 
 namespace mtls_probe {
@@ -34,6 +35,10 @@ Expected<ClientIdentity, IdentityFailure> load_client_identity(const IdentityOpt
 // exactly one token matches, PIN not locked, certificate present), then the backend's single login, then
 // the key is checked against the certificate and asked for one signature (CKA_SIGN).
 Expected<ClientIdentity, IdentityFailure> load_pkcs11_identity(const IdentityOptions& opts);
+
+// The module a token identity is read through: --pkcs11-module, else the URI's module-path, else p11-kit's
+// proxy ("" when none is present). The probe's loader and `inspect` alike.
+std::string pkcs11_module_for(const IdentityOptions& opts, const Pkcs11Uri& uri);
 
 // An RSA key on a token that lists neither RSA-PSS nor raw RSA among its mechanisms: it can sign only with
 // PKCS#1 v1.5 (TLS 1.2 can use that; TLS 1.3 cannot).
