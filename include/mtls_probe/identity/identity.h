@@ -20,9 +20,9 @@ struct ClientIdentity {
   std::shared_ptr<void> token_backend;
   UniqueEvpPkey key;
   UniqueX509 leaf;
-  std::vector<UniqueX509> chain;  // intermediates carried with the leaf, sent after it
-  bool legacy_pkcs12 = false;     // needed OpenSSL 3's legacy provider (RC2-40 / 3DES / ...)
-  std::string source;             // "pkcs12" | "pem" | "pkcs11"
+  std::vector<UniqueX509> chain;      // intermediates carried with the leaf, sent after it
+  bool legacy_pkcs12 = false;         // needed OpenSSL 3's legacy provider (RC2-40 / 3DES / ...)
+  std::string source;                 // "pkcs12" | "pem" | "pkcs11"
   std::optional<Pkcs11Facts> pkcs11;  // where a token-held key lives
 };
 
@@ -88,7 +88,7 @@ CertificateSummary summarize_certificate(X509* cert, long long now_epoch_seconds
 Expected<std::string, IdentityFailure> password_from_env(const std::string& var);
 // From the first line of FILE (trailing \r\n removed).
 Expected<std::string, IdentityFailure> password_from_file(const std::string& file,
-                                                        const char* what = "password file");
+                                                          const char* what = "password file");
 
 // Loads OpenSSL's legacy provider next to default (idempotent). False when it is not available.
 bool ensure_legacy_provider();
